@@ -1,0 +1,44 @@
+# The two commands a new machine needs: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_DIRS := tests/http-audit tests/e2e bench/peer
+
+.PHONY: serve test install install-test node-deps browser lint check-content bench-quick constraints
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+
+## Install and start the server on the bundled content/ at http://127.0.0.1:8000/graphql
+serve: install
+	$(BIN)/contentapi serve
+
+## Install everything the tests need (Python, node packages, Chromium) and run every test
+test: install-test node-deps browser
+	$(BIN)/ruff check contentapi tests bench
+	$(BIN)/ruff format --check contentapi tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+node-deps:
+	@for dir in $(NODE_DIRS); do \
+		if [ -f $$dir/package-lock.json ]; then (cd $$dir && npm ci --no-audit --no-fund --silent) || exit 1; fi; \
+	done
+
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+bench-quick: install-test
+	$(BIN)/python bench/http.py --quick
+
+## Refresh the lockfile of Python packages from the current environment
+constraints:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

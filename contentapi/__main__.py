@@ -1,0 +1,3 @@
+from contentapi.cli import cli
+
+cli()

@@ -1,0 +1,213 @@
+"""All pages of a content folder, cross-linked: lookups, relations, filters and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contentapi.build import load_all
+from contentapi.loader import LOADER_VERSION
+from contentapi.model import Category, ContentError, Image, Indication, Treatment
+from contentapi.search import Hit, SearchIndex
+
+ORDER_FIELDS = ("TITLE", "DATE", "UPDATED_AT", "WORD_COUNT", "ORDER")
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentQuery:
+    """Filters on treatments; all that are set must hold."""
+
+    category: str | None = None
+    indication: str | None = None
+    indications_all: tuple[str, ...] | None = None
+    search: str | None = None
+    slugs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """One sort key: a field of ORDER_FIELDS and a direction."""
+
+    field: str
+    descending: bool = False
+
+
+class ContentView:
+    """What one audience sees: published pages only, or drafts too (preview)."""
+
+    def __init__(self, treatments: Sequence[Treatment]) -> None:
+        self.treatments = tuple(treatments)
+        self.by_slug = {t.slug: t for t in self.treatments}
+        self.images: tuple[Image, ...] = tuple(i for t in self.treatments for i in t.images)
+        self.indications = _merge_indications(self.treatments)
+        self.categories = _merge_categories(self.treatments)
+        self.version = _version(self.treatments)
+        self._search: SearchIndex | None = None
+        self._related: dict[str, tuple[Treatment, ...]] = {}
+        self.indications_by_name = tuple(
+            sorted(self.indications.values(), key=lambda i: (i.name.casefold(), i.slug))
+        )
+        self.categories_by_name = tuple(
+            sorted(self.categories.values(), key=lambda c: (c.name.casefold(), c.slug))
+        )
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The FTS5 index, built on first use so loading stays fast."""
+        if self._search is None:
+            self._search = SearchIndex(self.treatments)
+        return self._search
+
+    def image(self, slug: str, position: int) -> Image | None:
+        """One image of one treatment, or None."""
+        treatment = self.by_slug.get(slug)
+        if treatment is None or not 0 <= position < len(treatment.images):
+            return None
+        return treatment.images[position]
+
+    def search(self, query: str, limit: int | None = None) -> list[Hit]:
+        """Ranked full-text hits."""
+        return self.search_index.search(query, limit)
+
+    def related(self, slug: str) -> tuple[Treatment, ...]:
+        """Other treatments by how many indications they share (most first), ties by title."""
+        if slug not in self._related:
+            shared: dict[str, int] = {}
+            for mention in self.by_slug[slug].indications:
+                for other in self.indications[mention.slug].treatment_slugs:
+                    if other != slug:
+                        shared[other] = shared.get(other, 0) + 1
+            ranked = sorted(shared, key=lambda s: (-shared[s], self.by_slug[s].title.casefold(), s))
+            self._related[slug] = tuple(self.by_slug[s] for s in ranked)
+        return self._related[slug]
+
+    def find(
+        self, query: TreatmentQuery | None = None, order: Sequence[Ordering] = ()
+    ) -> list[Treatment]:
+        """Treatments matching every filter, sorted by `order` (ties by slug)."""
+        query = query or TreatmentQuery()
+        found: Iterable[Treatment] = self.treatments
+        rank: dict[str, int] | None = None
+        if query.search is not None:
+            rank = {hit.slug: place for place, hit in enumerate(self.search(query.search))}
+            found = (t for t in found if t.slug in rank)
+        if query.slugs is not None:
+            wanted = set(query.slugs)
+            found = (t for t in found if t.slug in wanted)
+        if query.category is not None:
+            found = (t for t in found if t.category and t.category.slug == query.category)
+        required = [
+            *([query.indication] if query.indication else []),
+            *(query.indications_all or ()),
+        ]
+        if query.indication is not None or query.indications_all is not None:
+            needed = set(required)
+            found = (t for t in found if needed <= {m.slug for m in t.indications})
+        result = list(found)
+        result.sort(key=lambda t: t.slug)
+        if not order and rank is not None:
+            result.sort(key=lambda t: rank[t.slug])
+        for key in reversed(order or [Ordering("TITLE")] if rank is None else order):
+            result = _sorted(result, key)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class ContentIndex:
+    """A loaded content folder: the public view, the preview view and the errors."""
+
+    root: Path
+    public: ContentView
+    preview: ContentView
+    errors: tuple[ContentError, ...]
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @classmethod
+    def from_directory(
+        cls, root: Path, workers: int = 1, cache_dir: Path | None = None
+    ) -> ContentIndex:
+        """Load every page under root; bad pages become errors, the rest is served."""
+        return cls.from_pages(root, load_all(root, workers=workers, cache_dir=cache_dir))
+
+    @classmethod
+    def from_pages(cls, root: Path, pages: Iterable[Treatment | ContentError]) -> ContentIndex:
+        """Cross-link loaded pages (in path order): duplicates become errors, drafts kept aside."""
+        treatments: list[Treatment] = []
+        errors: list[ContentError] = []
+        first_path: dict[str, str] = {}
+        for page in pages:
+            if isinstance(page, ContentError):
+                errors.append(page)
+            elif page.slug in first_path:
+                errors.append(
+                    ContentError(
+                        page.path,
+                        None,
+                        f"has the slug {page.slug!r}, already used by {first_path[page.slug]}: "
+                        "only the first is served",
+                    )
+                )
+            else:
+                first_path[page.slug] = page.path
+                treatments.append(page)
+        return cls(
+            root=root,
+            public=ContentView([t for t in treatments if not t.draft]),
+            preview=ContentView(treatments),
+            errors=tuple(errors),
+        )
+
+    def view(self, preview: bool) -> ContentView:
+        """The preview view (drafts included) or the public one."""
+        return self.preview if preview else self.public
+
+
+def _sorted(treatments: list[Treatment], ordering: Ordering) -> list[Treatment]:
+    # Missing values go last whichever the direction, so split them off first.
+    def value(t: Treatment) -> object:
+        if ordering.field == "TITLE":
+            return t.title.casefold()
+        if ordering.field == "DATE":
+            return t.date
+        if ordering.field == "UPDATED_AT":
+            return t.updated_at
+        if ordering.field == "WORD_COUNT":
+            return t.word_count
+        if ordering.field == "ORDER":
+            return t.order
+        raise ValueError(f"cannot order treatments by {ordering.field!r}")
+
+    present = [t for t in treatments if value(t) is not None]
+    missing = [t for t in treatments if value(t) is None]
+    present.sort(key=value, reverse=ordering.descending)  # type: ignore[arg-type]
+    return present + missing
+
+
+def _merge_indications(treatments: Iterable[Treatment]) -> dict[str, Indication]:
+    names: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for treatment in treatments:
+        for mention in treatment.indications:
+            names.setdefault(mention.slug, mention.name)
+            members.setdefault(mention.slug, []).append(treatment.slug)
+    return {slug: Indication(slug, names[slug], tuple(members[slug])) for slug in names}
+
+
+def _merge_categories(treatments: Iterable[Treatment]) -> dict[str, Category]:
+    names: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for treatment in treatments:
+        if treatment.category is not None:
+            names.setdefault(treatment.category.slug, treatment.category.name)
+            members.setdefault(treatment.category.slug, []).append(treatment.slug)
+    return {slug: Category(slug, names[slug], tuple(members[slug])) for slug in names}
+
+
+def _version(treatments: Iterable[Treatment]) -> str:
+    digest = hashlib.sha256(LOADER_VERSION.encode())
+    for treatment in sorted(treatments, key=lambda t: t.path):
+        digest.update(f"\0{treatment.path}\0{treatment.digest}".encode())
+    return digest.hexdigest()[:16]

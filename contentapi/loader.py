@@ -1,0 +1,150 @@
+"""Pages on disk: find them under a content root and parse each one into a Treatment."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from contentapi import metadata
+from contentapi.errors import PageError
+from contentapi.markup import Renderer
+from contentapi.model import ContentError, Mention, Treatment
+
+# Bump when parsing changes what a page yields: it keys the warm-start cache.
+LOADER_VERSION = "1"
+PAGE_SUFFIXES = (".md", ".markdown")
+
+
+def slugify(text: str) -> str:
+    """Lower-case, accents folded, runs of other characters collapsed to '-'."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(char for char in folded if not unicodedata.combining(char)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    return slug or re.sub(r"[\W_]+", "-", text.lower()).strip("-")
+
+
+def find_pages(root: Path) -> Iterator[Path | ContentError]:
+    """Every page file under root in path order, or an error for a link leading outside it."""
+    root = root.resolve()
+    for directory, folders, files in os.walk(root):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        here = Path(directory)
+        for name in list(folders):
+            if (here / name).is_symlink():
+                folders.remove(name)
+                if not _inside(here / name, root):
+                    yield _outside_error(here / name, root)
+        for name in sorted(files):
+            path = here / name
+            if name.startswith(".") or not name.lower().endswith(PAGE_SUFFIXES):
+                continue
+            if path.is_symlink() and not _inside(path, root):
+                yield _outside_error(path, root)
+            else:
+                yield path
+
+
+def relative(path: Path, root: Path) -> str:
+    """The path as shown to users: relative to the content root, with '/'."""
+    for base in (root.resolve(), root.absolute()):
+        try:
+            return path.absolute().relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
+
+
+def load_page(path: Path, root: Path, renderer: Renderer | None = None) -> Treatment | ContentError:
+    """Parse one file; any problem becomes a ContentError of that file alone."""
+    shown = relative(path, root)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
+    return parse_page(data, shown, renderer or Renderer())
+
+
+def parse_page(data: bytes, path: str, renderer: Renderer) -> Treatment | ContentError:
+    """Parse a page's bytes; `path` is how the page is named in errors and in `path`."""
+    try:
+        return _parse(data, path, renderer)
+    except PageError as exc:
+        return ContentError(path, exc.line, exc.message)
+    except RecursionError:
+        return ContentError(path, None, "is nested too deeply to be parsed")
+    except Exception as exc:  # noqa: BLE001 - one broken page must never stop the others
+        return ContentError(path, None, f"could not be parsed: {type(exc).__name__}: {exc}")
+
+
+def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
+    text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise PageError("is empty: a page needs front matter or a body with a title")
+    front_text, body, _ = metadata.split(text)
+    front = metadata.parse(front_text)
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    slug = slugify(front.slug) if front.slug else slugify(stem)
+    if not slug:
+        raise PageError(f"has no usable slug: {front.slug or stem!r} has no letters or digits")
+    rendered = renderer.render(body, slug)
+    title = front.title or rendered.first_heading
+    if not title:
+        raise PageError("has no title: set 'title' in the front matter or start with '# Title'")
+    words = len(rendered.text.split())
+    mentions: dict[str, Mention] = {}
+    for name in (*rendered.indications, *front.indications):
+        mention = Mention(name, slugify(name))
+        if mention.slug:
+            mentions.setdefault(mention.slug, mention)
+    category = Mention(front.category, slugify(front.category)) if front.category else None
+    return Treatment(
+        slug=slug,
+        title=title,
+        path=path,
+        html=rendered.html,
+        markdown=body.lstrip("\n"),
+        text=rendered.text,
+        summary=front.description or rendered.first_paragraph,
+        category=category if category and category.slug else None,
+        sections=rendered.sections,
+        toc=rendered.toc,
+        images=rendered.images,
+        indications=tuple(mentions.values()),
+        word_count=words,
+        reading_time_minutes=max(1, math.ceil(words / 200)),
+        date=front.date,
+        updated_at=front.updated,
+        draft=front.draft,
+        order=front.order,
+        front_matter=front.raw,
+        digest=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PageError(
+            f"is not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
+            line=line,
+        ) from None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root)
+
+
+def _outside_error(path: Path, root: Path) -> ContentError:
+    target = os.readlink(path)
+    return ContentError(
+        relative(path, root),
+        None,
+        f"is a symlink to {target!r}, outside the content root: refused",
+    )

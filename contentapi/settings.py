@@ -1,0 +1,122 @@
+"""Settings: declared once as a table that drives CONTENTAPI_* variables, --help and the README."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contentapi.errors import SettingsError
+
+ENV_PREFIX = "CONTENTAPI_"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets it."""
+        return ENV_PREFIX + self.name.upper()
+
+
+def _setting(default: Any, help: str) -> Any:
+    """A field of Settings with its help text."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of a contentapi process; built once and passed down.
+
+    This class is the settings table: each field's default and help drive the
+    CONTENTAPI_* variables, the CLI's --help and the README's table.
+    """
+
+    content_dir: Path = _setting(Path("content"), "Folder of Markdown pages to serve.")
+    host: str = _setting("127.0.0.1", "Address to listen on.")
+    port: int = _setting(8000, "Port to listen on.")
+    workers: int = _setting(
+        1, "Server processes (uvicorn workers); also used for parallel loading."
+    )
+    preview_token: str = _setting(
+        "", "Bearer token that shows drafts and content errors; empty: never."
+    )
+    watch: bool = _setting(False, "Reload content when files change.")
+    cache_dir: Path = _setting(Path(".contentapi-cache"), "Folder for the warm-start page cache.")
+    introspection: bool = _setting(True, "Allow schema introspection (and field suggestions).")
+    graphiql: bool = _setting(True, "Serve GraphiQL to browsers at GET /graphql.")
+    cors_origins: str = _setting("", "Comma-separated origins allowed by CORS; empty: none.")
+    public_url: str = _setting("", "Base URL used to make absolute image URLs (Image.url).")
+    max_depth: int = _setting(10, "Deepest query accepted.")
+    max_aliases: int = _setting(30, "Most aliases accepted in one query.")
+    max_tokens: int = _setting(2000, "Most tokens accepted in one query document.")
+    max_cost: int = _setting(5000, "Highest query cost accepted (connections multiply).")
+    max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
+    batch_limit: int = _setting(
+        0, "Most operations in one batched (JSON array) request; 0: no batching."
+    )
+    cache_max_age: int = _setting(
+        60, "max-age in seconds for Cache-Control on GET query responses."
+    )
+    response_cache_bytes: int = _setting(32 * 1024 * 1024, "Memory for cached responses, in bytes.")
+    persisted_queries: str = _setting("", "File of allowed query documents (JSON map hash->query).")
+    gzip_min_size: int = _setting(1024, "Compress responses at least this large, in bytes.")
+    examples: bool = _setting(False, "Serve the example frontend at /examples/.")
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from CONTENTAPI_* variables, then explicit overrides (None means unset)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            if setting.env in environ:
+                values[setting.name] = convert(setting, environ[setting.env], setting.env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def origins(self) -> list[str]:
+        """CORS origins as a list."""
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def convert(setting: Setting, raw: str, source: str) -> Any:
+    """Parse a text value for a setting, naming the source and the bad value on failure."""
+    kind = type(setting.default)
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{source} must be true or false, not {raw!r}")
+    if kind is int:
+        try:
+            number = int(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{source} must be a whole number, not {raw!r}") from None
+        if number < 0:
+            raise SettingsError(f"{source} must not be negative, not {raw!r}")
+        return number
+    if isinstance(setting.default, Path):
+        return Path(raw)
+    return raw
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)
+)
