@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import pickle
 import sqlite3
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from contentapi.markup import Renderer
 from contentapi.model import ContentError, Treatment
 
 Page = Treatment | ContentError
+log = logging.getLogger("contentapi")
 # Below this many pages a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 200
 
@@ -34,7 +36,12 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
             files.append((position, shown, item.read_bytes()))
         except OSError as exc:
             pages[position] = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
-    cache = PageCache(cache_dir) if cache_dir is not None else None
+    cache = None
+    if cache_dir is not None:
+        try:
+            cache = PageCache(cache_dir)
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("not using the page cache in %s: %s", cache_dir, exc)
     todo = []
     for position, shown, data in files:
         cached = cache.get(shown, data) if cache else None
@@ -47,7 +54,10 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
         if cache:
             cache.put(shown, data, page)
     if cache:
-        cache.close()
+        try:
+            cache.close()
+        except sqlite3.Error as exc:
+            log.warning("could not write the page cache: %s", exc)
     return [page for page in pages if page is not None]
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from contentapi.errors import SettingsError
 from contentapi.index import ContentIndex
 from contentapi.settings import SETTINGS, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _default_content() -> Path:
@@ -60,3 +63,140 @@ def check(directory: Path | None) -> None:
     noun = "page" if pages == 1 else "pages"
     click.echo(f"{pages} {noun}, {len(index.errors)} errors")
     sys.exit(1 if index.errors else 0)
+
+
+def _options_for(*names: str) -> Callable[[F], F]:
+    """Click options for settings, each with its help, env var and default from the table."""
+
+    def decorate(command: F) -> F:
+        for name in reversed(names):
+            setting = next(s for s in SETTINGS if s.name == name)
+            flag = "--" + name.replace("_", "-")
+            if isinstance(setting.default, bool):
+                option = click.option(
+                    f"{flag}/--no-{name.replace('_', '-')}", default=None, help=_help(name)
+                )
+            elif isinstance(setting.default, Path):
+                option = click.option(flag, type=click.Path(path_type=Path), help=_help(name))
+            else:
+                option = click.option(flag, type=type(setting.default), help=_help(name))
+            command = option(command)
+        return command
+
+    return decorate
+
+
+@cli.command()
+@_options_for(
+    "content_dir", "host", "port", "workers", "watch", "cache_dir", "introspection", "examples"
+)
+@click.option(
+    "--content", "content", type=click.Path(path_type=Path), help="Same as --content-dir."
+)
+@click.option(
+    "--preview-token-env",
+    metavar="NAME",
+    help="Read the preview token from this environment variable.",
+)
+def serve(content: Path | None, preview_token_env: str | None, **options: Any) -> None:
+    """Serve the content over GraphQL (GraphiQL at /graphql in a browser)."""
+    import uvicorn
+
+    if content is not None:
+        options["content_dir"] = content
+    if preview_token_env:
+        if preview_token_env not in os.environ:
+            raise click.UsageError(f"--preview-token-env: ${preview_token_env} is not set")
+        options["preview_token"] = os.environ[preview_token_env]
+    settings = _settings(**options)
+    if not settings.content_dir.is_dir():
+        raise click.ClickException(
+            f"content folder {str(settings.content_dir)!r} does not exist or is not a folder"
+        )
+    # Workers are separate processes: they rebuild the same settings from the environment.
+    for setting in SETTINGS:
+        os.environ[setting.env] = str(getattr(settings, setting.name))
+    uvicorn.run(
+        "contentapi.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        log_level=settings.log_level,
+        log_config=_log_config(settings.log_level),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging plus ours: plain messages, the access log as one JSON line each."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG, "loggers": dict(LOGGING_CONFIG["loggers"])}
+    config["formatters"] = {
+        **LOGGING_CONFIG["formatters"],
+        "plain": {"format": "%(message)s"},
+    }
+    config["handlers"] = {
+        **LOGGING_CONFIG["handlers"],
+        "contentapi": {
+            "formatter": "plain",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+        },
+    }
+    config["loggers"]["contentapi"] = {
+        "handlers": ["contentapi"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
+@cli.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from contentapi.schema import build_schema
+
+    click.echo(build_schema().as_str())
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--variables", help="Variables as a JSON object.")
+@click.option("--operation-name", help="Which operation of the document to run.")
+@click.option("--content", "content", type=click.Path(path_type=Path), help="Content folder.")
+@click.option("--preview", is_flag=True, help="Include drafts (as a preview request would).")
+def query(
+    query: str,
+    variables: str | None,
+    operation_name: str | None,
+    content: Path | None,
+    preview: bool,
+) -> None:
+    """Run one GraphQL QUERY offline and print the JSON result (exit 1 on errors)."""
+    import orjson
+
+    from contentapi.schema import Context, build_schema
+
+    try:
+        values = orjson.loads(variables) if variables else None
+    except orjson.JSONDecodeError as exc:
+        raise click.UsageError(f"--variables is not valid JSON: {exc}") from exc
+    if values is not None and not isinstance(values, dict):
+        raise click.UsageError("--variables must be a JSON object")
+    settings = _settings(content_dir=content)
+    index = _load(settings)
+    result = build_schema().execute_sync(
+        query,
+        variable_values=values,
+        context_value=Context(index=index, preview=preview, public_url=settings.public_url),
+        operation_name=operation_name,
+    )
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+    sys.exit(1 if result.errors else 0)

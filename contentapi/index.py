@@ -73,7 +73,12 @@ class ContentView:
         return self.search_index.search(query, limit)
 
     def related(self, slug: str) -> tuple[Treatment, ...]:
-        """Other treatments by how many indications they share (most first), ties by title."""
+        """Other treatments by how many indications they share (most first), ties by title.
+
+        An unknown slug has no related treatments.
+        """
+        if slug not in self.by_slug:
+            return ()
         if slug not in self._related:
             shared: dict[str, int] = {}
             for mention in self.by_slug[slug].indications:

@@ -16,7 +16,7 @@ from contentapi.markup import Renderer
 from contentapi.model import ContentError, Mention, Treatment
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
@@ -29,24 +29,34 @@ def slugify(text: str) -> str:
 
 
 def find_pages(root: Path) -> Iterator[Path | ContentError]:
-    """Every page file under root in path order, or an error for a link leading outside it."""
+    """Every page file under root in path order, or an error for a link leading outside it.
+
+    Path order compares the parts of the path relative to root one by one, so
+    `a/z.md` comes before `b.md` whichever folder it is in.
+    """
     root = root.resolve()
+    found: list[tuple[tuple[str, ...], Path | ContentError]] = []
     for directory, folders, files in os.walk(root):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
         here = Path(directory)
         for name in list(folders):
             if (here / name).is_symlink():
                 folders.remove(name)
-                if not _inside(here / name, root):
-                    yield _outside_error(here / name, root)
-        for name in sorted(files):
+                problem = _link_problem(here / name, root)
+                if problem is not None:
+                    found.append((_parts(here / name, root), problem))
+        for name in files:
             path = here / name
             if name.startswith(".") or not name.lower().endswith(PAGE_SUFFIXES):
                 continue
-            if path.is_symlink() and not _inside(path, root):
-                yield _outside_error(path, root)
-            else:
-                yield path
+            problem = _link_problem(path, root) if path.is_symlink() else None
+            if problem is None and path.exists() and not path.is_file():
+                # A named pipe or device would block or never end when read.
+                problem = ContentError(relative(path, root), None, "is not a regular file")
+            found.append((_parts(path, root), problem or path))
+    found.sort(key=lambda item: item[0])
+    for _, item in found:
+        yield item
 
 
 def relative(path: Path, root: Path) -> str:
@@ -137,12 +147,19 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root)
+def _parts(path: Path, root: Path) -> tuple[str, ...]:
+    return path.relative_to(root).parts
 
 
-def _outside_error(path: Path, root: Path) -> ContentError:
-    target = os.readlink(path)
+def _link_problem(path: Path, root: Path) -> ContentError | None:
+    """An error for a symlink that leads outside root or nowhere it can follow, else None."""
+    try:
+        target = os.readlink(path)
+        inside = path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        return ContentError(relative(path, root), None, "is a symlink that cannot be followed")
+    if inside:
+        return None
     return ContentError(
         relative(path, root),
         None,

@@ -21,8 +21,7 @@ _LEADING_CAROUSEL = re.compile(r"\A\s*<amp-carousel\b.*?</amp-carousel\s*>", re.
 _AMP_TAG = re.compile(r"</?amp-[\w-]+\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.I)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S)
-_INDICATION_LIST = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>\s*<(ul|ol)\b[^>]*>(.*?)</\3>", re.S)
-_LIST_ITEM = re.compile(r"<li\b[^>]*>(.*?)</li>", re.S)
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 _FIRST_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
 _INDICATION_WORDS = (
     "help with",
@@ -44,7 +43,8 @@ _ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "li": {"id"},
 }
 _BLOCKS = {"p", "div", "li", "ul", "ol", "table", "tr", "pre", "blockquote", "br", "hr"}
-_BLOCKS |= {f"h{level}" for level in range(1, 7)}
+_HEADING_TAGS = frozenset(f"h{level}" for level in range(1, 7))
+_BLOCKS |= _HEADING_TAGS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +77,11 @@ class Renderer:
         self._markdown.reset()
         raw = self._markdown.convert(source)
         toc = tuple(_flatten(getattr(self._markdown, "toc_tokens", [])))
-        safe = sanitize(raw)
-        first = _FIRST_PARAGRAPH.search(safe)
+        safe = _IMG_SRC.sub(_normalise_img_src, sanitize(raw))
+        first = next(
+            (text for p in _FIRST_PARAGRAPH.finditer(safe) if (text := plain_text(p.group(1)))),
+            None,
+        )
         return Body(
             html=safe,
             text=plain_text(safe),
@@ -87,7 +90,7 @@ class Renderer:
             sections=_sections(safe, toc),
             indications=_indications(raw),
             first_heading=next((h.title for h in toc if h.level == 1), None),
-            first_paragraph=(plain_text(first.group(1)) or None) if first else None,
+            first_paragraph=first,
         )
 
 
@@ -179,13 +182,77 @@ def _sections(safe: str, toc: tuple[Heading, ...]) -> tuple[Section, ...]:
 
 
 def _indications(raw: str) -> tuple[str, ...]:
-    names: list[str] = []
-    for match in _INDICATION_LIST.finditer(raw):
-        heading = plain_text(match.group(2)).strip()
-        lowered = heading.lower()
-        if heading.endswith(":") and any(word in lowered for word in _INDICATION_WORDS):
-            names.extend(plain_text(item) for item in _LIST_ITEM.findall(match.group(4)))
-    return tuple(name for name in names if name)
+    finder = _IndicationFinder()
+    finder.feed(raw)
+    finder.close()
+    return tuple(finder.names)
+
+
+def _normalise_img_src(match: re.Match[str]) -> str:
+    src = html.unescape(match.group(2))
+    if not src.strip():
+        return match.group(0)
+    return match.group(1) + html.escape(normalise_src(src), quote=True) + match.group(3)
+
+
+def _is_indication_heading(text: str) -> bool:
+    lowered = text.lower()
+    return text.endswith(":") and any(word in lowered for word in _INDICATION_WORDS)
+
+
+class _IndicationFinder(HTMLParser):
+    """The top-level items of each list that directly follows an indication heading."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.names: list[str] = []
+        self._heading: str | None = None  # the heading tag being read
+        self._heading_parts: list[str] = []
+        self._follows = False  # a qualifying heading closed and nothing has come since
+        self._depth = 0  # nesting of the list being collected
+        self._item: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._depth:
+            if tag in ("ul", "ol"):
+                self._depth += 1
+            elif tag == "li" and self._depth == 1:
+                self._finish_item()
+                self._item = []
+        elif tag in _HEADING_TAGS:
+            self._heading, self._heading_parts, self._follows = tag, [], False
+        elif self._heading is None:
+            self._depth = 1 if tag in ("ul", "ol") and self._follows else 0
+            self._follows = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth:
+            if tag in ("ul", "ol"):
+                self._depth -= 1
+                if not self._depth:
+                    self._finish_item()
+            elif tag == "li" and self._depth == 1:
+                self._finish_item()
+        elif tag == self._heading:
+            text = " ".join("".join(self._heading_parts).split())
+            self._heading = None
+            self._follows = _is_indication_heading(text)
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            if self._depth == 1 and self._item is not None:
+                self._item.append(data)
+        elif self._heading is not None:
+            self._heading_parts.append(data)
+        elif data.strip():
+            self._follows = False
+
+    def _finish_item(self) -> None:
+        if self._item is not None:
+            name = " ".join("".join(self._item).split())
+            if name:
+                self.names.append(name)
+        self._item = None
 
 
 class _TextParser(HTMLParser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -88,16 +89,31 @@ def parse(front: str | None) -> FrontMatter:
     )
 
 
+# Front matter is a handful of keys; YAML aliases can make a few lines expand to
+# billions of values ("billion laughs"), so copying stops past this many.
+MAX_FRONT_MATTER_VALUES = 100_000
+
+
 def json_safe(value: Any) -> Any:
     """Turn YAML values into JSON ones: dates as ISO strings, keys as strings."""
+    budget = [MAX_FRONT_MATTER_VALUES]
+    return _json_safe(value, budget)
+
+
+def _json_safe(value: Any, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise PageError(
+            f"front matter is too large: more than {MAX_FRONT_MATTER_VALUES} values", line=2
+        )
     if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        return {str(key): _json_safe(item, budget) for key, item in value.items()}
     if isinstance(value, list | tuple | set):
-        return [json_safe(item) for item in value]
+        return [_json_safe(item, budget) for item in value]
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):
-        if isinstance(value, float) and value != value:  # NaN has no JSON form
+        if isinstance(value, float) and not math.isfinite(value):  # no JSON form
             return None
         return value
     return str(value)

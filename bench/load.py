@@ -1,0 +1,401 @@
+"""Load benchmark: cold, parallel and warm-start loading, FTS, single-file re-index, parsers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+QUICK_SIZES = (200,)
+DEFAULT_SIZES = (1000, 10000)
+PARSER_BODIES = 1000
+REINDEX_REPEATS = 7
+# Goals from the brief: (row key, limit, text shown).
+GOALS = {
+    "pool_ratio": (0.6, "<= 0.6"),
+    "warm_ratio": (0.1, "<= 0.1"),
+    "reindex_ms": (50.0, "<= 50 @10k"),
+}
+
+Measure = dict[str, Any]
+
+
+# --- Measurements: each runs in a fresh interpreter started with --measure. ---------------
+
+
+def _peak_rss_mb(who: int) -> float:
+    """Peak resident set size of this process (or of its largest waited-for child) in MB."""
+    peak = resource.getrusage(who).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _rss() -> dict[str, float]:
+    """Peak RSS of this process, of its largest child and their sum, in MB."""
+    own = _peak_rss_mb(resource.RUSAGE_SELF)
+    children = _peak_rss_mb(resource.RUSAGE_CHILDREN)
+    return {"rss_self_mb": own, "rss_children_mb": children, "rss_mb": own + children}
+
+
+def measure_load(spec: Measure) -> Measure:
+    """Time load_all + ContentIndex.from_pages (what from_directory does) on one folder."""
+    from contentapi.build import load_all
+    from contentapi.index import ContentIndex
+
+    root = Path(spec["root"])
+    cache = Path(spec["cache"]) if spec.get("cache") else None
+    base = _peak_rss_mb(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    pages = load_all(root, workers=spec["workers"], cache_dir=cache)
+    loaded = time.perf_counter()
+    index = ContentIndex.from_pages(root, pages)
+    done = time.perf_counter()
+    return {
+        "seconds": done - start,
+        "load_seconds": loaded - start,
+        "index_seconds": done - loaded,
+        "pages": len(pages),
+        "treatments": len(index.preview.treatments),
+        "errors": len(index.errors),
+        "base_rss_mb": base,
+        **_rss(),
+    }
+
+
+def measure_fts(spec: Measure) -> Measure:
+    """Time building the public view's FTS5 index (after a warm-start load)."""
+    from contentapi.index import ContentIndex
+
+    index = ContentIndex.from_directory(Path(spec["root"]), cache_dir=Path(spec["cache"]))
+    start = time.perf_counter()
+    search = index.public.search_index
+    seconds = time.perf_counter() - start
+    hits = len(search.search("skin", limit=5))
+    return {"seconds": seconds, "rows": len(index.public.treatments), "hits": hits, **_rss()}
+
+
+def measure_reindex(spec: Measure) -> Measure:
+    """Time parse_page on one edited page plus ContentIndex.from_pages with it swapped in."""
+    from contentapi.build import load_all
+    from contentapi.index import ContentIndex
+    from contentapi.loader import parse_page
+    from contentapi.markup import Renderer
+    from contentapi.model import Treatment
+
+    root = Path(spec["root"])
+    pages = load_all(root, cache_dir=Path(spec["cache"]))
+    ContentIndex.from_pages(root, pages)
+    treatments = [i for i, page in enumerate(pages) if isinstance(page, Treatment)]
+    position = treatments[len(treatments) // 2]
+    shown = pages[position].path
+    original = (root / shown).read_bytes()
+    renderer = Renderer()  # a watcher keeps one; its construction is not counted
+    parse_ms: list[float] = []
+    rebuild_ms: list[float] = []
+    total_ms: list[float] = []
+    for repeat in range(spec["repeats"]):
+        data = original + f"\nEdited sentence number {repeat}.\n".encode()
+        start = time.perf_counter()
+        page = parse_page(data, shown, renderer)
+        parsed = time.perf_counter()
+        edited = list(pages)
+        edited[position] = page
+        index = ContentIndex.from_pages(root, edited)
+        done = time.perf_counter()
+        if not isinstance(page, Treatment) or index.preview.by_slug[page.slug] is not page:
+            raise RuntimeError(f"the edited page {shown} did not make it into the index")
+        parse_ms.append((parsed - start) * 1000)
+        rebuild_ms.append((done - parsed) * 1000)
+        total_ms.append((done - start) * 1000)
+    return {
+        "page": shown,
+        "parse_ms": statistics.median(parse_ms),
+        "rebuild_ms": statistics.median(rebuild_ms),
+        "total_ms": statistics.median(total_ms),
+        "total_max_ms": max(total_ms),
+    }
+
+
+def _best_per_item_ms(work: Callable[[str], object], items: list[str], passes: int) -> float:
+    """Best-of-`passes` wall time per item in ms, after one untimed warm-up item."""
+    if not items:
+        return float("nan")
+    work(items[0])
+    best = float("inf")
+    for _ in range(passes):
+        start = time.perf_counter()
+        for item in items:
+            work(item)
+        best = min(best, time.perf_counter() - start)
+    return best * 1000 / len(items)
+
+
+def measure_parsers(spec: Measure) -> Measure:
+    """Per-page ms: Python-Markdown vs markdown-it-py, and yaml SafeLoader vs CSafeLoader."""
+    import markdown
+    import yaml
+
+    from contentapi import metadata
+    from contentapi.loader import find_pages
+
+    files = [p for p in find_pages(Path(spec["root"])) if isinstance(p, Path)]
+    fronts: list[str] = []
+    bodies: list[str] = []
+    for path in files[: spec["count"]]:
+        front, body, _ = metadata.split(path.read_text(encoding="utf-8-sig"))
+        bodies.append(body)
+        if front:
+            fronts.append(front)
+    passes = spec["passes"]
+    result: Measure = {"bodies": len(bodies), "fronts": len(fronts)}
+
+    python_markdown = markdown.Markdown(extensions=["extra", "toc", "sane_lists"])
+
+    def convert(body: str) -> object:
+        python_markdown.reset()
+        return python_markdown.convert(body)
+
+    result["python_markdown_ms"] = _best_per_item_ms(convert, bodies, passes)
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        result["markdown_it_ms"] = None
+    else:
+        result["markdown_it_ms"] = _best_per_item_ms(
+            MarkdownIt("commonmark").enable("table").render, bodies, passes
+        )
+
+    def safe(text: str) -> object:
+        return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - a safe loader
+
+    result["safe_loader_ms"] = _best_per_item_ms(safe, fronts, passes)
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if c_loader is None:
+        result["c_safe_loader_ms"] = None
+    else:
+
+        def fast(text: str) -> object:
+            return yaml.load(text, Loader=c_loader)  # noqa: S506 - a safe loader
+
+        result["c_safe_loader_ms"] = _best_per_item_ms(fast, fronts, passes)
+    return result
+
+
+def measure_profile(spec: Measure) -> Measure:
+    """cProfile of a cold one-process ContentIndex.from_directory, top entries by cumtime."""
+    import cProfile
+    import io
+    import pstats
+
+    from contentapi.index import ContentIndex
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    ContentIndex.from_directory(Path(spec["root"]), workers=1)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(spec["top"])
+    return {"text": out.getvalue()}
+
+
+MEASURES: dict[str, Callable[[Measure], Measure]] = {
+    "load": measure_load,
+    "fts": measure_fts,
+    "reindex": measure_reindex,
+    "parsers": measure_parsers,
+    "profile": measure_profile,
+}
+
+
+# --- Driver: generates corpora, starts one interpreter per measurement, prints the table. --
+
+
+def run(kind: str, **spec: Any) -> Measure:
+    """Run one measurement in a fresh interpreter and return what it reported."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--measure", kind, json.dumps(spec)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"measurement {kind} {spec} failed with exit code {done.returncode}")
+    result: Measure = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def make_corpus(root: Path, count: int) -> float:
+    """Generate `count` pages under root and return their total size in MB."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    from generate import generate
+
+    generate(root, count)
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
+
+
+def bench_size(work: Path, count: int, quick: bool) -> Measure:
+    """Every per-size measurement for one freshly generated corpus."""
+    root = work / f"corpus-{count}"
+    cache = work / f"cache-{count}"
+    corpus_mb = make_corpus(root, count)
+    cold = run("load", root=str(root), workers=1)
+    pool = run("load", root=str(root), workers=2)
+    fill = run("load", root=str(root), workers=1, cache=str(cache))
+    warm = run("load", root=str(root), workers=1, cache=str(cache))
+    fts = run("fts", root=str(root), cache=str(cache))
+    reindex = run("reindex", root=str(root), cache=str(cache), repeats=3 if quick else 7)
+    if warm["pages"] != cold["pages"] or pool["pages"] != cold["pages"]:
+        raise SystemExit(f"page counts differ between loads of {root}")
+    return {
+        "pages": cold["pages"],
+        "treatments": cold["treatments"],
+        "errors": cold["errors"],
+        "corpus_mb": corpus_mb,
+        "cold_s": cold["seconds"],
+        "cold_index_s": cold["index_seconds"],
+        "pages_per_s": cold["pages"] / cold["seconds"],
+        "cold_rss": cold["rss_mb"],
+        "base_rss": cold["base_rss_mb"],
+        "rss_ratio": cold["rss_mb"] / corpus_mb,
+        "growth_ratio": (cold["rss_mb"] - cold["base_rss_mb"]) / corpus_mb,
+        "pool_s": pool["seconds"],
+        "pool_ratio": pool["seconds"] / cold["seconds"],
+        "pool_rss_self": pool["rss_self_mb"],
+        "pool_rss_children": pool["rss_children_mb"],
+        "fill_s": fill["seconds"],
+        "warm_s": warm["seconds"],
+        "warm_ratio": warm["seconds"] / cold["seconds"],
+        "warm_rss": warm["rss_mb"],
+        "fts_s": fts["seconds"],
+        "fts_rss": fts["rss_mb"],
+        "reindex_ms": reindex["total_ms"],
+        "reindex_max_ms": reindex["total_max_ms"],
+        "reindex_parse_ms": reindex["parse_ms"],
+        "reindex_rebuild_ms": reindex["rebuild_ms"],
+    }
+
+
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("pages (treatments + errors)", "pages", "{:,.0f}"),
+    ("  of which errors", "errors", "{:,.0f}"),
+    ("corpus size on disk, MB (file bytes)", "corpus_mb", "{:.2f}"),
+    ("cold load, 1 process: seconds", "cold_s", "{:.2f}"),
+    ("  of which from_pages (index), seconds", "cold_index_s", "{:.3f}"),
+    ("  pages/s", "pages_per_s", "{:,.0f}"),
+    ("  peak RSS, MB", "cold_rss", "{:.1f}"),
+    ("  RSS before loading (interpreter + imports), MB", "base_rss", "{:.1f}"),
+    ("  peak RSS / corpus size", "rss_ratio", "{:.1f}x"),
+    ("  (peak - before) RSS / corpus size", "growth_ratio", "{:.1f}x"),
+    ("cold load, 2 workers: seconds", "pool_s", "{:.2f}"),
+    ("  ratio vs 1 process", "pool_ratio", "{:.2f}"),
+    ("  peak RSS parent, MB", "pool_rss_self", "{:.1f}"),
+    ("  peak RSS largest worker (RUSAGE_CHILDREN), MB", "pool_rss_children", "{:.1f}"),
+    ("first load filling the cache: seconds", "fill_s", "{:.2f}"),
+    ("warm start (same cache_dir): seconds", "warm_s", "{:.3f}"),
+    ("  ratio vs cold 1 process", "warm_ratio", "{:.3f}"),
+    ("  peak RSS, MB", "warm_rss", "{:.1f}"),
+    ("FTS build (public.search_index): seconds", "fts_s", "{:.3f}"),
+    ("  peak RSS after FTS, MB", "fts_rss", "{:.1f}"),
+    ("single-file re-index: ms (median)", "reindex_ms", "{:.1f}"),
+    ("  slowest repeat, ms", "reindex_max_ms", "{:.1f}"),
+    ("  parse_page, ms (median)", "reindex_parse_ms", "{:.2f}"),
+    ("  ContentIndex.from_pages, ms (median)", "reindex_rebuild_ms", "{:.1f}"),
+)
+
+
+def print_table(results: dict[int, Measure]) -> None:
+    """One row per metric, one column per corpus size, the goal and whether it is met."""
+    label_width = max(len(label) for label, _, _ in ROWS)
+    sizes = list(results)
+    header = f"{'metric':<{label_width}}" + "".join(f"{f'{n:,} pages':>16}" for n in sizes)
+    print(header + f"  {'goal':<11}")
+    print("-" * (len(header) + 13))
+    for label, key, fmt in ROWS:
+        cells = []
+        for size in sizes:
+            value = results[size][key]
+            cell = fmt.format(value)
+            if key in GOALS:
+                cell += " ok" if value <= GOALS[key][0] else " MISS"
+            cells.append(f"{cell:>16}")
+        goal = GOALS[key][1] if key in GOALS else ""
+        print(f"{label:<{label_width}}" + "".join(cells) + f"  {goal}")
+
+
+def print_parsers(parsers: Measure) -> None:
+    """Python-Markdown vs markdown-it-py and SafeLoader vs CSafeLoader, per page."""
+
+    def pair(name: str, slow: float, fast_name: str, fast: float | None) -> None:
+        if fast is None:
+            print(f"  {name}: {slow:.3f} ms/page; {fast_name}: not installed")
+            return
+        print(f"  {name:<56}{slow:8.3f} ms/page")
+        print(f"  {fast_name:<56}{fast:8.3f} ms/page")
+        print(f"  {'ratio (first / second)':<56}{slow / fast:8.1f}x")
+
+    print(f"\nparser comparison, best of passes, same inputs ({parsers['bodies']:,} bodies):")
+    pair(
+        'Python-Markdown ["extra","toc","sane_lists"], reset',
+        parsers["python_markdown_ms"],
+        'markdown-it-py MarkdownIt("commonmark").enable("table")',
+        parsers["markdown_it_ms"],
+    )
+    print(f"front matter ({parsers['fronts']:,} pages):")
+    pair(
+        "yaml.SafeLoader",
+        parsers["safe_loader_ms"],
+        "yaml.CSafeLoader",
+        parsers["c_safe_loader_ms"],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and either run one measurement or the whole benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--quick", action="store_true", help="200 pages only, for CI smoke runs")
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile a cold load of the first size"
+    )
+    parser.add_argument("--measure", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        kind, spec = args.measure
+        print(json.dumps(MEASURES[kind](json.loads(spec))))
+        return 0
+    sizes = list(QUICK_SIZES) if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    print(
+        f"contentapi load benchmark: Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()} {platform.system()}; "
+        "each measurement in a fresh interpreter, corpus files in the OS page cache"
+    )
+    results: dict[int, Measure] = {}
+    with tempfile.TemporaryDirectory(prefix="contentapi-bench-") as tmp:
+        work = Path(tmp)
+        for size in sizes:
+            results[size] = bench_size(work, size, args.quick)
+        print()
+        print_table(results)
+        corpus = work / f"corpus-{max(sizes)}"
+        parsers = run(
+            "parsers", root=str(corpus), count=PARSER_BODIES, passes=1 if args.quick else 3
+        )
+        print_parsers(parsers)
+        if args.profile:
+            top = run("profile", root=str(work / f"corpus-{sizes[0]}"), top=15)
+            print(f"\ncProfile, cold load of {sizes[0]:,} pages in one process, by cumtime:")
+            print(top["text"].rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The ASGI app: routes, middleware and settings around the GraphQL endpoint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from contentapi.endpoint import GraphQLEndpoint, RequestError, error_body, operation_from
+from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, read_body
+from contentapi.index import ContentIndex
+from contentapi.reload import LiveIndex, Watcher
+from contentapi.schema import Limits, build_schema
+from contentapi.settings import Settings
+from contentapi.store import ContentStore
+
+log = logging.getLogger("contentapi")
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, index: ContentIndex | None = None) -> Starlette:
+    """Build the app; content is loaded now, so a missing folder fails before serving."""
+    settings = settings or Settings.from_env()
+    live = None
+    if settings.watch:
+        live = LiveIndex.load(settings.content_dir, settings.workers, settings.cache_dir)
+        index = live.index()
+    elif index is None:
+        index = ContentIndex.from_directory(
+            settings.content_dir, workers=settings.workers, cache_dir=settings.cache_dir
+        )
+    store = ContentStore(index)
+    for error in index.errors:
+        log.warning("content error: %s", error)
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
+            introspection=settings.introspection,
+        )
+    )
+    endpoint = GraphQLEndpoint(schema, store, settings)
+
+    async def graphql(request: Request) -> Response:
+        try:
+            if request.method == "GET":
+                if not request.query_params and _wants_html(request):
+                    if settings.graphiql:
+                        return FileResponse(STATIC / "graphiql" / "index.html")
+                    raise RequestError("GraphiQL is turned off; send a query", status=400)
+                params = dict(request.query_params)
+                operation = operation_from(params, from_query_string=True)
+                return await endpoint.run(request, operation, is_get=True)
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise RequestError(
+                    f"POST bodies must be application/json, not {content_type or 'untyped'!r}",
+                    status=415,
+                )
+            body = await read_body(request, settings.max_body_bytes)
+            try:
+                params = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise RequestError(f"the request body is not valid JSON: {exc}") from None
+            return await endpoint.run(
+                request, operation_from(params, from_query_string=False), is_get=False
+            )
+        except RequestError as exc:
+            return Response(
+                error_body(exc.message),
+                status_code=exc.status,
+                media_type="application/json",
+                headers=exc.headers,
+            )
+
+    async def healthz(request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        current = store.current
+        return _json(
+            {
+                "status": "ready",
+                "version": current.public.version,
+                "treatments": len(current.public.treatments),
+                "errors": len(current.errors),
+            }
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = None
+        if live is not None:
+            watcher = Watcher(settings, store, live)
+            app.state.watcher = watcher
+            await watcher.start()
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                await watcher.stop()
+
+    routes: list[Any] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        Mount("/graphiql/static", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
+    ]
+    images = settings.content_dir / "img"
+    if images.is_dir():
+        routes.append(
+            Mount("/img", StaticFiles(directory=images, follow_symlink=False), name="img")
+        )
+    middleware = [
+        Middleware(AccessLogMiddleware),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(GZipMiddleware, minimum_size=settings.gzip_min_size),
+    ]
+    if settings.origins:
+        middleware.insert(
+            1,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "Authorization", "If-None-Match"],
+                expose_headers=["ETag"],
+                max_age=600,
+            ),
+        )
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.endpoint = endpoint
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return Response(
+        error_body(exc.detail or "error"),
+        status_code=exc.status_code,
+        media_type="application/json",
+        headers=exc.headers,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(error_body("Unexpected error."), status_code=500, media_type="application/json")

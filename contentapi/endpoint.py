@@ -1,0 +1,203 @@
+"""GraphQL over HTTP: read a request into an operation, run it, write the response."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from contentapi.index import ContentIndex
+from contentapi.responses import ResponseCache, etag_for, normalise_query
+from contentapi.schema import Context
+from contentapi.settings import Settings
+from contentapi.store import ContentStore
+
+log = logging.getLogger("contentapi")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class RequestError(Exception):
+    """A request that is not a GraphQL request we can run; answered with `status`."""
+
+    def __init__(self, message: str, status: int = 400, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One GraphQL request as parsed from HTTP."""
+
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def error_body(message: str, **extensions: Any) -> bytes:
+    """A GraphQL-style JSON error document."""
+    error: dict[str, Any] = {"message": message}
+    if extensions:
+        error["extensions"] = extensions
+    return orjson.dumps({"errors": [error]})
+
+
+def media_type(request: Request) -> str:
+    """The response type the client asked for: graphql-response+json or plain JSON."""
+    accept = request.headers.get("accept", "")
+    if GRAPHQL_RESPONSE in accept:
+        return GRAPHQL_RESPONSE
+    if not accept or JSON in accept or "*/*" in accept or "application/*" in accept:
+        return JSON
+    raise RequestError(
+        f"cannot answer with any of the accepted types {accept[:100]!r}: "
+        f"ask for {GRAPHQL_RESPONSE} or {JSON}",
+        status=406,
+    )
+
+
+def operation_from(params: Any, *, from_query_string: bool) -> Operation:
+    """Check the shape of the request parameters (a JSON object or a query string)."""
+    if not isinstance(params, dict):
+        raise RequestError("the request body must be a JSON object with a 'query'")
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        if "extensions" in params and query is None:
+            query = ""
+        else:
+            raise RequestError("the request has no 'query' string")
+    variables = _json_field(params, "variables", from_query_string)
+    extensions = _json_field(params, "extensions", from_query_string)
+    name = params.get("operationName")
+    if name is not None and not isinstance(name, str):
+        raise RequestError("'operationName' must be a string or null")
+    return Operation(query, variables, name or None, extensions)
+
+
+def _json_field(params: dict[str, Any], key: str, from_query_string: bool) -> dict[str, Any] | None:
+    value = params.get(key)
+    if from_query_string and isinstance(value, str):
+        if not value:
+            return None
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise RequestError(f"'{key}' is not valid JSON") from None
+    if value is not None and not isinstance(value, dict):
+        raise RequestError(f"'{key}' must be a JSON object or null")
+    return value
+
+
+class GraphQLEndpoint:
+    """Runs operations against the current index; caches whole responses per content version."""
+
+    def __init__(self, schema: strawberry.Schema, store: ContentStore, settings: Settings):
+        self.schema = schema
+        self.store = store
+        self.settings = settings
+        self.cache = ResponseCache(settings.response_cache_bytes)
+
+    def is_preview(self, request: Request) -> bool:
+        """True when the request carries the configured preview token."""
+        token = self.settings.preview_token
+        header = request.headers.get("authorization", "")
+        if not token or not header.lower().startswith("bearer "):
+            return False
+        return hmac.compare_digest(header[7:].strip().encode(), token.encode())
+
+    async def run(self, request: Request, operation: Operation, *, is_get: bool) -> Response:
+        """Execute (or serve from cache) and answer with the negotiated media type."""
+        kind = media_type(request)
+        preview = self.is_preview(request)
+        index = self.store.current
+        version = index.view(preview).version
+        key = (
+            index.public.version + index.preview.version,
+            normalise_query(operation.query),
+            orjson.dumps(operation.variables, option=orjson.OPT_SORT_KEYS),
+            operation.operation_name,
+            orjson.dumps(operation.extensions, option=orjson.OPT_SORT_KEYS),
+            preview,
+            kind,
+            is_get,
+        )
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = await self._execute(index, operation, preview, is_get, kind)
+            if cached[0] == 200:
+                self.cache.put(key, cached)
+        status, body, cost = cached
+        headers = self._cache_headers(request, preview, is_get, version, operation)
+        request.state.operation = operation.operation_name
+        request.state.cost = cost
+        if (
+            status == 200
+            and "etag" in headers
+            and headers["etag"] == request.headers.get("if-none-match")
+        ):
+            return Response(status_code=304, headers=headers)
+        return Response(body, status_code=status, media_type=kind, headers=headers)
+
+    async def _execute(
+        self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
+    ) -> tuple[int, bytes, int | None]:
+        allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
+        context = Context(index=index, preview=preview, public_url=self.settings.public_url)
+        try:
+            result = await self.schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=operation.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            raise RequestError(
+                f"{exc.operation_type.value} operations are only allowed over POST",
+                status=405,
+                headers={"allow": "POST"},
+            ) from None
+        except CannotGetOperationTypeError as exc:
+            raise RequestError(exc.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise RequestError("the request has no 'query' string") from None
+        payload: dict[str, Any] = {}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        if result.data is not None or not result.errors:
+            payload["data"] = result.data
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        request_error = result.data is None and all(e.path is None for e in result.errors or ())
+        status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
+        return status, orjson.dumps(payload), context.report.get("cost")
+
+    def _cache_headers(
+        self, request: Request, preview: bool, is_get: bool, version: str, operation: Operation
+    ) -> dict[str, str]:
+        if preview:
+            return {"cache-control": "private, no-store", "vary": "Authorization, Accept"}
+        if not is_get:
+            return {"cache-control": "no-store", "vary": "Authorization, Accept"}
+        return {
+            "cache-control": f"public, max-age={self.settings.cache_max_age}",
+            "etag": etag_for(
+                version, operation.query, operation.variables, operation.operation_name
+            ),
+            "vary": "Authorization, Accept",
+        }

@@ -1,0 +1,73 @@
+"""Whole-response caching: a byte-bounded LRU and ETags, keyed by content version."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+import orjson
+
+_SPACE = re.compile(r"[\s,]+")
+
+
+def normalise_query(query: str) -> str:
+    """A query with insignificant white space and commas folded (strings are rarely affected)."""
+    if '"' in query:
+        return query.strip()
+    return _SPACE.sub(" ", query).strip()
+
+
+def etag_for(version: str, query: str, variables: Any, operation_name: str | None) -> str:
+    """A strong ETag for a GET response: same content version and same request, same tag."""
+    digest = hashlib.sha256()
+    digest.update(version.encode())
+    digest.update(b"\0" + normalise_query(query).encode())
+    digest.update(b"\0" + orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+    digest.update(b"\0" + (operation_name or "").encode())
+    return '"' + digest.hexdigest()[:32] + '"'
+
+
+class ResponseCache:
+    """Least-recently-used responses up to a total size in bytes; 0 bytes disables it."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, tuple[int, bytes, int | None]] = OrderedDict()
+        self._size = 0
+        self._version: object = None
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[int, bytes, int | None] | None:
+        """A cached (status, body), or None; keys start with the content version."""
+        with self._lock:
+            if key[0] != self._version:
+                return None
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: tuple[int, bytes, int | None]) -> None:
+        """Remember a response; a new content version empties the cache first."""
+        cost = len(value[1]) + 200
+        if cost > self.max_bytes:
+            return
+        with self._lock:
+            if key[0] != self._version:
+                self._items.clear()
+                self._size = 0
+                self._version = key[0]
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._size += cost
+            while self._size > self.max_bytes:
+                _, (_, body, _) = self._items.popitem(last=False)
+                self._size -= len(body) + 200
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,24 @@
+"""What every resolver is given: the content view the request may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from contentapi.index import ContentIndex, ContentView
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Per-request context: the index, whether drafts are visible, the public URL; `report`
+    collects figures (the query cost) for the access log."""
+
+    index: ContentIndex
+    preview: bool = False
+    public_url: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def view(self) -> ContentView:
+        """Drafts included only for preview requests."""
+        return self.index.view(self.preview)

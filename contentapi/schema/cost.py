@@ -1,0 +1,126 @@
+"""Query cost: each field costs 1, and a field taking first/last multiplies what is under it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    VariableNode,
+)
+from strawberry.extensions import SchemaExtension
+
+from contentapi.schema.pagination import DEFAULT_PAGE, MAX_PAGE
+
+
+def operation_cost(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> int:
+    """The cost of one operation; a page size given by a variable counts as the largest."""
+    return _selection_cost(operation.selection_set, fragments, frozenset())
+
+
+def _selection_cost(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str],
+) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            inner = _selection_cost(selection.selection_set, fragments, seen)
+            total += 1 + _multiplier(selection) * inner
+        elif isinstance(selection, InlineFragmentNode):
+            total += _selection_cost(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                total += _selection_cost(fragment.selection_set, fragments, seen | {name})
+    return total
+
+
+def _multiplier(field: FieldNode) -> int:
+    sizes = {arg.name.value: arg.value for arg in field.arguments or ()}
+    if not {"first", "last"} & sizes.keys():
+        return DEFAULT_PAGE if field.name.value in _PAGED_FIELDS else 1
+    largest = 0
+    for name in ("first", "last"):
+        value = sizes.get(name)
+        if isinstance(value, IntValueNode):
+            largest = max(largest, int(value.value))
+        elif isinstance(value, VariableNode):
+            largest = max(largest, MAX_PAGE)
+    return max(largest, 1)
+
+
+# Fields that return a page of DEFAULT_PAGE items when no first/last is given.
+_PAGED_FIELDS = frozenset({"treatments", "indications", "images"})
+
+
+def cost_limit_rule(max_cost: int) -> type[ASTValidationRule]:
+    """A validation rule refusing operations that cost more than max_cost."""
+
+    class CostLimit(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.fragments = {
+                d.name.value: d
+                for d in context.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            cost = operation_cost(node, self.fragments)
+            if cost > max_cost:
+                self.report_error(
+                    GraphQLError(
+                        f"Query cost {cost} exceeds the limit of {max_cost}: "
+                        "ask for fewer items (first/last) or fewer nested lists.",
+                        node,
+                    )
+                )
+
+    return CostLimit
+
+
+@lru_cache(maxsize=512)
+def document_cost(document: DocumentNode, operation_name: str | None) -> int:
+    """The cost of the operation a request runs (0 if it cannot be found)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        if operation_name is None or (operation.name and operation.name.value == operation_name):
+            return operation_cost(operation, fragments)
+    return 0
+
+
+class CostReport(SchemaExtension):
+    """Notes each query's cost for the log; adds extensions.cost when a request asks
+    with extensions {"cost": true}."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context
+        if context.graphql_document is None:
+            return {}
+        cost = document_cost(context.graphql_document, context.operation_name)
+        report = getattr(context.context, "report", None)
+        if isinstance(report, dict):
+            report["cost"] = cost
+        asked = (context.operation_extensions or {}).get("cost")
+        return {"cost": cost} if asked else {}
