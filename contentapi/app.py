@@ -29,6 +29,8 @@ from contentapi.store import ContentStore
 
 log = logging.getLogger("contentapi")
 STATIC = Path(__file__).parent / "static"
+# The example frontend lives in a checkout, beside the package (not installed with it).
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "web"
 
 
 def create_app(settings: Settings | None = None, *, index: ContentIndex | None = None) -> Starlette:
@@ -121,6 +123,10 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Mount("/graphiql/static", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
     ]
+    if settings.examples and EXAMPLES.is_dir():
+        routes.append(
+            Mount("/examples", StaticFiles(directory=EXAMPLES, html=True), name="examples")
+        )
     images = settings.content_dir / "img"
     if images.is_dir():
         routes.append(

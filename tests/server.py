@@ -1,0 +1,75 @@
+"""Start the real server (uvicorn via the CLI) in a subprocess on a free port, for tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(
+    content: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """Run `contentapi serve` on content; yields its base URL and stops it afterwards."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
+    environ.update(env or {})
+    command = [
+        sys.executable,
+        "-m",
+        "contentapi",
+        "serve",
+        "--content",
+        str(content),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        *args,
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server on {url} not ready after {timeout} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
