@@ -7,12 +7,14 @@ import json
 import os
 import platform
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,16 @@ def _rss() -> dict[str, float]:
     return {"rss_self_mb": own, "rss_children_mb": children, "rss_mb": own + children}
 
 
+def _cached_rows(cache: Path | None) -> int:
+    """How many pages the warm-start cache in `cache` holds (0 if none)."""
+    database = cache / "pages.sqlite" if cache is not None else None
+    if database is None or not database.exists():
+        return 0
+    with closing(sqlite3.connect(database)) as db:
+        count: int = db.execute("SELECT count(*) FROM pages").fetchone()[0]
+    return count
+
+
 def measure_load(spec: Measure) -> Measure:
     """Time load_all + ContentIndex.from_pages (what from_directory does) on one folder."""
     from contentapi.build import load_all
@@ -54,12 +66,14 @@ def measure_load(spec: Measure) -> Measure:
 
     root = Path(spec["root"])
     cache = Path(spec["cache"]) if spec.get("cache") else None
+    rows_before = _cached_rows(cache)
     base = _peak_rss_mb(resource.RUSAGE_SELF)
     start = time.perf_counter()
     pages = load_all(root, workers=spec["workers"], cache_dir=cache)
     loaded = time.perf_counter()
     index = ContentIndex.from_pages(root, pages)
     done = time.perf_counter()
+    usage = _rss()
     return {
         "seconds": done - start,
         "load_seconds": loaded - start,
@@ -68,7 +82,9 @@ def measure_load(spec: Measure) -> Measure:
         "treatments": len(index.preview.treatments),
         "errors": len(index.errors),
         "base_rss_mb": base,
-        **_rss(),
+        # Pages this load added to the cache: on a warm start, pages parsed again.
+        "cache_misses": _cached_rows(cache) - rows_before,
+        **usage,
     }
 
 
@@ -272,8 +288,10 @@ def bench_size(work: Path, count: int, quick: bool) -> Measure:
         "pool_rss_self": pool["rss_self_mb"],
         "pool_rss_children": pool["rss_children_mb"],
         "fill_s": fill["seconds"],
+        "fill_rss": fill["rss_mb"],
         "warm_s": warm["seconds"],
         "warm_ratio": warm["seconds"] / cold["seconds"],
+        "warm_misses": warm["cache_misses"],
         "warm_rss": warm["rss_mb"],
         "fts_s": fts["seconds"],
         "fts_rss": fts["rss_mb"],
@@ -300,8 +318,10 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("  peak RSS parent, MB", "pool_rss_self", "{:.1f}"),
     ("  peak RSS largest worker (RUSAGE_CHILDREN), MB", "pool_rss_children", "{:.1f}"),
     ("first load filling the cache: seconds", "fill_s", "{:.2f}"),
+    ("  peak RSS, MB", "fill_rss", "{:.1f}"),
     ("warm start (same cache_dir): seconds", "warm_s", "{:.3f}"),
     ("  ratio vs cold 1 process", "warm_ratio", "{:.3f}"),
+    ("  cache misses (pages parsed again)", "warm_misses", "{:,.0f}"),
     ("  peak RSS, MB", "warm_rss", "{:.1f}"),
     ("FTS build (public.search_index): seconds", "fts_s", "{:.3f}"),
     ("  peak RSS after FTS, MB", "fts_rss", "{:.1f}"),
@@ -358,6 +378,14 @@ def print_parsers(parsers: Measure) -> None:
     )
 
 
+def _load_average() -> str:
+    """The 1, 5 and 15 minute load averages, or 'n/a' where the OS has none."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and either run one measurement or the whole benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -375,15 +403,16 @@ def main(argv: list[str] | None = None) -> int:
     sizes = list(QUICK_SIZES) if args.quick else [int(s) for s in args.sizes.split(",") if s]
     print(
         f"contentapi load benchmark: Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, {platform.machine()} {platform.system()}; "
-        "each measurement in a fresh interpreter, corpus files in the OS page cache"
+        f"{os.cpu_count()} CPUs, {platform.machine()} {platform.system()}, "
+        f"load average {_load_average()}; each measurement in a fresh interpreter, "
+        "corpus files in the OS page cache"
     )
     results: dict[int, Measure] = {}
     with tempfile.TemporaryDirectory(prefix="contentapi-bench-") as tmp:
         work = Path(tmp)
         for size in sizes:
             results[size] = bench_size(work, size, args.quick)
-        print()
+        print(f"load average at the end {_load_average()}\n")
         print_table(results)
         corpus = work / f"corpus-{max(sizes)}"
         parsers = run(

@@ -19,7 +19,14 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from contentapi.endpoint import GraphQLEndpoint, RequestError, error_body, operation_from
+from contentapi.endpoint import (
+    GraphQLEndpoint,
+    RequestError,
+    check_content_type,
+    error_body,
+    error_response,
+    operation_from,
+)
 from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, read_body
 from contentapi.index import ContentIndex
 from contentapi.reload import LiveIndex, Watcher
@@ -60,7 +67,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
 
     async def graphql(request: Request) -> Response:
         try:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 if not request.query_params and _wants_html(request):
                     if settings.graphiql:
                         return FileResponse(STATIC / "graphiql" / "index.html")
@@ -68,12 +75,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
                 params = dict(request.query_params)
                 operation = operation_from(params, from_query_string=True)
                 return await endpoint.run(request, operation, is_get=True)
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                raise RequestError(
-                    f"POST bodies must be application/json, not {content_type or 'untyped'!r}",
-                    status=415,
-                )
+            check_content_type(request)
             body = await read_body(request, settings.max_body_bytes)
             try:
                 params = orjson.loads(body)
@@ -83,12 +85,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
                 request, operation_from(params, from_query_string=False), is_get=False
             )
         except RequestError as exc:
-            return Response(
-                error_body(exc.message),
-                status_code=exc.status,
-                media_type="application/json",
-                headers=exc.headers,
-            )
+            return error_response(request, exc)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})

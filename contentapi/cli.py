@@ -87,16 +87,15 @@ def _options_for(*names: str) -> Callable[[F], F]:
 
 
 @cli.command()
-@_options_for(
-    "content_dir", "host", "port", "workers", "watch", "cache_dir", "introspection", "examples"
-)
+@_options_for(*(s.name for s in SETTINGS if s.name != "preview_token"))
 @click.option(
     "--content", "content", type=click.Path(path_type=Path), help="Same as --content-dir."
 )
 @click.option(
     "--preview-token-env",
     metavar="NAME",
-    help="Read the preview token from this environment variable.",
+    help="Read the preview token from this environment variable "
+    "[default: CONTENTAPI_PREVIEW_TOKEN].",
 )
 def serve(content: Path | None, preview_token_env: str | None, **options: Any) -> None:
     """Serve the content over GraphQL (GraphiQL at /graphql in a browser)."""
@@ -200,3 +199,13 @@ def query(
         payload["errors"] = [error.formatted for error in result.errors]
     click.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
     sys.exit(1 if result.errors else 0)
+
+
+@cli.command("settings")
+def settings_table() -> None:
+    """Print every setting as a Markdown table (the README's table is this output)."""
+    click.echo("| Variable | Default | Meaning |")
+    click.echo("|---|---|---|")
+    for setting in SETTINGS:
+        default = setting.default if setting.default != "" else "(empty)"
+        click.echo(f"| `{setting.env}` | `{default}` | {setting.help} |")

@@ -57,16 +57,94 @@ def error_body(message: str, **extensions: Any) -> bytes:
 
 
 def media_type(request: Request) -> str:
-    """The response type the client asked for: graphql-response+json or plain JSON."""
-    accept = request.headers.get("accept", "")
-    if GRAPHQL_RESPONSE in accept:
-        return GRAPHQL_RESPONSE
-    if not accept or JSON in accept or "*/*" in accept or "application/*" in accept:
+    """The response type the client asked for: graphql-response+json or plain JSON.
+
+    Follows the Accept header's q-values (`;q=0` refuses a type). The new
+    application/graphql-response+json is chosen only when named explicitly and
+    liked at least as much as application/json; a missing Accept header, `*/*`
+    and `application/*` get application/json, as the GraphQL-over-HTTP spec
+    asks of servers during its watershed. Nothing acceptable: 406.
+    """
+    accept = ", ".join(request.headers.getlist("accept")).strip()
+    if not accept:
         return JSON
+    ranges = _accept_ranges(accept)
+    graphql_q, graphql_exact = _quality(ranges, GRAPHQL_RESPONSE)
+    json_q, _ = _quality(ranges, JSON)
+    if graphql_exact and graphql_q > 0 and graphql_q >= json_q:
+        return GRAPHQL_RESPONSE
+    if json_q > 0:
+        return JSON
+    if graphql_q > 0:
+        return GRAPHQL_RESPONSE
     raise RequestError(
         f"cannot answer with any of the accepted types {accept[:100]!r}: "
         f"ask for {GRAPHQL_RESPONSE} or {JSON}",
         status=406,
+    )
+
+
+def _accept_ranges(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values (malformed ones dropped)."""
+    ranges = []
+    for item in accept.split(","):
+        kind, *params = item.split(";")
+        kind = kind.strip().lower()
+        if kind.count("/") != 1:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((kind, quality))
+    return ranges
+
+
+def _quality(ranges: list[tuple[str, float]], kind: str) -> tuple[float, bool]:
+    """q-value the most specific matching range gives `kind`, and whether it named it exactly."""
+    family = kind.split("/")[0] + "/*"
+    best = (-1, 0.0)
+    for candidate, quality in ranges:
+        rank = {kind: 2, family: 1, "*/*": 0}.get(candidate, -1)
+        if rank > best[0]:
+            best = (rank, quality)
+        elif rank == best[0] and rank >= 0:
+            best = (rank, max(best[1], quality))
+    return (best[1] if best[0] >= 0 else 0.0), best[0] == 2
+
+
+def check_content_type(request: Request) -> None:
+    """A POST body must be JSON in UTF-8 (the charset may be left out): 415 otherwise."""
+    kind, *params = request.headers.get("content-type", "").split(";")
+    kind = kind.strip().lower()
+    if kind != JSON:
+        raise RequestError(
+            f"POST bodies must be {JSON}, not {kind or 'untyped'!r}",
+            status=415,
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise RequestError(
+                f"POST bodies must be UTF-8 encoded, not {charset[:40]!r}",
+                status=415,
+            )
+
+
+def error_response(request: Request, exc: RequestError) -> Response:
+    """Answer a request error with a GraphQL-style body, in the negotiated media type if any."""
+    try:
+        kind = media_type(request)
+    except RequestError:
+        kind = JSON
+    headers = {"vary": "Accept", **exc.headers}
+    return Response(
+        error_body(exc.message), status_code=exc.status, media_type=kind, headers=headers
     )
 
 
@@ -176,14 +254,19 @@ class GraphQLEndpoint:
             raise RequestError(exc.as_http_error_reason()) from None
         except MissingQueryError:
             raise RequestError("the request has no 'query' string") from None
+        # No data and only errors without a path: the operation never ran (a syntax,
+        # validation or variable error), so the response has no `data` entry and
+        # graphql-response+json answers 400. Once execution started, `data` is there,
+        # even as null (a field error that reached a non-null root field).
+        errors = result.errors or []
+        request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
         payload: dict[str, Any] = {}
-        if result.errors:
-            payload["errors"] = [error.formatted for error in result.errors]
-        if result.data is not None or not result.errors:
+        if errors:
+            payload["errors"] = [error.formatted for error in errors]
+        if not request_error:
             payload["data"] = result.data
         if result.extensions:
             payload["extensions"] = result.extensions
-        request_error = result.data is None and all(e.path is None for e in result.errors or ())
         status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
         return status, orjson.dumps(payload), context.report.get("cost")
 

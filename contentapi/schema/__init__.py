@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -10,6 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -19,12 +21,16 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from contentapi.schema.context import Context as Context
 from contentapi.schema.cost import CostReport, cost_limit_rule
 from contentapi.schema.errors import QueryError
+from contentapi.schema.privacy import HideSuggestions
 from contentapi.schema.query import Query
 from contentapi.schema.types import Category, Image, Indication, Treatment
+
+log = logging.getLogger("contentapi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +46,22 @@ class Limits:
 
 def _shown(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is None or isinstance(original, QueryError)
+    return original is None or isinstance(original, QueryError | GraphQLError)
+
+
+class ContentSchema(strawberry.Schema):
+    """Logs only unexpected errors (with their traceback); a client's mistakes are not news."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _shown(error):
+                log.debug("query error: %s", error.message)
+            else:
+                log.error(
+                    "unexpected error in a resolver: %s", error, exc_info=error.original_error
+                )
 
 
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
@@ -56,7 +77,9 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         partial(MaskErrors, should_mask_error=lambda error: not _shown(error)),
         CostReport,
     ]
-    return strawberry.Schema(
+    if not limits.introspection:
+        extensions[:0] = [HideSuggestions, DisableIntrospection]
+    return ContentSchema(
         query=Query,
         types=[Treatment, Image, Indication, Category],
         extensions=extensions,

@@ -1,0 +1,213 @@
+"""The HTTP app through Starlette's TestClient: routes, media types, errors, preview, caching."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from contentapi.app import create_app
+from contentapi.index import ContentView
+from contentapi.settings import Settings
+
+CLINIC = Path(__file__).parent / "fixtures" / "clinic"
+SEED_QUERY = '{ treatment(slug: "mesotherapy") { title images { src width } } }'
+TOKEN = "s3cret-preview"
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    settings = Settings(content_dir=CLINIC, preview_token=TOKEN, cache_dir=Path("/nonexistent/x"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_post_json_query(client: TestClient) -> None:
+    response = client.post("/graphql", json={"query": SEED_QUERY})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "data": {
+            "treatment": {
+                "title": "Mesotherapy",
+                "images": [
+                    {"src": "/img/pages/mesotherapy_london.jpg", "width": 400},
+                    {"src": "/img/pages/mesotherapy_london2.jpg", "width": 400},
+                ],
+            }
+        }
+    }
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_get_query_with_variables_and_graphql_response_type(client: TestClient) -> None:
+    response = client.get(
+        "/graphql",
+        params={
+            "query": "query T($s: String!) { treatment(slug: $s) { title } }",
+            "variables": '{"s": "peel"}',
+            "operationName": "T",
+        },
+        headers={"accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/graphql-response+json"
+    assert response.json() == {"data": {"treatment": {"title": "Chemical Peel"}}}
+    assert response.headers["cache-control"] == "public, max-age=60"
+
+
+def test_get_etag_revalidates_with_304(client: TestClient) -> None:
+    first = client.get("/graphql", params={"query": SEED_QUERY})
+    etag = first.headers["etag"]
+    again = client.get("/graphql", params={"query": SEED_QUERY}, headers={"if-none-match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other = client.get("/graphql", params={"query": "{ contentInfo { version } }"})
+    assert other.headers["etag"] != etag
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "status", "message"),
+    [
+        (
+            "post",
+            {"content": b"{bad", "headers": {"content-type": "application/json"}},
+            400,
+            "not valid JSON",
+        ),
+        ("post", {"json": {"variables": {}}}, 400, "no 'query'"),
+        ("post", {"json": ["not", "an", "object"]}, 400, "JSON object"),
+        (
+            "post",
+            {"content": b"query=1", "headers": {"content-type": "text/plain"}},
+            415,
+            "application/json",
+        ),
+        (
+            "post",
+            {"json": {"query": "{ contentInfo { version } }", "variables": [1]}},
+            400,
+            "variables",
+        ),
+        ("get", {"params": {"query": "mutation { x }"}}, 405, "mutation"),
+        ("put", {"json": {"query": "{ __typename }"}}, 405, "Method Not Allowed"),
+    ],
+)
+def test_bad_requests_get_json_4xx(
+    client: TestClient, method: str, kwargs: dict[str, object], status: int, message: str
+) -> None:
+    response = getattr(client, method)("/graphql", **kwargs)
+    assert response.status_code == status
+    body = response.json()
+    assert message in body["errors"][0]["message"]
+    assert "Traceback" not in response.text
+
+
+def test_graphql_errors_are_200_for_json_and_400_for_graphql_response(client: TestClient) -> None:
+    plain = client.post("/graphql", json={"query": "{ nope }"})
+    assert plain.status_code == 200
+    assert "Cannot query field 'nope'" in plain.json()["errors"][0]["message"]
+    typed = client.post(
+        "/graphql",
+        json={"query": "{ nope }"},
+        headers={"accept": "application/graphql-response+json"},
+    )
+    assert typed.status_code == 400
+
+
+def test_preview_token_shows_drafts_privately(client: TestClient) -> None:
+    query = {"query": '{ treatment(slug: "secret") { title } contentErrors { path line } }'}
+    public = client.post("/graphql", json=query)
+    assert public.json() == {"data": {"treatment": None, "contentErrors": []}}
+    wrong = client.post("/graphql", json=query, headers={"authorization": "Bearer nope"})
+    assert wrong.json()["data"]["treatment"] is None
+    preview = client.get("/graphql", params=query, headers={"authorization": f"Bearer {TOKEN}"})
+    assert preview.json() == {
+        "data": {
+            "treatment": {"title": "Secret Laser"},
+            "contentErrors": [{"path": "broken.md", "line": 3}],
+        }
+    }
+    assert preview.headers["cache-control"] == "private, no-store"
+    assert "etag" not in preview.headers
+
+
+def test_no_token_configured_never_serves_drafts() -> None:
+    with TestClient(
+        create_app(Settings(content_dir=CLINIC, cache_dir=Path("/nonexistent/x")))
+    ) as c:
+        response = c.post(
+            "/graphql",
+            json={"query": '{ treatment(slug: "secret") { title } }'},
+            headers={"authorization": "Bearer "},
+        )
+    assert response.json() == {"data": {"treatment": None}}
+
+
+def test_unexpected_errors_are_masked_and_logged(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(self: ContentView, slug: str) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ContentView, "related", explode)
+    with caplog.at_level(logging.ERROR):
+        response = client.post(
+            "/graphql", json={"query": '{ treatment(slug: "peel") { title related { slug } } }'}
+        )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert "secret internals" not in response.text
+    assert "secret internals" in caplog.text
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready"
+    assert ready["treatments"] == 3
+    assert ready["errors"] == 1
+    assert len(ready["version"]) == 16
+
+
+def test_graphiql_is_served_from_the_package(client: TestClient) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "/graphiql/static/graphiql.min.js" in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(assets) == 6
+    assert all(url.startswith("/graphiql/static/") for url in assets), assets
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js", "init.js"):
+        assert client.get(f"/graphiql/static/{asset}").status_code == 200
+
+
+def test_large_bodies_are_refused_with_413() -> None:
+    settings = Settings(content_dir=CLINIC, max_body_bytes=1000, cache_dir=Path("/nonexistent/x"))
+    with TestClient(create_app(settings)) as small:
+        response = small.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 2000})
+    assert response.status_code == 413
+    assert "1000 bytes" in response.json()["errors"][0]["message"]
+
+
+def test_cors_is_off_unless_configured(client: TestClient) -> None:
+    headers = {"origin": "https://site.example", "access-control-request-method": "POST"}
+    assert "access-control-allow-origin" not in client.options("/graphql", headers=headers).headers
+    settings = Settings(
+        content_dir=CLINIC, cors_origins="https://site.example", cache_dir=Path("/nonexistent/x")
+    )
+    with TestClient(create_app(settings)) as cors:
+        allowed = cors.options("/graphql", headers=headers)
+        assert allowed.headers["access-control-allow-origin"] == "https://site.example"
+
+
+def test_missing_content_folder_fails_before_serving(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        create_app(Settings(content_dir=tmp_path / "missing"))

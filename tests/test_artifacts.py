@@ -1,0 +1,90 @@
+"""Shipped artefacts stay true: the exported schema, the contract, the settings table, content/."""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from graphql import build_schema as parse_sdl
+from graphql.utilities import find_breaking_changes
+
+from contentapi.index import ContentIndex
+from contentapi.schema import build_schema
+from contentapi.settings import SETTINGS
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CONTRACT_COPY = Path(__file__).parent / "contract" / "schema.graphql"
+
+
+def test_schema_file_is_the_exported_schema() -> None:
+    exported = subprocess.run(
+        [sys.executable, "-m", "contentapi", "export-schema"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert (ROOT / "schema.graphql").read_text(encoding="utf-8") == exported, (
+        "schema.graphql is stale: run `contentapi export-schema > schema.graphql`"
+    )
+    assert exported.strip() == build_schema().as_str().strip()
+
+
+def test_schema_keeps_every_promise_of_the_contract() -> None:
+    contract = parse_sdl(CONTRACT_COPY.read_text(encoding="utf-8"))
+    ours = parse_sdl((ROOT / "schema.graphql").read_text(encoding="utf-8"))
+    assert [change.description for change in find_breaking_changes(contract, ours)] == []
+
+
+@pytest.mark.skipif(not (SHARED / "tools" / "check-contract").exists(), reason="no shared/ here")
+def test_shared_contract_tool_agrees() -> None:
+    assert filecmp.cmp(SHARED / "contract" / "schema.graphql", CONTRACT_COPY, shallow=False), (
+        "tests/contract/schema.graphql differs from shared/contract: copy the new contract"
+    )
+    result = subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "check-contract"), "schema.graphql"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "contract kept" in result.stdout
+
+
+def test_bundled_content_loads_cleanly_and_is_the_seed() -> None:
+    index = ContentIndex.from_directory(ROOT / "content")
+    assert index.errors == ()
+    assert [t.slug for t in index.public.treatments] == ["mesotherapy"]
+    seed = SHARED / "seed" / "mesotherapy.md"
+    if seed.exists():
+        assert (ROOT / "content" / "mesotherapy.md").read_bytes() == seed.read_bytes()
+
+
+def test_readme_has_the_settings_table() -> None:
+    table = subprocess.run(
+        [sys.executable, "-m", "contentapi", "settings"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    assert all(f"`{s.env}`" in table for s in SETTINGS)
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8"), (
+        "README's settings table is stale: paste the output of `contentapi settings`"
+    )
+
+
+def test_every_setting_is_in_serve_help() -> None:
+    help_text = subprocess.run(
+        [sys.executable, "-m", "contentapi", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    flat = " ".join(help_text.split()).replace("- ", "-")
+    assert [s.env for s in SETTINGS if s.env not in flat] == []
