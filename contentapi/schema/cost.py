@@ -12,12 +12,14 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     VariableNode,
+    get_named_type,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -25,38 +27,50 @@ from contentapi.schema.pagination import DEFAULT_PAGE, MAX_PAGE
 
 
 def operation_cost(
-    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
 ) -> int:
     """The cost of one operation; a page size given by a variable counts as the largest."""
-    return _selection_cost(operation.selection_set, fragments, frozenset())
+    root = schema.get_root_type(operation.operation)
+    return _Counter(schema, fragments).selections(operation.selection_set, root, frozenset())
 
 
-def _selection_cost(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str],
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            inner = _selection_cost(selection.selection_set, fragments, seen)
-            total += 1 + _multiplier(selection) * inner
-        elif isinstance(selection, InlineFragmentNode):
-            total += _selection_cost(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                total += _selection_cost(fragment.selection_set, fragments, seen | {name})
-    return total
+class _Counter:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self.fragments = fragments
+
+    def selections(
+        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]
+    ) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                definition = getattr(parent, "fields", {}).get(selection.name.value)
+                returned = get_named_type(definition.type) if definition else None
+                inner = self.selections(selection.selection_set, returned, seen)
+                total += 1 + _multiplier(selection, returned) * inner
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                kind = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(selection.selection_set, kind, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in seen:
+                    kind = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.selections(fragment.selection_set, kind, seen | {name})
+        return total
 
 
-def _multiplier(field: FieldNode) -> int:
+def _multiplier(field: FieldNode, returned: Any) -> int:
     sizes = {arg.name.value: arg.value for arg in field.arguments or ()}
     if not {"first", "last"} & sizes.keys():
-        return DEFAULT_PAGE if field.name.value in _PAGED_FIELDS else 1
+        is_page = returned is not None and returned.name.endswith("Connection")
+        return DEFAULT_PAGE if is_page else 1
     largest = 0
     for name in ("first", "last"):
         value = sizes.get(name)
@@ -67,16 +81,13 @@ def _multiplier(field: FieldNode) -> int:
     return max(largest, 1)
 
 
-# Fields that return a page of DEFAULT_PAGE items when no first/last is given.
-_PAGED_FIELDS = frozenset({"treatments", "indications", "images"})
-
-
 def cost_limit_rule(max_cost: int) -> type[ASTValidationRule]:
     """A validation rule refusing operations that cost more than max_cost."""
 
     class CostLimit(ASTValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
+            self.schema = context.schema
             self.fragments = {
                 d.name.value: d
                 for d in context.document.definitions
@@ -84,7 +95,7 @@ def cost_limit_rule(max_cost: int) -> type[ASTValidationRule]:
             }
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            cost = operation_cost(node, self.fragments)
+            cost = operation_cost(self.schema, node, self.fragments)
             if cost > max_cost:
                 self.report_error(
                     GraphQLError(
@@ -98,7 +109,7 @@ def cost_limit_rule(max_cost: int) -> type[ASTValidationRule]:
 
 
 @lru_cache(maxsize=512)
-def document_cost(document: DocumentNode, operation_name: str | None) -> int:
+def document_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
     """The cost of the operation a request runs (0 if it cannot be found)."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -106,7 +117,7 @@ def document_cost(document: DocumentNode, operation_name: str | None) -> int:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     for operation in operations:
         if operation_name is None or (operation.name and operation.name.value == operation_name):
-            return operation_cost(operation, fragments)
+            return operation_cost(schema, operation, fragments)
     return 0
 
 
@@ -118,7 +129,8 @@ class CostReport(SchemaExtension):
         context = self.execution_context
         if context.graphql_document is None:
             return {}
-        cost = document_cost(context.graphql_document, context.operation_name)
+        schema = context.schema._schema
+        cost = document_cost(schema, context.graphql_document, context.operation_name)
         report = getattr(context.context, "report", None)
         if isinstance(report, dict):
             report["cost"] = cost
