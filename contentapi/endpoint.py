@@ -204,7 +204,7 @@ class GraphQLEndpoint:
         index = self.store.current
         version = index.view(preview).version
         key = (
-            index.public.version + index.preview.version,
+            index.fingerprint,
             normalise_query(operation.query),
             orjson.dumps(operation.variables, option=orjson.OPT_SORT_KEYS),
             operation.operation_name,

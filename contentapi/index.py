@@ -165,6 +165,11 @@ class ContentIndex:
             errors=tuple(errors),
         )
 
+    @property
+    def fingerprint(self) -> str:
+        """Differs whenever anything a request could see differs, errors included."""
+        return f"{self.public.version}:{self.preview.version}:{hash(self.errors)}"
+
     def view(self, preview: bool) -> ContentView:
         """The preview view (drafts included) or the public one."""
         return self.preview if preview else self.public
