@@ -60,8 +60,10 @@ def check(directory: Path | None) -> None:
     for error in index.errors:
         click.echo(str(error))
     pages = len(index.preview.treatments)
-    noun = "page" if pages == 1 else "pages"
-    click.echo(f"{pages} {noun}, {len(index.errors)} errors")
+    errors = len(index.errors)
+    click.echo(
+        f"{pages} page{'' if pages == 1 else 's'}, {errors} error{'' if errors == 1 else 's'}"
+    )
     sys.exit(1 if index.errors else 0)
 
 

@@ -143,6 +143,14 @@ class ContentIndex:
         treatments: list[Treatment] = []
         errors: list[ContentError] = []
         first_path: dict[str, str] = {}
+        pages = list(pages)
+        # The public view never sees drafts, so a draft cannot shadow a published page there.
+        public_slugs: set[str] = set()
+        public = []
+        for page in pages:
+            if isinstance(page, Treatment) and not page.draft and page.slug not in public_slugs:
+                public_slugs.add(page.slug)
+                public.append(page)
         for page in pages:
             if isinstance(page, ContentError):
                 errors.append(page)
@@ -160,7 +168,7 @@ class ContentIndex:
                 treatments.append(page)
         return cls(
             root=root,
-            public=ContentView([t for t in treatments if not t.draft]),
+            public=ContentView(public),
             preview=ContentView(treatments),
             errors=tuple(errors),
         )

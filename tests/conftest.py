@@ -15,6 +15,8 @@ from contentapi.model import ContentError, Treatment
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Written at test time, not committed: `ruff format` reads .md files and stops at bad UTF-8.
+NOT_UTF8 = b"---\ntitle: Latin\n---\n\nCaf\xe9 au lait\n"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,14 @@ def fixtures_dir() -> Path:
 def seed_index() -> ContentIndex:
     """The bundled content/ folder (the real mesotherapy page), loaded once."""
     return ContentIndex.from_directory(PROJECT / "content")
+
+
+@pytest.fixture(scope="session")
+def bad_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/fixtures/bad (good pages beside bad ones) plus a page that is not UTF-8."""
+    root = Path(shutil.copytree(FIXTURES / "bad", tmp_path_factory.mktemp("bad") / "bad"))
+    (root / "not-utf8.md").write_bytes(NOT_UTF8)
+    return root
 
 
 @pytest.fixture

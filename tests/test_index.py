@@ -31,7 +31,13 @@ def slugs(view: ContentView, query: TreatmentQuery | None = None, *order: Orderi
 
 
 def test_public_and_preview(catalog: ContentIndex) -> None:
-    assert [t.slug for t in catalog.public.treatments] == ["alpha", "beta", "creme", "delta", "echo"]
+    assert [t.slug for t in catalog.public.treatments] == [
+        "alpha",
+        "beta",
+        "creme",
+        "delta",
+        "echo",
+    ]
     assert [t.slug for t in catalog.preview.treatments] == [
         "alpha",
         "beta",
@@ -100,7 +106,10 @@ def test_find_without_filters_is_every_public_treatment_by_title(public: Content
         (TreatmentQuery(category="facials", indication="wrinkles"), ["creme", "delta"]),
         (TreatmentQuery(indication="acne", indications_all=("wrinkles",)), ["alpha", "delta"]),
         (TreatmentQuery(category="facials", search="gent"), ["delta"]),
-        (TreatmentQuery(slugs=("alpha", "beta", "creme"), indication="wrinkles"), ["alpha", "creme"]),
+        (
+            TreatmentQuery(slugs=("alpha", "beta", "creme"), indication="wrinkles"),
+            ["alpha", "creme"],
+        ),
         (
             TreatmentQuery(
                 category="skin-treatment",

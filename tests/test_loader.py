@@ -6,7 +6,6 @@ import datetime as dt
 import math
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -360,8 +359,8 @@ BAD_ERRORS = [
 
 
 @pytest.fixture(scope="module")
-def bad(fixtures_dir: Path) -> ContentIndex:
-    return ContentIndex.from_directory(fixtures_dir / "bad")
+def bad(bad_dir: Path) -> ContentIndex:
+    return ContentIndex.from_directory(bad_dir)
 
 
 def test_bad_pages_are_errors_of_their_own_file(bad: ContentIndex) -> None:
@@ -404,8 +403,8 @@ def test_duplicate_slug_names_both_files_and_serves_the_first(bad: ContentIndex)
     assert bad.public.by_slug["good-one"].title == "Good One"
 
 
-def test_load_page_reports_the_file_relative_to_the_root(fixtures_dir: Path) -> None:
-    root = fixtures_dir / "bad"
+def test_load_page_reports_the_file_relative_to_the_root(bad_dir: Path) -> None:
+    root = bad_dir
     error = load_page(root / "not-utf8.md", root)
     assert error == ContentError(
         "not-utf8.md", 5, "is not valid UTF-8: byte 0xe9 at byte offset 25"
@@ -574,11 +573,3 @@ def test_property_helper_catches_a_crash(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(contentapi.markup.Renderer, "render", broken)
     with pytest.raises(AssertionError):
         _check_folder_with(b"---\ntitle: X\n---\nbody\n")
-
-
-def test_fixture_copy_keeps_bytes(copy_fixture: Callable[[str], Path], fixtures_dir: Path) -> None:
-    root = copy_fixture("bad")
-    assert (root / "not-utf8.md").read_bytes() == (
-        fixtures_dir / "bad" / "not-utf8.md"
-    ).read_bytes()
-    shutil.rmtree(root)

@@ -76,7 +76,7 @@ def test_crlf_bom_front_matter_lines_count_from_the_top(parse: Parse) -> None:
         ("---\ntitle: T\ndescription: ok\n  bad: indent\n---\n", 4, "not allowed"),
         ("---\ntitle: T\n\n\n\tindented: with a tab\n---\n", 5, "not valid YAML"),
         # The stream ends at the closing fence, line 4.
-        ("---\ntitle: T\nkey: \"unterminated\n---\n", 4, "not valid YAML"),
+        ('---\ntitle: T\nkey: "unterminated\n---\n', 4, "not valid YAML"),
         ("---\ntitle: !!python/object/apply:os.system ['true']\n---\n", 2, "not valid YAML"),
         ("---\ntitle: *nowhere\n---\n", 2, "not valid YAML"),
     ],
@@ -92,7 +92,10 @@ def test_yaml_errors_name_the_line(parse: Parse, text: str, line: int, fragment:
     ("text", "message"),
     [
         ("---\n- a\n---\n", "front matter must be a mapping of keys to values, not a list"),
-        ("---\njust words\n---\n", "front matter must be a mapping of keys to values, not the text 'just words'"),
+        (
+            "---\njust words\n---\n",
+            "front matter must be a mapping of keys to values, not the text 'just words'",
+        ),
         ("---\n42\n---\n", "front matter must be a mapping of keys to values, not the int 42"),
     ],
 )
@@ -111,24 +114,42 @@ def test_front_matter_must_be_a_mapping(parse: Parse, text: str, message: str) -
         ("title: T\n\nlayout: {a: 1}\n", 4, "'layout' must be a string, not a mapping"),
         ("title: T\ncategory: true\n", 3, "'category' must be a string, not the boolean True"),
         ("title: T\ndescription: [x]\n", 3, "'description' must be a string, not a list"),
-        ("title: T\ndate: tomorrow\n", 3, "'date' must be a date such as 2024-05-31, not the text 'tomorrow'"),
-        ("title: T\ndate: 20240531\n", 3, "'date' must be a date such as 2024-05-31, not the int 20240531"),
+        (
+            "title: T\ndate: tomorrow\n",
+            3,
+            "'date' must be a date such as 2024-05-31, not the text 'tomorrow'",
+        ),
+        (
+            "title: T\ndate: 20240531\n",
+            3,
+            "'date' must be a date such as 2024-05-31, not the int 20240531",
+        ),
         (
             "title: T\nupdated: soon\n",
             3,
-            "'updated' must be a date or date-time such as 2024-05-31T09:00:00Z, not the text 'soon'",
+            "'updated' must be a date or date-time such as 2024-05-31T09:00:00Z, "
+            "not the text 'soon'",
         ),
         ("title: T\ndraft: 'yes'\n", 3, "'draft' must be true or false, not the text 'yes'"),
         ("title: T\npublished: 0\n", 3, "'published' must be true or false, not the int 0"),
-        ("title: T\nindications: Acne\n", 3, "'indications' must be a list of strings, not the text 'Acne'"),
-        ("title: T\nindications: [[a]]\n", 3, "'indications' must be a list of strings, not a list"),
+        (
+            "title: T\nindications: Acne\n",
+            3,
+            "'indications' must be a list of strings, not the text 'Acne'",
+        ),
+        (
+            "title: T\nindications: [[a]]\n",
+            3,
+            "'indications' must be a list of strings, not a list",
+        ),
         ("title: T\norder: first\n", 3, "'order' must be a whole number, not the text 'first'"),
         ("title: T\norder: 1.5\n", 3, "'order' must be a whole number, not the float 1.5"),
         ("title: T\nweight: true\n", 3, "'weight' must be a whole number, not the boolean True"),
         (
             "title: T\norder: 99999999999\n",
             3,
-            "'order' must be a whole number between -2147483647 and 2147483647, not the int 99999999999",
+            "'order' must be a whole number between -2147483647 and 2147483647, "
+            "not the int 99999999999",
         ),
     ],
 )

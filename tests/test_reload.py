@@ -52,7 +52,7 @@ def titles(client: TestClient) -> list[str]:
     return [node["title"] for node in data["treatments"]["nodes"]]
 
 
-def eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
+def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:

@@ -1,0 +1,104 @@
+"""`contentapi check DIR`: every error as `path:line: message`, a summary line, exit status."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from contentapi.cli import cli
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("CONTENTAPI_"):
+            monkeypatch.delenv(name)
+
+
+def check(*args: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(cli, ["check", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output.splitlines()
+
+
+def test_check_the_bundled_content() -> None:
+    assert check(str(PROJECT / "content")) == (0, ["1 page, 0 errors"])
+
+
+def test_check_a_folder_with_bad_pages(bad_dir: Path) -> None:
+    code, lines = check(str(bad_dir))
+    assert code == 1
+    assert lines == [
+        "bad-draft.md:3: 'draft' must be true or false, not the text 'maybe'",
+        "broken-yaml.md:4: front matter is not valid YAML: mapping values are not allowed "
+        "in this context",
+        "empty.md: is empty: a page needs front matter or a body with a title",
+        "list-front.md:2: front matter must be a mapping of keys to values, not a list",
+        "no-title.md: has no title: set 'title' in the front matter or start with '# Title'",
+        "not-utf8.md:5: is not valid UTF-8: byte 0xe9 at byte offset 25",
+        "sub/dupe.md: has the slug 'good-one', already used by good-one.md: "
+        "only the first is served",
+        "title-list.md:3: 'title' must be a string, not a list",
+        "unclosed.md:1: front matter opened with '---' is never closed",
+        "3 pages, 9 errors",
+    ]
+
+
+def test_check_counts_drafts_as_pages(fixtures_dir: Path) -> None:
+    assert check(str(fixtures_dir / "catalog")) == (0, ["6 pages, 0 errors"])
+
+
+def test_check_reports_a_symlink_leaving_the_root(
+    copy_fixture: Callable[[str], Path], tmp_path: Path
+) -> None:
+    root = copy_fixture("catalog")
+    (tmp_path / "elsewhere.md").write_text("---\ntitle: Elsewhere\n---\n")
+    os.symlink(tmp_path / "elsewhere.md", root / "away.md")
+    code, lines = check(str(root))
+    assert code == 1
+    assert lines[:-1] == [
+        f"away.md: is a symlink to {str(tmp_path / 'elsewhere.md')!r}, "
+        "outside the content root: refused",
+    ]
+    assert re.fullmatch(r"6 pages, 1 errors?", lines[-1])
+
+
+def test_check_paths_are_relative_whatever_the_working_directory(
+    bad_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(bad_dir.parent)
+    code, lines = check("bad")
+    assert code == 1
+    assert lines[0].startswith("bad-draft.md:3: ")
+    assert lines[-1] == "3 pages, 9 errors"
+
+
+def test_check_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "missing")])
+    assert result.exit_code != 0
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_as_a_program(bad_dir: Path) -> None:
+    program = Path(sys.executable).with_name("contentapi")
+    if not program.exists():
+        pytest.skip("the contentapi script is not installed next to this Python")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
+    good = subprocess.run(
+        [program, "check", str(PROJECT / "content")], capture_output=True, text=True, env=env
+    )
+    assert (good.returncode, good.stdout) == (0, "1 page, 0 errors\n")
+    bad = subprocess.run([program, "check", str(bad_dir)], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines()[-1] == "3 pages, 9 errors"
+    assert "not-utf8.md:5: is not valid UTF-8: byte 0xe9 at byte offset 25" in bad.stdout
