@@ -28,15 +28,6 @@ AUDIT_SCRIPT = AUDIT_DIR / "audit.mjs"
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
-# tests/server.py leaves the server's stdout pipe open when it stops it; the file
-# object is collected later and warns. Remove once running_server closes it.
-pytestmark = [
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in. <_io.FileIO:pytest.PytestUnraisableExceptionWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader:ResourceWarning"),
-]
-
 # SHOULD audits ("warn") that fail on purpose, id -> why. Empty: every SHOULD passes.
 EXPECTED_SHOULD_FAILURES: dict[str, str] = {}
 # MAY audits ("notice") that fail on purpose, id -> why. Empty: every MAY passes.

@@ -32,15 +32,20 @@ export const CORPUS_TITLES = Array.from(
   (_, i) => `Treatment ${String(i + 1).padStart(2, "0")}`,
 );
 
-/** A fetch that behaves like the global one and notes each request's method, URL and answer. */
+/**
+ * A fetch that behaves like the global one and notes each request: method, URL, the JSON
+ * body of a POST (else null), and the answer's status and headers.
+ */
 export function recordingFetch() {
   const calls = [];
   const fetchAndRecord = async (input, init = {}) => {
     const request = new Request(input, init);
+    const sent = request.method === "POST" ? await request.clone().json() : null;
     const response = await fetch(request);
     calls.push({
       method: request.method,
       url: request.url,
+      request: sent,
       status: response.status,
       headers: Object.fromEntries(response.headers),
     });
