@@ -19,16 +19,17 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from contentapi.endpoint import (
-    GraphQLEndpoint,
+from contentapi.endpoint import GraphQLEndpoint
+from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, read_body
+from contentapi.index import ContentIndex
+from contentapi.protocol import (
+    Operation,
     RequestError,
     check_content_type,
     error_body,
     error_response,
     operation_from,
 )
-from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, read_body
-from contentapi.index import ContentIndex
 from contentapi.reload import LiveIndex, Watcher
 from contentapi.schema import Limits, build_schema
 from contentapi.settings import Settings
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
                 params = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 raise RequestError(f"the request body is not valid JSON: {exc}") from None
+            if isinstance(params, list):
+                return await endpoint.run_batch(request, _batch(params, settings.batch_limit))
             return await endpoint.run(
                 request, operation_from(params, from_query_string=False), is_get=False
             )
@@ -156,6 +159,14 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     app.state.settings = settings
     app.state.endpoint = endpoint
     return app
+
+
+def _batch(params: list[Any], limit: int) -> list[Operation]:
+    if limit == 0:
+        raise RequestError("batched requests (a JSON array) are turned off on this server")
+    if not 1 <= len(params) <= limit:
+        raise RequestError(f"a batch must hold 1 to {limit} operations, not {len(params)}")
+    return [operation_from(item, from_query_string=False) for item in params]
 
 
 def _wants_html(request: Request) -> bool:

@@ -12,6 +12,7 @@ import click
 
 from contentapi.errors import SettingsError
 from contentapi.index import ContentIndex
+from contentapi.persisted import load_allow_list
 from contentapi.settings import SETTINGS, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,6 +111,11 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
             raise click.UsageError(f"--preview-token-env: ${preview_token_env} is not set")
         options["preview_token"] = os.environ[preview_token_env]
     settings = _settings(**options)
+    if settings.persisted_queries:
+        try:
+            load_allow_list(Path(settings.persisted_queries))
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from exc
     if not settings.content_dir.is_dir():
         raise click.ClickException(
             f"content folder {str(settings.content_dir)!r} does not exist or is not a folder"

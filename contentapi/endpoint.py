@@ -1,11 +1,11 @@
-"""GraphQL over HTTP: read a request into an operation, run it, write the response."""
+"""Running GraphQL operations for HTTP requests: persisted queries, caching, execution."""
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,167 +17,32 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from contentapi.index import ContentIndex
+from contentapi.persisted import (
+    MISMATCH,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    PersistedQueries,
+    PersistedQueryError,
+    load_allow_list,
+)
+from contentapi.protocol import (
+    GRAPHQL_RESPONSE,
+    Operation,
+    RequestError,
+    error_body,
+    media_type,
+)
 from contentapi.responses import ResponseCache, etag_for, normalise_query
 from contentapi.schema import Context
 from contentapi.settings import Settings
 from contentapi.store import ContentStore
 
 log = logging.getLogger("contentapi")
-
-JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
-class RequestError(Exception):
-    """A request that is not a GraphQL request we can run; answered with `status`."""
-
-    def __init__(self, message: str, status: int = 400, headers: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.headers = dict(headers or {})
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One GraphQL request as parsed from HTTP."""
-
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
-
-
-def error_body(message: str, **extensions: Any) -> bytes:
-    """A GraphQL-style JSON error document."""
-    error: dict[str, Any] = {"message": message}
-    if extensions:
-        error["extensions"] = extensions
-    return orjson.dumps({"errors": [error]})
-
-
-def media_type(request: Request) -> str:
-    """The response type the client asked for: graphql-response+json or plain JSON.
-
-    Follows the Accept header's q-values (`;q=0` refuses a type). The new
-    application/graphql-response+json is chosen only when named explicitly and
-    liked at least as much as application/json; a missing Accept header, `*/*`
-    and `application/*` get application/json, as the GraphQL-over-HTTP spec
-    asks of servers during its watershed. Nothing acceptable: 406.
-    """
-    accept = ", ".join(request.headers.getlist("accept")).strip()
-    if not accept:
-        return JSON
-    ranges = _accept_ranges(accept)
-    graphql_q, graphql_exact = _quality(ranges, GRAPHQL_RESPONSE)
-    json_q, _ = _quality(ranges, JSON)
-    if graphql_exact and graphql_q > 0 and graphql_q >= json_q:
-        return GRAPHQL_RESPONSE
-    if json_q > 0:
-        return JSON
-    if graphql_q > 0:
-        return GRAPHQL_RESPONSE
-    raise RequestError(
-        f"cannot answer with any of the accepted types {accept[:100]!r}: "
-        f"ask for {GRAPHQL_RESPONSE} or {JSON}",
-        status=406,
-    )
-
-
-def _accept_ranges(accept: str) -> list[tuple[str, float]]:
-    """The media ranges of an Accept header with their q-values (malformed ones dropped)."""
-    ranges = []
-    for item in accept.split(","):
-        kind, *params = item.split(";")
-        kind = kind.strip().lower()
-        if kind.count("/") != 1:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((kind, quality))
-    return ranges
-
-
-def _quality(ranges: list[tuple[str, float]], kind: str) -> tuple[float, bool]:
-    """q-value the most specific matching range gives `kind`, and whether it named it exactly."""
-    family = kind.split("/")[0] + "/*"
-    best = (-1, 0.0)
-    for candidate, quality in ranges:
-        rank = {kind: 2, family: 1, "*/*": 0}.get(candidate, -1)
-        if rank > best[0]:
-            best = (rank, quality)
-        elif rank == best[0] and rank >= 0:
-            best = (rank, max(best[1], quality))
-    return (best[1] if best[0] >= 0 else 0.0), best[0] == 2
-
-
-def check_content_type(request: Request) -> None:
-    """A POST body must be JSON in UTF-8 (the charset may be left out): 415 otherwise."""
-    kind, *params = request.headers.get("content-type", "").split(";")
-    kind = kind.strip().lower()
-    if kind != JSON:
-        raise RequestError(
-            f"POST bodies must be {JSON}, not {kind or 'untyped'!r}",
-            status=415,
-        )
-    for param in params:
-        name, _, value = param.partition("=")
-        charset = value.strip().strip('"').lower()
-        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
-            raise RequestError(
-                f"POST bodies must be UTF-8 encoded, not {charset[:40]!r}",
-                status=415,
-            )
-
-
-def error_response(request: Request, exc: RequestError) -> Response:
-    """Answer a request error with a GraphQL-style body, in the negotiated media type if any."""
-    try:
-        kind = media_type(request)
-    except RequestError:
-        kind = JSON
-    headers = {"vary": "Accept", **exc.headers}
-    return Response(
-        error_body(exc.message), status_code=exc.status, media_type=kind, headers=headers
-    )
-
-
-def operation_from(params: Any, *, from_query_string: bool) -> Operation:
-    """Check the shape of the request parameters (a JSON object or a query string)."""
-    if not isinstance(params, dict):
-        raise RequestError("the request body must be a JSON object with a 'query'")
-    query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
-        if "extensions" in params and query is None:
-            query = ""
-        else:
-            raise RequestError("the request has no 'query' string")
-    variables = _json_field(params, "variables", from_query_string)
-    extensions = _json_field(params, "extensions", from_query_string)
-    name = params.get("operationName")
-    if name is not None and not isinstance(name, str):
-        raise RequestError("'operationName' must be a string or null")
-    return Operation(query, variables, name or None, extensions)
-
-
-def _json_field(params: dict[str, Any], key: str, from_query_string: bool) -> dict[str, Any] | None:
-    value = params.get(key)
-    if from_query_string and isinstance(value, str):
-        if not value:
-            return None
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            raise RequestError(f"'{key}' is not valid JSON") from None
-    if value is not None and not isinstance(value, dict):
-        raise RequestError(f"'{key}' must be a JSON object or null")
-    return value
+_CODES = {
+    NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
+    MISMATCH: "PERSISTED_QUERY_MISMATCH",
+    NOT_ALLOWED: "PERSISTED_QUERY_NOT_ALLOWED",
+}
 
 
 class GraphQLEndpoint:
@@ -188,6 +53,10 @@ class GraphQLEndpoint:
         self.store = store
         self.settings = settings
         self.cache = ResponseCache(settings.response_cache_bytes)
+        allow_list = None
+        if settings.persisted_queries:
+            allow_list = load_allow_list(Path(settings.persisted_queries))
+        self.persisted = PersistedQueries(allow_list)
 
     def is_preview(self, request: Request) -> bool:
         """True when the request carries the configured preview token."""
@@ -202,7 +71,45 @@ class GraphQLEndpoint:
         kind = media_type(request)
         preview = self.is_preview(request)
         index = self.store.current
-        version = index.view(preview).version
+        try:
+            operation = self._resolve(operation)
+        except PersistedQueryError as exc:
+            body = error_body(exc.message, code=_CODES[exc.code])
+            headers = {"cache-control": "no-store", "vary": "Accept"}
+            return Response(body, status_code=200, media_type=kind, headers=headers)
+        status, body, cost = await self._answer(index, operation, preview, is_get, kind)
+        headers = self._cache_headers(preview, is_get, index.view(preview).version, operation)
+        request.state.operation = operation.operation_name
+        request.state.cost = cost
+        etag = headers.get("etag")
+        if status == 200 and etag is not None and _matches(request, etag):
+            return Response(status_code=304, headers=headers)
+        return Response(body, status_code=status, media_type=kind, headers=headers)
+
+    async def run_batch(self, request: Request, operations: list[Operation]) -> Response:
+        """Run a batched POST: a JSON array of results in request order (never cached by HTTP)."""
+        kind = media_type(request)
+        preview = self.is_preview(request)
+        index = self.store.current
+        bodies = []
+        for operation in operations:
+            try:
+                resolved = self._resolve(operation)
+            except PersistedQueryError as exc:
+                bodies.append(error_body(exc.message, code=_CODES[exc.code]))
+                continue
+            _, body, _ = await self._answer(index, resolved, preview, False, kind)
+            bodies.append(body)
+        headers = {"cache-control": "private, no-store" if preview else "no-store"}
+        return Response(b"[" + b",".join(bodies) + b"]", media_type=kind, headers=headers)
+
+    def _resolve(self, operation: Operation) -> Operation:
+        query = self.persisted.resolve(operation.query, operation.extensions)
+        return operation if query == operation.query else replace(operation, query=query)
+
+    async def _answer(
+        self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
+    ) -> tuple[int, bytes, int | None]:
         key = (
             index.fingerprint,
             normalise_query(operation.query),
@@ -218,17 +125,7 @@ class GraphQLEndpoint:
             cached = await self._execute(index, operation, preview, is_get, kind)
             if cached[0] == 200:
                 self.cache.put(key, cached)
-        status, body, cost = cached
-        headers = self._cache_headers(request, preview, is_get, version, operation)
-        request.state.operation = operation.operation_name
-        request.state.cost = cost
-        if (
-            status == 200
-            and "etag" in headers
-            and headers["etag"] == request.headers.get("if-none-match")
-        ):
-            return Response(status_code=304, headers=headers)
-        return Response(body, status_code=status, media_type=kind, headers=headers)
+        return cached
 
     async def _execute(
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
@@ -271,7 +168,7 @@ class GraphQLEndpoint:
         return status, orjson.dumps(payload), context.report.get("cost")
 
     def _cache_headers(
-        self, request: Request, preview: bool, is_get: bool, version: str, operation: Operation
+        self, preview: bool, is_get: bool, version: str, operation: Operation
     ) -> dict[str, str]:
         if preview:
             return {"cache-control": "private, no-store", "vary": "Authorization, Accept"}
@@ -284,3 +181,12 @@ class GraphQLEndpoint:
             ),
             "vary": "Authorization, Accept",
         }
+
+
+def _matches(request: Request, etag: str) -> bool:
+    """If-None-Match names this ETag (weak or strong, in a list, or *)."""
+    wanted = request.headers.get("if-none-match")
+    if wanted is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    return etag in tags or "*" in tags

@@ -9,7 +9,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contentapi.endpoint import RequestError
+from contentapi.protocol import RequestError
 
 access_log = logging.getLogger("contentapi.access")
 

@@ -21,7 +21,11 @@ _LEADING_CAROUSEL = re.compile(r"\A\s*<amp-carousel\b.*?</amp-carousel\s*>", re.
 _AMP_TAG = re.compile(r"</?amp-[\w-]+\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.I)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S)
-_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+# What a URL check ignores: white space and control characters anywhere (browsers drop
+# tabs and newlines inside a URL; clients may trim Unicode spaces), and invisible format
+# characters.
+_URL_IGNORED = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]+")
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 _FIRST_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
 _INDICATION_WORDS = (
     "help with",
@@ -44,6 +48,7 @@ _ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 }
 _BLOCKS = {"p", "div", "li", "ul", "ol", "table", "tr", "pre", "blockquote", "br", "hr"}
 _HEADING_TAGS = frozenset(f"h{level}" for level in range(1, 7))
+_HIDDEN = frozenset({"script", "style", "template"})  # content that is never text
 _BLOCKS |= _HEADING_TAGS
 
 
@@ -77,7 +82,7 @@ class Renderer:
         self._markdown.reset()
         raw = self._markdown.convert(source)
         toc = tuple(_flatten(getattr(self._markdown, "toc_tokens", [])))
-        safe = _IMG_SRC.sub(_normalise_img_src, sanitize(raw))
+        safe = sanitize(raw)
         first = next(
             (text for p in _FIRST_PARAGRAPH.finditer(safe) if (text := plain_text(p.group(1)))),
             None,
@@ -95,8 +100,17 @@ class Renderer:
 
 
 def sanitize(fragment: str) -> str:
-    """Strip anything active (scripts, handlers, unsafe URLs, frames, styles) from HTML."""
-    return nh3.clean(fragment, attributes=_ALLOWED_ATTRIBUTES, strip_comments=True)
+    """Strip anything active (scripts, handlers, unsafe URLs, frames, styles) from HTML.
+
+    Image sources are normalised (see normalise_src) here, inside the sanitiser, so the
+    value checked is the value served.
+    """
+    return nh3.clean(
+        fragment,
+        attributes=_ALLOWED_ATTRIBUTES,
+        strip_comments=True,
+        attribute_filter=_filter_attribute,
+    )
 
 
 def plain_text(fragment: str) -> str:
@@ -188,11 +202,22 @@ def _indications(raw: str) -> tuple[str, ...]:
     return tuple(finder.names)
 
 
-def _normalise_img_src(match: re.Match[str]) -> str:
-    src = html.unescape(match.group(2))
-    if not src.strip():
-        return match.group(0)
-    return match.group(1) + html.escape(normalise_src(src), quote=True) + match.group(3)
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    """nh3 calls this after its own checks: normalise <img src>, drop unsafe URLs.
+
+    nh3 takes a value that starts with a non-ASCII space (`&nbsp;javascript:...`) for a
+    relative URL; a client that trims it, or normalise_src, would bring the scheme back.
+    """
+    if attribute not in _URL_ATTRIBUTES:
+        return value
+    if element == "img" and attribute == "src" and value.strip():
+        value = normalise_src(value)
+    return None if _has_unsafe_scheme(value) else value
+
+
+def _has_unsafe_scheme(url: str) -> bool:
+    scheme = _SCHEME.match(_URL_IGNORED.sub("", url))
+    return scheme is not None and scheme.group(0)[:-1].lower() not in nh3.ALLOWED_URL_SCHEMES
 
 
 def _is_indication_heading(text: str) -> bool:
@@ -211,9 +236,14 @@ class _IndicationFinder(HTMLParser):
         self._follows = False  # a qualifying heading closed and nothing has come since
         self._depth = 0  # nesting of the list being collected
         self._item: list[str] | None = None
+        self._hidden = 0  # inside <script>, <style> or <template>: not names
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._depth:
+        if tag in _HIDDEN:
+            self._hidden += 1
+        elif self._hidden:
+            pass
+        elif self._depth:
             if tag in ("ul", "ol"):
                 self._depth += 1
             elif tag == "li" and self._depth == 1:
@@ -226,7 +256,11 @@ class _IndicationFinder(HTMLParser):
             self._follows = False
 
     def handle_endtag(self, tag: str) -> None:
-        if self._depth:
+        if tag in _HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif self._hidden:
+            pass
+        elif self._depth:
             if tag in ("ul", "ol"):
                 self._depth -= 1
                 if not self._depth:
@@ -239,6 +273,8 @@ class _IndicationFinder(HTMLParser):
             self._follows = _is_indication_heading(text)
 
     def handle_data(self, data: str) -> None:
+        if self._hidden:
+            return
         if self._depth:
             if self._depth == 1 and self._item is not None:
                 self._item.append(data)
@@ -262,13 +298,13 @@ class _TextParser(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in _HIDDEN:
             self._skip += 1
         elif tag in _BLOCKS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in _HIDDEN:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCKS:
             self.parts.append("\n")

@@ -81,7 +81,8 @@ def test_get_etag_revalidates_with_304(client: TestClient) -> None:
             "not valid JSON",
         ),
         ("post", {"json": {"variables": {}}}, 400, "no 'query'"),
-        ("post", {"json": ["not", "an", "object"]}, 400, "JSON object"),
+        ("post", {"json": ["not", "an", "object"]}, 400, "batched requests"),
+        ("post", {"json": "just a string"}, 400, "JSON object"),
         (
             "post",
             {"content": b"query=1", "headers": {"content-type": "text/plain"}},
