@@ -32,7 +32,7 @@ from contentapi.protocol import (
     error_body,
     media_type,
 )
-from contentapi.responses import ResponseCache, etag_for, normalise_query
+from contentapi.responses import ResponseCache, etag_for
 from contentapi.schema import Context
 from contentapi.settings import Settings
 from contentapi.store import ContentStore
@@ -112,7 +112,7 @@ class GraphQLEndpoint:
     ) -> tuple[int, bytes, int | None]:
         key = (
             index.fingerprint,
-            normalise_query(operation.query),
+            operation.query,
             orjson.dumps(operation.variables, option=orjson.OPT_SORT_KEYS),
             operation.operation_name,
             orjson.dumps(operation.extensions, option=orjson.OPT_SORT_KEYS),

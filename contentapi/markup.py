@@ -142,7 +142,7 @@ def find_images(body: str, slug: str) -> tuple[Image, ...]:
         else:
             src, alt = match.group(4), match.group(3) or None
             title, width, height = match.group(5) or match.group(6), None, None
-        if not src or not src.strip():
+        if not src or not src.strip() or _has_unsafe_scheme(src):
             continue
         images.append(
             Image(slug, len(images), normalise_src(src), alt, title or None, width, height)

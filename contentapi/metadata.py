@@ -92,6 +92,8 @@ def parse(front: str | None) -> FrontMatter:
 # Front matter is a handful of keys; YAML aliases can make a few lines expand to
 # billions of values ("billion laughs"), so copying stops past this many.
 MAX_FRONT_MATTER_VALUES = 100_000
+# Deeper front matter is no page's metadata; JSON encoders refuse it past ~250 levels.
+MAX_FRONT_MATTER_DEPTH = 64
 
 
 def json_safe(value: Any) -> Any:
@@ -100,16 +102,22 @@ def json_safe(value: Any) -> Any:
     return _json_safe(value, budget)
 
 
-def _json_safe(value: Any, budget: list[int]) -> Any:
+def _json_safe(value: Any, budget: list[int], depth: int = 0) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise PageError(
             f"front matter is too large: more than {MAX_FRONT_MATTER_VALUES} values", line=2
         )
+    if depth > MAX_FRONT_MATTER_DEPTH:
+        raise PageError(
+            f"front matter is nested too deeply: more than {MAX_FRONT_MATTER_DEPTH} levels", line=2
+        )
     if isinstance(value, dict):
-        return {str(key): _json_safe(item, budget) for key, item in value.items()}
+        return {str(key): _json_safe(item, budget, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_json_safe(item, budget) for item in value]
+        return [_json_safe(item, budget, depth + 1) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+        return str(value)  # JSON encoders stop at 64 bits; the digits are kept
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):

@@ -12,6 +12,8 @@ from starlette.responses import Response
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Variables and extensions deeper than this are no honest request (and JSON encoders balk).
+MAX_NESTING = 64
 
 
 class RequestError(Exception):
@@ -163,4 +165,20 @@ def _json_field(params: dict[str, Any], key: str, from_query_string: bool) -> di
             raise RequestError(f"'{key}' is not valid JSON") from None
     if value is not None and not isinstance(value, dict):
         raise RequestError(f"'{key}' must be a JSON object or null")
+    if value and _depth(value) > MAX_NESTING:
+        raise RequestError(f"'{key}' is nested more than {MAX_NESTING} levels deep")
     return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a JSON value (iteratively: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_NESTING:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, level + 1) for child in children)
+    return deepest

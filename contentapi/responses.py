@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -11,21 +10,12 @@ from typing import Any
 
 import orjson
 
-_SPACE = re.compile(r"[\s,]+")
-
-
-def normalise_query(query: str) -> str:
-    """A query with insignificant white space and commas folded (strings are rarely affected)."""
-    if '"' in query:
-        return query.strip()
-    return _SPACE.sub(" ", query).strip()
-
 
 def etag_for(version: str, query: str, variables: Any, operation_name: str | None) -> str:
     """A strong ETag for a GET response: same content version and same request, same tag."""
     digest = hashlib.sha256()
     digest.update(version.encode())
-    digest.update(b"\0" + normalise_query(query).encode())
+    digest.update(b"\0" + query.encode())
     digest.update(b"\0" + orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
     digest.update(b"\0" + (operation_name or "").encode())
     return '"' + digest.hexdigest()[:32] + '"'

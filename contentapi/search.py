@@ -50,7 +50,10 @@ class SearchIndex:
         )
         self._db.executemany(
             "INSERT INTO pages (slug, title, summary, text) VALUES (?, ?, ?, ?)",
-            ((t.slug, t.title, t.summary or "", t.text) for t in treatments),
+            (
+                (t.slug, _plain(t.title), _plain(t.summary or ""), _plain(t.text))
+                for t in treatments
+            ),
         )
         self._db.commit()
 
@@ -76,3 +79,8 @@ class SearchIndex:
 def _mark(snippet: str) -> str:
     escaped = html.escape(snippet.replace("\n", " "), quote=True)
     return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+def _plain(text: str) -> str:
+    # The snippet markers must not occur in the text, or they would become <mark> tags.
+    return text.replace(_OPEN, " ").replace(_CLOSE, " ")

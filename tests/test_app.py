@@ -212,3 +212,15 @@ def test_cors_is_off_unless_configured(client: TestClient) -> None:
 def test_missing_content_folder_fails_before_serving(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         create_app(Settings(content_dir=tmp_path / "missing"))
+
+
+def test_queries_differing_only_by_a_comment_line_are_cached_apart(client: TestClient) -> None:
+    version_only = "{ contentInfo { version # x treatmentCount\n } }"
+    both = "{ contentInfo { version # x\n treatmentCount } }"
+    first = client.get("/graphql", params={"query": version_only})
+    assert set(first.json()["data"]["contentInfo"]) == {"version"}
+    second = client.get(
+        "/graphql", params={"query": both}, headers={"if-none-match": first.headers["etag"]}
+    )
+    assert second.status_code == 200
+    assert second.json()["data"]["contentInfo"]["treatmentCount"] == 3

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -321,4 +321,7 @@ def test_alias_bomb_is_refused_quickly(parse: Parse) -> None:
 
 def test_recursive_alias_is_an_error(parse: Parse) -> None:
     result = error(parse, "---\ntitle: T\nloop: &loop [*loop]\n---\n")
-    assert result.message == "is nested too deeply to be parsed"
+    assert (result.line, result.message) == (
+        2,
+        "front matter is nested too deeply: more than 64 levels",
+    )

@@ -139,8 +139,10 @@ def _treatment_excerpt(root: model.Treatment, length: int | None = 160) -> str:
     text = " ".join(root.text.split())
     if len(text) <= length:
         return text
-    cut = text[: length + 1].rsplit(" ", 1)[0] if " " in text[: length + 1] else text[:length]
-    return cut[:length].rstrip(" ,;:.-") + "…"
+    # The ellipsis counts towards the length.
+    room = text[:length]
+    cut = room.rsplit(" ", 1)[0] if " " in room else room[: length - 1]
+    return cut.rstrip(" ,;:.-")[: length - 1] + "…"
 
 
 @strawberry.type(name="Treatment", description="A page: one treatment.")
