@@ -20,7 +20,8 @@ DURATION = 4.0
 CONCURRENCY = 8
 QUERIES = [
     "{ contentInfo { version } treatments(first: 50) { nodes { slug title summary } } }",
-    '{ contentInfo { version } search(query: "generation", first: 50) { treatment { slug title summary } } }',
+    '{ contentInfo { version } search(query: "generation", first: 50) '
+    "{ treatment { slug title summary } } }",
     '{ contentInfo { version } treatments(filter: {indication: "shared"}) '
     "{ nodes { slug title summary } } }",
 ]
