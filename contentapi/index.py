@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
+import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from contentapi.build import load_all
@@ -120,15 +122,41 @@ class ContentView:
         return result
 
 
-@dataclass(frozen=True, slots=True)
 class ContentIndex:
-    """A loaded content folder: the public view, the preview view and the errors."""
+    """A loaded content folder: the public view, the preview view (built when first asked
+    for, so a reload stays fast) and the errors."""
 
-    root: Path
-    public: ContentView
-    preview: ContentView
-    errors: tuple[ContentError, ...]
-    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    def __init__(
+        self,
+        root: Path,
+        public: ContentView,
+        preview: Sequence[Treatment],
+        errors: tuple[ContentError, ...],
+    ) -> None:
+        self.root = root
+        self.public = public
+        self.errors = errors
+        self.loaded_at = dt.datetime.now(dt.UTC)
+        # Unique per index: whatever was cached for another index is stale for this one.
+        self.fingerprint = secrets.token_hex(8)
+        self._preview_pages = preview
+        self._preview: ContentView | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def preview(self) -> ContentView:
+        """Drafts included; built on first use."""
+        if self._preview is None:
+            with self._lock:
+                if self._preview is None:
+                    self._preview = ContentView(self._preview_pages)
+        return self._preview
+
+    def with_errors(self, extra: Iterable[ContentError]) -> ContentIndex:
+        """The same pages with more errors reported first."""
+        index = ContentIndex(self.root, self.public, self._preview_pages, (*extra, *self.errors))
+        index._preview = self._preview
+        return index
 
     @classmethod
     def from_directory(
@@ -166,17 +194,7 @@ class ContentIndex:
             else:
                 first_path[page.slug] = page.path
                 treatments.append(page)
-        return cls(
-            root=root,
-            public=ContentView(public),
-            preview=ContentView(treatments),
-            errors=tuple(errors),
-        )
-
-    @property
-    def fingerprint(self) -> str:
-        """Differs whenever anything a request could see differs, errors included."""
-        return f"{self.public.version}:{self.preview.version}:{hash(self.errors)}"
+        return cls(root, ContentView(public), treatments, tuple(errors))
 
     def view(self, preview: bool) -> ContentView:
         """The preview view (drafts included) or the public one."""

@@ -83,11 +83,7 @@ class LiveIndex:
             else:
                 served.append(page)
         index = ContentIndex.from_pages(self.root, served)
-        if errors:
-            index = ContentIndex(
-                self.root, index.public, index.preview, tuple(errors) + index.errors
-            )
-        return index
+        return index.with_errors(errors) if errors else index
 
 
 class Watcher:
