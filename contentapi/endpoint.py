@@ -77,10 +77,10 @@ class GraphQLEndpoint:
             body = error_body(exc.message, code=_CODES[exc.code])
             headers = {"cache-control": "no-store", "vary": "Accept"}
             return Response(body, status_code=200, media_type=kind, headers=headers)
-        status, body, cost = await self._answer(index, operation, preview, is_get, kind)
+        status, body, report = await self._answer(index, operation, preview, is_get, kind)
         headers = self._cache_headers(preview, is_get, index.view(preview).version, operation)
-        request.state.operation = operation.operation_name
-        request.state.cost = cost
+        request.state.operation = report.get("operation") or operation.operation_name
+        request.state.cost = report.get("cost")
         etag = headers.get("etag")
         if status == 200 and etag is not None and _matches(request, etag):
             return Response(status_code=304, headers=headers)
@@ -109,7 +109,7 @@ class GraphQLEndpoint:
 
     async def _answer(
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
-    ) -> tuple[int, bytes, int | None]:
+    ) -> tuple[int, bytes, dict[str, Any]]:
         key = (
             index.fingerprint,
             operation.query,
@@ -129,7 +129,7 @@ class GraphQLEndpoint:
 
     async def _execute(
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
-    ) -> tuple[int, bytes, int | None]:
+    ) -> tuple[int, bytes, dict[str, Any]]:
         allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
         context = Context(index=index, preview=preview, public_url=self.settings.public_url)
         try:
@@ -165,7 +165,7 @@ class GraphQLEndpoint:
         if result.extensions:
             payload["extensions"] = result.extensions
         status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
-        return status, orjson.dumps(payload), context.report.get("cost")
+        return status, orjson.dumps(payload), context.report
 
     def _cache_headers(
         self, preview: bool, is_get: bool, version: str, operation: Operation

@@ -26,12 +26,12 @@ class ResponseCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[int, bytes, int | None]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[int, bytes, dict[str, Any]]] = OrderedDict()
         self._size = 0
         self._version: object = None
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> tuple[int, bytes, int | None] | None:
+    def get(self, key: tuple[Any, ...]) -> tuple[int, bytes, dict[str, Any]] | None:
         """A cached (status, body), or None; keys start with the content version."""
         with self._lock:
             if key[0] != self._version:
@@ -41,7 +41,7 @@ class ResponseCache:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], value: tuple[int, bytes, int | None]) -> None:
+    def put(self, key: tuple[Any, ...], value: tuple[int, bytes, dict[str, Any]]) -> None:
         """Remember a response; a new content version empties the cache first."""
         cost = len(value[1]) + 200
         if cost > self.max_bytes:

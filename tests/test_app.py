@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -224,3 +225,44 @@ def test_queries_differing_only_by_a_comment_line_are_cached_apart(client: TestC
     )
     assert second.status_code == 200
     assert second.json()["data"]["contentInfo"]["treatmentCount"] == 3
+
+
+def test_images_are_served_from_the_content_folder(client: TestClient) -> None:
+    image = client.get("/img/peel.png")
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    missing = client.get("/img/nope.jpg")
+    assert missing.status_code == 404
+    assert missing.json() == {"errors": [{"message": "Not Found"}]}
+    for escape in ("/img/../peel.md", "/img/%2e%2e/peel.md", "/img/..%2fpeel.md"):
+        assert client.get(escape).status_code == 404
+
+
+def test_image_symlinks_leading_outside_are_not_followed(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    (content / "img").mkdir(parents=True)
+    (content / "page.md").write_text("---\ntitle: Page\n---\nBody.\n", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private", encoding="utf-8")
+    (content / "img" / "leak.txt").symlink_to(secret)
+    with TestClient(create_app(Settings(content_dir=content, cache_dir=tmp_path / "c"))) as c:
+        assert c.get("/img/leak.txt").status_code == 404
+
+
+def test_access_log_is_one_json_line_per_request(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="contentapi.access"):
+        client.post(
+            "/graphql",
+            json={"query": "query Peel { treatments(first: 2) { nodes { slug } } }"},
+        )
+    [record] = [r for r in caplog.records if r.name == "contentapi.access"]
+    entry = json.loads(record.getMessage())
+    assert entry["method"] == "POST"
+    assert entry["path"] == "/graphql"
+    assert entry["status"] == 200
+    assert entry["operation"] == "Peel"
+    assert entry["cost"] == 1 + 2 * 2
+    assert entry["duration_ms"] > 0

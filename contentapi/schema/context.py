@@ -11,7 +11,7 @@ from contentapi.index import ContentIndex, ContentView
 @dataclass(frozen=True, slots=True)
 class Context:
     """Per-request context: the index, whether drafts are visible, the public URL; `report`
-    collects figures (the query cost) for the access log."""
+    collects figures (query cost, operation name) for the access log."""
 
     index: ContentIndex
     preview: bool = False

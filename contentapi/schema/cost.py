@@ -134,5 +134,6 @@ class CostReport(SchemaExtension):
         report = getattr(context.context, "report", None)
         if isinstance(report, dict):
             report["cost"] = cost
+            report["operation"] = context.operation_name
         asked = (context.operation_extensions or {}).get("cost")
         return {"cost": cost} if asked else {}
