@@ -13,13 +13,13 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -67,12 +67,17 @@ class ContentSchema(strawberry.Schema):
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     """A schema whose extensions enforce the limits; the SDL is the same for any limits."""
     limits = limits or Limits()
+    # Rules built once: the validation cache keys on the rule classes, and the limiter
+    # extensions would build new classes for every request (so it would never hit).
+    rules = [
+        depth_rule(limits.max_depth, None),
+        alias_rule(limits.max_aliases),
+        cost_limit_rule(limits.max_cost),
+    ]
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
         partial(ParserCache, maxsize=1024),
-        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
-        partial(QueryDepthLimiter, max_depth=limits.max_depth),
-        partial(AddValidationRules, [cost_limit_rule(limits.max_cost)]),
+        partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=1024),
         partial(MaskErrors, should_mask_error=lambda error: not _shown(error)),
         CostReport,
