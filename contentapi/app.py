@@ -121,7 +121,11 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
-        Mount("/graphiql/static", StaticFiles(directory=STATIC / "graphiql"), name="graphiql"),
+        Mount(
+            "/graphiql/static",
+            GZipMiddleware(StaticFiles(directory=STATIC / "graphiql"), settings.gzip_min_size),
+            name="graphiql",
+        ),
     ]
     if settings.examples and EXAMPLES.is_dir():
         routes.append(
@@ -135,7 +139,6 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     middleware = [
         Middleware(AccessLogMiddleware),
         Middleware(SecurityHeadersMiddleware),
-        Middleware(GZipMiddleware, minimum_size=settings.gzip_min_size),
     ]
     if settings.origins:
         middleware.insert(

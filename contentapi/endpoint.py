@@ -32,7 +32,7 @@ from contentapi.protocol import (
     error_body,
     media_type,
 )
-from contentapi.responses import ResponseCache, etag_for
+from contentapi.responses import Answer, ResponseCache, etag_for
 from contentapi.schema import Context
 from contentapi.settings import Settings
 from contentapi.store import ContentStore
@@ -77,14 +77,20 @@ class GraphQLEndpoint:
             body = error_body(exc.message, code=_CODES[exc.code])
             headers = {"cache-control": "no-store", "vary": "Accept"}
             return Response(body, status_code=200, media_type=kind, headers=headers)
-        status, body, report = await self._answer(index, operation, preview, is_get, kind)
+        answer = await self._answer(index, operation, preview, is_get, kind)
         headers = self._cache_headers(preview, is_get, index.view(preview).version, operation)
-        request.state.operation = report.get("operation") or operation.operation_name
-        request.state.cost = report.get("cost")
+        request.state.operation = answer.report.get("operation") or operation.operation_name
+        request.state.cost = answer.report.get("cost")
         etag = headers.get("etag")
-        if status == 200 and etag is not None and _matches(request, etag):
+        if answer.status == 200 and etag is not None and _matches(request, etag):
             return Response(status_code=304, headers=headers)
-        return Response(body, status_code=status, media_type=kind, headers=headers)
+        body = answer.body
+        if len(body) >= self.settings.gzip_min_size and "gzip" in request.headers.get(
+            "accept-encoding", ""
+        ):
+            body = answer.gzipped()
+            headers["content-encoding"] = "gzip"
+        return Response(body, status_code=answer.status, media_type=kind, headers=headers)
 
     async def run_batch(self, request: Request, operations: list[Operation]) -> Response:
         """Run a batched POST: a JSON array of results in request order (never cached by HTTP)."""
@@ -98,8 +104,7 @@ class GraphQLEndpoint:
             except PersistedQueryError as exc:
                 bodies.append(error_body(exc.message, code=_CODES[exc.code]))
                 continue
-            _, body, _ = await self._answer(index, resolved, preview, False, kind)
-            bodies.append(body)
+            bodies.append((await self._answer(index, resolved, preview, False, kind)).body)
         headers = {"cache-control": "private, no-store" if preview else "no-store"}
         return Response(b"[" + b",".join(bodies) + b"]", media_type=kind, headers=headers)
 
@@ -109,7 +114,7 @@ class GraphQLEndpoint:
 
     async def _answer(
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
-    ) -> tuple[int, bytes, dict[str, Any]]:
+    ) -> Answer:
         key = (
             index.fingerprint,
             operation.query,
@@ -123,13 +128,13 @@ class GraphQLEndpoint:
         cached = self.cache.get(key)
         if cached is None:
             cached = await self._execute(index, operation, preview, is_get, kind)
-            if cached[0] == 200:
+            if cached.status == 200:
                 self.cache.put(key, cached)
         return cached
 
     async def _execute(
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
-    ) -> tuple[int, bytes, dict[str, Any]]:
+    ) -> Answer:
         allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
         context = Context(index=index, preview=preview, public_url=self.settings.public_url)
         try:
@@ -165,21 +170,24 @@ class GraphQLEndpoint:
         if result.extensions:
             payload["extensions"] = result.extensions
         status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
-        return status, orjson.dumps(payload), context.report
+        return Answer(status, orjson.dumps(payload), context.report)
 
     def _cache_headers(
         self, preview: bool, is_get: bool, version: str, operation: Operation
     ) -> dict[str, str]:
         if preview:
-            return {"cache-control": "private, no-store", "vary": "Authorization, Accept"}
+            return {
+                "cache-control": "private, no-store",
+                "vary": "Authorization, Accept, Accept-Encoding",
+            }
         if not is_get:
-            return {"cache-control": "no-store", "vary": "Authorization, Accept"}
+            return {"cache-control": "no-store", "vary": "Authorization, Accept, Accept-Encoding"}
         return {
             "cache-control": f"public, max-age={self.settings.cache_max_age}",
             "etag": etag_for(
                 version, operation.query, operation.variables, operation.operation_name
             ),
-            "vary": "Authorization, Accept",
+            "vary": "Authorization, Accept, Accept-Encoding",
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -53,7 +54,12 @@ def media_type(request: Request) -> str:
     and `application/*` get application/json, as the GraphQL-over-HTTP spec
     asks of servers during its watershed. Nothing acceptable: 406.
     """
-    accept = ", ".join(request.headers.getlist("accept")).strip()
+    return negotiate(", ".join(request.headers.getlist("accept")).strip())
+
+
+@lru_cache(maxsize=256)
+def negotiate(accept: str) -> str:
+    """media_type for one Accept header value (clients send few distinct ones: cached)."""
     if not accept:
         return JSON
     ranges = _accept_ranges(accept)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -21,18 +23,34 @@ def etag_for(version: str, query: str, variables: Any, operation_name: str | Non
     return '"' + digest.hexdigest()[:32] + '"'
 
 
+@dataclass(slots=True)
+class Answer:
+    """A response body with its status and the figures for the log; gzipped once if asked."""
+
+    status: int
+    body: bytes
+    report: dict[str, Any]
+    _gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        """The body compressed with gzip (computed on first use, then kept)."""
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
 class ResponseCache:
     """Least-recently-used responses up to a total size in bytes; 0 bytes disables it."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[int, bytes, dict[str, Any]]] = OrderedDict()
+        self._items: OrderedDict[Hashable, Answer] = OrderedDict()
         self._size = 0
         self._version: object = None
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> tuple[int, bytes, dict[str, Any]] | None:
-        """A cached (status, body), or None; keys start with the content version."""
+    def get(self, key: tuple[Any, ...]) -> Answer | None:
+        """A cached answer, or None; keys start with the content version."""
         with self._lock:
             if key[0] != self._version:
                 return None
@@ -41,9 +59,9 @@ class ResponseCache:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], value: tuple[int, bytes, dict[str, Any]]) -> None:
+    def put(self, key: tuple[Any, ...], value: Answer) -> None:
         """Remember a response; a new content version empties the cache first."""
-        cost = len(value[1]) + 200
+        cost = 2 * len(value.body) + 200
         if cost > self.max_bytes:
             return
         with self._lock:
@@ -56,8 +74,8 @@ class ResponseCache:
             self._items[key] = value
             self._size += cost
             while self._size > self.max_bytes:
-                _, (_, body, _) = self._items.popitem(last=False)
-                self._size -= len(body) + 200
+                _, dropped = self._items.popitem(last=False)
+                self._size -= 2 * len(dropped.body) + 200
 
     def __len__(self) -> int:
         return len(self._items)

@@ -266,3 +266,21 @@ def test_access_log_is_one_json_line_per_request(
     assert entry["operation"] == "Peel"
     assert entry["cost"] == 1 + 2 * 2
     assert entry["duration_ms"] > 0
+
+
+def test_large_responses_are_gzipped_when_accepted(client: TestClient) -> None:
+    query = {"query": '{ treatment(slug: "mesotherapy") { html text } }'}
+    plain = client.post("/graphql", json=query, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    for _ in range(2):  # compressed once, then served from the cache
+        packed = client.post("/graphql", json=query, headers={"accept-encoding": "gzip"})
+        assert packed.headers["content-encoding"] == "gzip"
+        assert int(packed.headers["content-length"]) < len(plain.content) / 2
+        assert packed.json() == plain.json()
+        assert "Accept-Encoding" in packed.headers["vary"]
+    small = client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"accept-encoding": "gzip"}
+    )
+    assert "content-encoding" not in small.headers
+    asset = client.get("/graphiql/static/graphiql.min.js", headers={"accept-encoding": "gzip"})
+    assert asset.headers["content-encoding"] == "gzip"
