@@ -49,6 +49,7 @@ class ContentView:
         self.version = _version(self.treatments)
         self._search: SearchIndex | None = None
         self._related: dict[str, tuple[Treatment, ...]] = {}
+        self._by_title: tuple[Treatment, ...] | None = None
         self.indications_by_name = tuple(
             sorted(self.indications.values(), key=lambda i: (i.name.casefold(), i.slug))
         )
@@ -91,35 +92,50 @@ class ContentView:
             self._related[slug] = tuple(self.by_slug[s] for s in ranked)
         return self._related[slug]
 
+    @property
+    def by_title(self) -> tuple[Treatment, ...]:
+        """Treatments in the default order (title, then slug), sorted on first use."""
+        if self._by_title is None:
+            self._by_title = tuple(
+                sorted(self.treatments, key=lambda t: (t.title.casefold(), t.slug))
+            )
+        return self._by_title
+
     def find(
         self, query: TreatmentQuery | None = None, order: Sequence[Ordering] = ()
     ) -> list[Treatment]:
-        """Treatments matching every filter, sorted by `order` (ties by slug)."""
+        """Treatments matching every filter, by `order` (ties by slug); by default by title,
+        or by relevance when searching."""
         query = query or TreatmentQuery()
-        found: Iterable[Treatment] = self.treatments
-        rank: dict[str, int] | None = None
         if query.search is not None:
-            rank = {hit.slug: place for place, hit in enumerate(self.search(query.search))}
-            found = (t for t in found if t.slug in rank)
-        if query.slugs is not None:
-            wanted = set(query.slugs)
-            found = (t for t in found if t.slug in wanted)
-        if query.category is not None:
-            found = (t for t in found if t.category and t.category.slug == query.category)
-        required = [
-            *([query.indication] if query.indication else []),
-            *(query.indications_all or ()),
-        ]
-        if query.indication is not None or query.indications_all is not None:
-            needed = set(required)
-            found = (t for t in found if needed <= {m.slug for m in t.indications})
-        result = list(found)
-        result.sort(key=lambda t: t.slug)
-        if not order and rank is not None:
-            result.sort(key=lambda t: rank[t.slug])
-        for key in reversed(order or [Ordering("TITLE")] if rank is None else order):
-            result = _sorted(result, key)
-        return result
+            hits = self.search(query.search)
+            found = [self.by_slug[hit.slug] for hit in hits]
+            found = [t for t in found if _matches(t, query)]
+        else:
+            found = [t for t in self.by_title if _matches(t, query)]
+        if not order:
+            return found
+        found.sort(key=lambda t: t.slug)
+        for ordering in reversed(order):
+            found = _sorted(found, ordering)
+        return found
+
+
+def _matches(treatment: Treatment, query: TreatmentQuery) -> bool:
+    """Every filter but search holds for the treatment."""
+    if query.slugs is not None and treatment.slug not in query.slugs:
+        return False
+    if query.category is not None and (
+        treatment.category is None or treatment.category.slug != query.category
+    ):
+        return False
+    if query.indication is not None or query.indications_all is not None:
+        needed = {*query.indications_all} if query.indications_all else set()
+        if query.indication is not None:
+            needed.add(query.indication)
+        if not needed <= {mention.slug for mention in treatment.indications}:
+            return False
+    return True
 
 
 class ContentIndex:

@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 from contentapi.schema.context import Context as Context
 from contentapi.schema.cost import CostReport, cost_limit_rule
 from contentapi.schema.errors import QueryError
+from contentapi.schema.execution import FastExecutionContext
 from contentapi.schema.privacy import HideSuggestions
 from contentapi.schema.query import Query
 from contentapi.schema.types import Category, Image, Indication, Treatment
@@ -89,4 +90,5 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         types=[Treatment, Image, Indication, Category],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=FastExecutionContext,
     )
