@@ -37,7 +37,7 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 bench-quick: install-test
-	$(BIN)/python bench/http.py --quick
+	$(BIN)/python bench/throughput.py --quick
 
 ## Refresh the lockfile of Python packages from the current environment
 constraints:

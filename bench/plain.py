@@ -3,23 +3,15 @@
     python bench/plain.py --body response.json --port 8002
 
 Whatever the request body, the answer is the file's bytes, pre-encoded, as application/json:
-bench/http.py fills the file with what contentapi answers to the benchmark's query (a), so
+bench/throughput.py fills the file with what contentapi answers to the benchmark's query (a), so
 the difference to contentapi is everything GraphQL and our middleware cost on top of
 Starlette and uvicorn. GET /healthz answers {"status":"ok"}.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This folder holds http.py, which would shadow the standard library's http package.
-if sys.path and os.path.realpath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.realpath(__file__)
-):
-    sys.path.pop(0)
-
 import argparse
+import sys
 from pathlib import Path
 
 from starlette.applications import Starlette

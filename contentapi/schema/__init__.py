@@ -8,15 +8,10 @@ from dataclasses import dataclass
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
     MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -24,9 +19,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from contentapi.schema.context import Context as Context
-from contentapi.schema.cost import CostReport, cost_limit_rule
+from contentapi.schema.cost import cost_limit_rule
 from contentapi.schema.errors import QueryError
 from contentapi.schema.execution import FastExecutionContext
+from contentapi.schema.pipeline import DocumentCache, QueryPipeline, parser
 from contentapi.schema.privacy import HideSuggestions
 from contentapi.schema.query import Query
 from contentapi.schema.types import Category, Image, Indication, Treatment
@@ -68,23 +64,20 @@ class ContentSchema(strawberry.Schema):
 def build_schema(limits: Limits | None = None) -> strawberry.Schema:
     """A schema whose extensions enforce the limits; the SDL is the same for any limits."""
     limits = limits or Limits()
-    # Rules built once: the validation cache keys on the rule classes, and the limiter
-    # extensions would build new classes for every request (so it would never hit).
     rules = [
         depth_rule(limits.max_depth, None),
         alias_rule(limits.max_aliases),
         cost_limit_rule(limits.max_cost),
+        *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
     ]
+    # Built once per schema and shared by every request's extension instances.
+    pipeline = partial(QueryPipeline, parser(limits.max_tokens), rules, DocumentCache(1024))
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(ParserCache, maxsize=1024),
-        partial(AddValidationRules, rules),
-        partial(ValidationCache, maxsize=1024),
+        pipeline,
         partial(MaskErrors, should_mask_error=lambda error: not _shown(error)),
-        CostReport,
     ]
     if not limits.introspection:
-        extensions[:0] = [HideSuggestions, DisableIntrospection]
+        extensions.insert(0, HideSuggestions)
     return ContentSchema(
         query=Query,
         types=[Treatment, Image, Indication, Category],

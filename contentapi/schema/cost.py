@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -21,7 +19,6 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import SchemaExtension
 
 from contentapi.schema.pagination import DEFAULT_PAGE, MAX_PAGE
 
@@ -106,34 +103,3 @@ def cost_limit_rule(max_cost: int) -> type[ASTValidationRule]:
                 )
 
     return CostLimit
-
-
-@lru_cache(maxsize=512)
-def document_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
-    """The cost of the operation a request runs (0 if it cannot be found)."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    for operation in operations:
-        if operation_name is None or (operation.name and operation.name.value == operation_name):
-            return operation_cost(schema, operation, fragments)
-    return 0
-
-
-class CostReport(SchemaExtension):
-    """Notes each query's cost for the log; adds extensions.cost when a request asks
-    with extensions {"cost": true}."""
-
-    def get_results(self) -> dict[str, Any]:
-        context = self.execution_context
-        if context.graphql_document is None:
-            return {}
-        schema = context.schema._schema
-        cost = document_cost(schema, context.graphql_document, context.operation_name)
-        report = getattr(context.context, "report", None)
-        if isinstance(report, dict):
-            report["cost"] = cost
-            report["operation"] = context.operation_name
-        asked = (context.operation_extensions or {}).get("cost")
-        return {"cost": cost} if asked else {}

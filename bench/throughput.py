@@ -1,6 +1,6 @@
 """HTTP benchmark: contentapi against a Node GraphQL server and a plain JSON endpoint.
 
-    python bench/http.py [--pages 1000] [--duration 5] [--quick]
+    python bench/throughput.py [--pages 1000] [--duration 5] [--quick]
 
 In one run, on a corpus generated into a temporary folder, it starts:
 
@@ -20,23 +20,16 @@ printed all the same. Without wrk it exits 2. Load goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file is named http.py: drop its folder from the path so `http` is the standard library.
-if sys.path and os.path.realpath(sys.path[0] or os.curdir) == os.path.dirname(
-    os.path.realpath(__file__)
-):
-    sys.path.pop(0)
-
 import argparse
 import importlib.util
 import json
+import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
