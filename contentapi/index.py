@@ -111,6 +111,8 @@ class ContentView:
             hits = self.search(query.search)
             found = [self.by_slug[hit.slug] for hit in hits]
             found = [t for t in found if _matches(t, query)]
+        elif query == _EVERYTHING:
+            found = list(self.by_title)
         else:
             found = [t for t in self.by_title if _matches(t, query)]
         if not order:
@@ -119,6 +121,9 @@ class ContentView:
         for ordering in reversed(order):
             found = _sorted(found, ordering)
         return found
+
+
+_EVERYTHING = TreatmentQuery()
 
 
 def _matches(treatment: Treatment, query: TreatmentQuery) -> bool:

@@ -33,9 +33,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _DEFINITION = "strawberry-definition"
 Complete = Callable[[Any], Any]
-# One field of an object plan: response key, attribute to read (or None), field, details.
-# The field is None for __typename.
-FieldPlan = tuple[str, str | None, GraphQLField | None, Any, Complete]
+# One field of an object plan: response key, attribute to read (or None), the field (None
+# for __typename) or a function calling its resolver directly, field details, completer.
+Resolve = Callable[[Any, Any], Any]
+FieldPlan = tuple[str, str | None, GraphQLField | Resolve | None, Any, Complete]
 
 
 class _Fallback(Exception):
@@ -75,21 +76,32 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if field_def is None:
                 raise _Fallback  # introspection (__schema, __type)
             attribute = None if node.arguments else _attribute_of(field_def)
+            direct = None if node.arguments or attribute else _direct_resolver(field_def)
+            complete = self._completer(field_def.type, details)
             plan.append(
-                (key, attribute, field_def, details, self._completer(field_def.type, details))
+                (key, attribute, field_def if direct is None else direct, details, complete)
             )
         return plan
 
     def _run(self, parent: GraphQLObjectType, plan: list[FieldPlan], source: Any) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for key, attribute, field_def, details, complete in plan:
-            if field_def is None:  # __typename
-                result[key] = parent.name
-            elif attribute is not None:
+        for key, attribute, field, details, complete in plan:
+            if attribute is not None:
                 result[key] = complete(getattr(source, attribute))
+            elif field is None:  # __typename
+                result[key] = parent.name
+            elif isinstance(field, GraphQLField):
+                result[key] = complete(self._resolve(parent, field, details, key, source))
             else:
-                result[key] = complete(self._resolve(parent, field_def, details, key, source))
+                result[key] = complete(field(source, self._info))
         return result
+
+    @property
+    def _info(self) -> _ContextOnly:
+        info: _ContextOnly | None = self.__dict__.get("_context_only")
+        if info is None:
+            info = self.__dict__["_context_only"] = _ContextOnly(self.context_value)
+        return info
 
     def _resolve(
         self,
@@ -120,23 +132,23 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise _Fallback
         return value
 
-    def _completer(self, kind: GraphQLOutputType, details: Any) -> Complete:
-        """A function completing values of `kind` for this field group."""
+    def _completer(self, kind: GraphQLOutputType, details: Any, required: bool = False) -> Complete:
+        """A function completing values of `kind` for this field group (None refused if
+        `required`, as a non-null wrapper demands)."""
         if isinstance(kind, GraphQLNonNull):
-            inner = self._completer(kind.of_type, details)
-
-            def non_null(value: Any) -> Any:
-                completed = inner(value)
-                if completed is None:
-                    raise _Fallback
-                return completed
-
-            return non_null
+            return self._completer(kind.of_type, details, required=True)
         if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
             coerce = kind.coerce_output_value
 
+            # A str is its own String/ID output: skip the generic coercion for it.
+            passes = str if kind.name in ("String", "ID") else _NoType
+
             def leaf(value: Any) -> Any:
+                if type(value) is passes:
+                    return value
                 if value is None:
+                    if required:
+                        raise _Fallback
                     return None
                 if isinstance(value, Exception):
                     raise _Fallback
@@ -151,6 +163,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             def listed(value: Any) -> Any:
                 if value is None:
+                    if required:
+                        raise _Fallback
                     return None
                 if isinstance(value, str | bytes | dict | Exception) or not hasattr(
                     value, "__iter__"
@@ -160,35 +174,48 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             return listed
         if isinstance(kind, GraphQLObjectType):
-            return self._object_completer(kind, details)
+            return self._object_completer(kind, details, required)
         if isinstance(kind, GraphQLInterfaceType | GraphQLUnionType):
-            by_type: dict[str, Complete] = {}
+            by_type: dict[type, Complete] = {}
             possible = self.schema.get_possible_types(kind)
 
             def abstract(value: Any) -> Any:
                 if value is None:
+                    if required:
+                        raise _Fallback
                     return None
-                for candidate in possible:
-                    if candidate.is_type_of is not None and candidate.is_type_of(value, None):  # type: ignore[arg-type]
-                        if candidate.name not in by_type:
-                            by_type[candidate.name] = self._object_completer(candidate, details)
-                        return by_type[candidate.name](value)
-                raise _Fallback
+                found = by_type.get(type(value))
+                if found is None:
+                    runtime = next((t for t in possible if _is_type_of(t, value)), None)
+                    if runtime is None:
+                        raise _Fallback
+                    found = by_type[type(value)] = self._object_completer(
+                        runtime, details, required
+                    )
+                return found(value)
 
             return abstract
         raise _Fallback
 
-    def _object_completer(self, kind: GraphQLObjectType, details: Any) -> Complete:
+    def _object_completer(
+        self, kind: GraphQLObjectType, details: Any, required: bool = False
+    ) -> Complete:
         plan: list[FieldPlan] | None = None
-        is_type_of = kind.is_type_of
+        # Our is_type_of functions are isinstance checks: one answer per Python type.
+        accepted: dict[type, bool] = {}
 
         def complete_object(value: Any) -> Any:
             nonlocal plan
             if value is None:
+                if required:
+                    raise _Fallback
                 return None
-            if isinstance(value, Exception):
-                raise _Fallback
-            if is_type_of is not None and not is_type_of(value, None):  # type: ignore[arg-type]
+            fits = accepted.get(type(value))
+            if fits is None:
+                fits = accepted[type(value)] = not isinstance(value, Exception) and (
+                    kind.is_type_of is None or _is_type_of(kind, value)
+                )
+            if not fits:
                 raise _Fallback
             if plan is None:
                 collected = self.collect_subfields(kind, details)
@@ -198,6 +225,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._run(kind, plan, value)
 
         return complete_object
+
+
+class _NoType:
+    """No value is of this type."""
+
+
+def _is_type_of(kind: GraphQLObjectType, value: Any) -> bool:
+    return kind.is_type_of is not None and bool(kind.is_type_of(value, None))  # type: ignore[arg-type]
 
 
 def _identity(value: Any) -> Any:
@@ -211,3 +246,46 @@ def _attribute_of(field_def: GraphQLField) -> str | None:
     definition = (field_def.extensions or {}).get(_DEFINITION)
     name = getattr(definition, "python_name", None)
     return name if isinstance(name, str) else None
+
+
+class _ContextOnly:
+    """What resolvers called directly get as `info`: the context and nothing else.
+
+    A resolver reaching for anything more raises AttributeError, and graphql-core then
+    runs the operation with a real Info.
+    """
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+def _direct_resolver(field_def: GraphQLField) -> Resolve | None:
+    """Call a field's plain Python resolver without Strawberry's per-call wrapping, if it
+    takes no arguments and has no permissions, extensions or awaitables."""
+    definition = (field_def.extensions or {}).get(_DEFINITION)
+    resolver = getattr(definition, "base_resolver", None)
+    if (
+        resolver is None
+        or resolver.arguments
+        or resolver.is_async
+        or getattr(definition, "permission_classes", None)
+        or getattr(definition, "extensions", None)
+    ):
+        return None
+    function = resolver.wrapped_func
+    root = resolver.root_parameter or resolver.self_parameter
+    info = resolver.info_parameter
+    root_name = root.name if root is not None else None
+    info_name = info.name if info is not None else None
+
+    def call(source: Any, context_only: Any) -> Any:
+        kwargs: dict[str, Any] = {}
+        if root_name is not None:
+            kwargs[root_name] = source
+        if info_name is not None:
+            kwargs[info_name] = context_only
+        return function(**kwargs)
+
+    return call
