@@ -50,6 +50,11 @@ QUERIES: list[tuple[str, dict[str, Any] | None]] = [
         {"skip": True},
     ),
     (
+        'query($skip: Boolean!) { treatment(slug: "peel") { title @skip(if: $skip) '
+        "slug @include(if: $skip) } }",
+        {"skip": False},
+    ),
+    (
         '{ node(id: "%s") { __typename id ... on Treatment { title } } '
         'nodes(ids: ["%s", "bad"]) { id } }' % (TREATMENT_ID, TREATMENT_ID),
         None,
@@ -94,7 +99,7 @@ def test_fast_path_gives_graphql_cores_results(
     assert run(FAST, index, query, variables) == run(STANDARD, index, query, variables)
 
 
-@pytest.mark.parametrize(("query", "variables"), QUERIES[:9])
+@pytest.mark.parametrize(("query", "variables"), QUERIES[:10])
 def test_ordinary_queries_never_fall_back(
     index: ContentIndex,
     monkeypatch: pytest.MonkeyPatch,
@@ -110,3 +115,10 @@ def test_ordinary_queries_never_fall_back(
     data, errors = run(FAST, index, query, variables)
     assert errors == []
     assert data
+
+
+def test_compiled_operations_are_reused_and_stay_correct(index: ContentIndex) -> None:
+    query = "query($s: String!) { treatment(slug: $s) { title indications { slug } } }"
+    for slug in ("peel", "mesotherapy", "acupuncture", "nope", "peel"):
+        variables = {"s": slug}
+        assert run(FAST, index, query, variables) == run(STANDARD, index, query, variables)

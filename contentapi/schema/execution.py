@@ -2,19 +2,23 @@
 
 graphql-core completes every value through half a dozen generic calls, ready for
 awaitables, errors and incremental delivery at each step. Our resolvers are synchronous
-and rarely fail, so the fast path below compiles, once per field group of a request, a
-small function for each value to complete: plain fields are read straight off the model
-objects, everything else goes through graphql-core's own field collection, argument
-coercion, resolvers and leaf serialisation. At the first sign of anything unusual (an
-error, a null in a non-null field, an awaitable, @defer, introspection) it gives up and
-graphql-core executes the operation from the start, so errors and partial results are
-exactly graphql-core's.
+and rarely fail, so the fast path below compiles each operation once into small
+functions, one per value to complete: plain fields are read straight off the model
+objects, resolvers without arguments are called directly, everything else goes through
+graphql-core's own field collection, argument coercion, resolvers and leaf serialisation.
+Compiled operations are kept (per operation node) unless directives make the selection
+depend on variables. At the first sign of anything unusual (an error, a null in a
+non-null field, an awaitable, @defer, introspection) it gives up and graphql-core
+executes the operation from the start, so errors and partial results are exactly
+graphql-core's.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import (
     GraphQLEnumType,
@@ -26,16 +30,20 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLUnionType,
+    OperationDefinitionNode,
+    visit,
 )
 from graphql.execution.values import get_argument_values
+from graphql.language import DirectiveNode, Visitor
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 _DEFINITION = "strawberry-definition"
-Complete = Callable[[Any], Any]
+_MAX_COMPILED = 512
+Complete = Callable[["FastExecutionContext", Any], Any]
+Resolve = Callable[[Any, Any], Any]
 # One field of an object plan: response key, attribute to read (or None), the field (None
 # for __typename) or a function calling its resolver directly, field details, completer.
-Resolve = Callable[[Any, Any], Any]
 FieldPlan = tuple[str, str | None, GraphQLField | Resolve | None, Any, Complete]
 
 
@@ -45,6 +53,13 @@ class _Fallback(Exception):
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution context with a compiled fast path for queries."""
+
+    # (id(schema), id(operation)) -> (schema, operation, root plan); holding both keeps
+    # their ids from being reused while the entry lives.
+    _compiled: ClassVar[OrderedDict[tuple[int, int], tuple[Any, Any, list[FieldPlan] | None]]] = (
+        OrderedDict()
+    )
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def execute_root_grouped_field_set(
         self,
@@ -56,186 +71,225 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if not serially:
             try:
-                plan = self._plan(root_type, grouped_field_set)
-                return self._run(root_type, plan, root_value)
+                plan = self._root_plan(root_type, grouped_field_set)
+                return _run(self, root_type, plan, root_value)
             except Exception:  # noqa: BLE001 - _Fallback or any surprise: graphql-core does it
                 pass
         return super().execute_root_grouped_field_set(
             root_type, root_value, grouped_field_set, serially, position_context
         )
 
-    def _plan(self, parent: GraphQLObjectType, grouped: Any) -> list[FieldPlan]:
-        plan: list[FieldPlan] = []
-        for key, details in grouped.items():
-            node = details[0].node
-            name = node.name.value
-            if name == "__typename":
-                plan.append((key, None, None, details, _identity))
-                continue
-            field_def = parent.fields.get(name)
-            if field_def is None:
-                raise _Fallback  # introspection (__schema, __type)
-            attribute = None if node.arguments else _attribute_of(field_def)
-            direct = None if node.arguments or attribute else _direct_resolver(field_def)
-            complete = self._completer(field_def.type, details)
-            plan.append(
-                (key, attribute, field_def if direct is None else direct, details, complete)
-            )
+    def _root_plan(self, root_type: GraphQLObjectType, grouped: Any) -> list[FieldPlan]:
+        key = (id(self.schema), id(self.operation))
+        with self._lock:
+            found = self._compiled.get(key)
+            if found is not None:
+                self._compiled.move_to_end(key)
+        if found is not None and found[2] is not None:
+            return found[2]
+        plan = _plan(self, root_type, grouped)
+        if found is None:
+            # Directives may select differently per request: such plans are not kept.
+            kept = None if _uses_directives(self.operation, self.fragment_definitions) else plan
+            with self._lock:
+                self._compiled[key] = (self.schema, self.operation, kept)
+                while len(self._compiled) > _MAX_COMPILED:
+                    self._compiled.popitem(last=False)
         return plan
 
-    def _run(self, parent: GraphQLObjectType, plan: list[FieldPlan], source: Any) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, attribute, field, details, complete in plan:
-            if attribute is not None:
-                result[key] = complete(getattr(source, attribute))
-            elif field is None:  # __typename
-                result[key] = parent.name
-            elif isinstance(field, GraphQLField):
-                result[key] = complete(self._resolve(parent, field, details, key, source))
-            else:
-                result[key] = complete(field(source, self._info))
-        return result
-
     @property
-    def _info(self) -> _ContextOnly:
+    def context_only(self) -> _ContextOnly:
+        """The `info` handed to resolvers called directly."""
         info: _ContextOnly | None = self.__dict__.get("_context_only")
         if info is None:
             info = self.__dict__["_context_only"] = _ContextOnly(self.context_value)
         return info
 
-    def _resolve(
-        self,
-        parent: GraphQLObjectType,
-        field_def: GraphQLField,
-        details: Any,
-        key: str,
-        source: Any,
-    ) -> Any:
+
+def _plan(ctx: FastExecutionContext, parent: GraphQLObjectType, grouped: Any) -> list[FieldPlan]:
+    plan: list[FieldPlan] = []
+    for key, details in grouped.items():
         node = details[0].node
-        info = self.build_resolve_info(
-            field_def, [d.node for d in details], parent, Path(None, key, parent.name)
+        name = node.name.value
+        if name == "__typename":
+            plan.append((key, None, None, details, _identity))
+            continue
+        field_def = parent.fields.get(name)
+        if field_def is None:
+            raise _Fallback  # introspection (__schema, __type)
+        attribute = None if node.arguments else _attribute_of(field_def)
+        direct = None if node.arguments or attribute else _direct_resolver(field_def)
+        complete = _completer(ctx, field_def.type, details)
+        plan.append((key, attribute, field_def if direct is None else direct, details, complete))
+    return plan
+
+
+def _run(
+    ctx: FastExecutionContext, parent: GraphQLObjectType, plan: list[FieldPlan], source: Any
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, attribute, field, details, complete in plan:
+        if attribute is not None:
+            result[key] = complete(ctx, getattr(source, attribute))
+        elif field is None:  # __typename
+            result[key] = parent.name
+        elif isinstance(field, GraphQLField):
+            result[key] = complete(ctx, _resolve(ctx, parent, field, details, key, source))
+        else:
+            result[key] = complete(ctx, field(source, ctx.context_only))
+    return result
+
+
+def _resolve(
+    ctx: FastExecutionContext,
+    parent: GraphQLObjectType,
+    field_def: GraphQLField,
+    details: Any,
+    key: str,
+    source: Any,
+) -> Any:
+    node = details[0].node
+    info = ctx.build_resolve_info(
+        field_def, [d.node for d in details], parent, Path(None, key, parent.name)
+    )
+    args = (
+        get_argument_values(
+            field_def,
+            node,
+            ctx.variable_values,
+            details[0].fragment_variable_values,
+            ctx.hide_suggestions,
         )
-        args = (
-            get_argument_values(
-                field_def,
-                node,
-                self.variable_values,
-                details[0].fragment_variable_values,
-                self.hide_suggestions,
-            )
-            if field_def.args or node.arguments
-            else {}
-        )
-        value = (field_def.resolve or self.field_resolver)(source, info, **args)
-        if self.is_awaitable(value):
-            getattr(value, "close", lambda: None)()
-            raise _Fallback
-        return value
-
-    def _completer(self, kind: GraphQLOutputType, details: Any, required: bool = False) -> Complete:
-        """A function completing values of `kind` for this field group (None refused if
-        `required`, as a non-null wrapper demands)."""
-        if isinstance(kind, GraphQLNonNull):
-            return self._completer(kind.of_type, details, required=True)
-        if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
-            coerce = kind.coerce_output_value
-
-            # A str is its own String/ID output: skip the generic coercion for it.
-            passes = str if kind.name in ("String", "ID") else _NoType
-
-            def leaf(value: Any) -> Any:
-                if type(value) is passes:
-                    return value
-                if value is None:
-                    if required:
-                        raise _Fallback
-                    return None
-                if isinstance(value, Exception):
-                    raise _Fallback
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise _Fallback
-                return coerced
-
-            return leaf
-        if isinstance(kind, GraphQLList):
-            item = self._completer(kind.of_type, details)
-
-            def listed(value: Any) -> Any:
-                if value is None:
-                    if required:
-                        raise _Fallback
-                    return None
-                if isinstance(value, str | bytes | dict | Exception) or not hasattr(
-                    value, "__iter__"
-                ):
-                    raise _Fallback
-                return [item(element) for element in value]
-
-            return listed
-        if isinstance(kind, GraphQLObjectType):
-            return self._object_completer(kind, details, required)
-        if isinstance(kind, GraphQLInterfaceType | GraphQLUnionType):
-            by_type: dict[type, Complete] = {}
-            possible = self.schema.get_possible_types(kind)
-
-            def abstract(value: Any) -> Any:
-                if value is None:
-                    if required:
-                        raise _Fallback
-                    return None
-                found = by_type.get(type(value))
-                if found is None:
-                    runtime = next((t for t in possible if _is_type_of(t, value)), None)
-                    if runtime is None:
-                        raise _Fallback
-                    found = by_type[type(value)] = self._object_completer(
-                        runtime, details, required
-                    )
-                return found(value)
-
-            return abstract
+        if field_def.args or node.arguments
+        else {}
+    )
+    value = (field_def.resolve or ctx.field_resolver)(source, info, **args)
+    if ctx.is_awaitable(value):
+        getattr(value, "close", lambda: None)()
         raise _Fallback
+    return value
 
-    def _object_completer(
-        self, kind: GraphQLObjectType, details: Any, required: bool = False
-    ) -> Complete:
-        plan: list[FieldPlan] | None = None
-        # Our is_type_of functions are isinstance checks: one answer per Python type.
-        accepted: dict[type, bool] = {}
 
-        def complete_object(value: Any) -> Any:
-            nonlocal plan
+def _completer(
+    ctx: FastExecutionContext, kind: GraphQLOutputType, details: Any, required: bool = False
+) -> Complete:
+    """A function completing values of `kind` for this field group (None refused if
+    `required`, as a non-null wrapper demands)."""
+    if isinstance(kind, GraphQLNonNull):
+        return _completer(ctx, kind.of_type, details, required=True)
+    if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
+        coerce = kind.coerce_output_value
+        # A str is its own String/ID output: skip the generic coercion for it.
+        passes = str if kind.name in ("String", "ID") else _NoType
+
+        def leaf(ctx: FastExecutionContext, value: Any) -> Any:
+            if type(value) is passes:
+                return value
             if value is None:
                 if required:
                     raise _Fallback
                 return None
-            fits = accepted.get(type(value))
-            if fits is None:
-                fits = accepted[type(value)] = not isinstance(value, Exception) and (
-                    kind.is_type_of is None or _is_type_of(kind, value)
-                )
-            if not fits:
+            if isinstance(value, Exception):
                 raise _Fallback
-            if plan is None:
-                collected = self.collect_subfields(kind, details)
-                if collected[1]:  # new @defer usages
-                    raise _Fallback
-                plan = self._plan(kind, collected[0])
-            return self._run(kind, plan, value)
+            coerced = coerce(value)
+            if coerced is None or coerced is Undefined:
+                raise _Fallback
+            return coerced
 
-        return complete_object
+        return leaf
+    if isinstance(kind, GraphQLList):
+        item = _completer(ctx, kind.of_type, details)
+
+        def listed(ctx: FastExecutionContext, value: Any) -> Any:
+            if value is None:
+                if required:
+                    raise _Fallback
+                return None
+            if isinstance(value, str | bytes | dict | Exception) or not hasattr(value, "__iter__"):
+                raise _Fallback
+            return [item(ctx, element) for element in value]
+
+        return listed
+    if isinstance(kind, GraphQLObjectType):
+        return _object_completer(kind, details, required)
+    if isinstance(kind, GraphQLInterfaceType | GraphQLUnionType):
+        by_type: dict[type, Complete] = {}
+        possible = ctx.schema.get_possible_types(kind)
+
+        def abstract(ctx: FastExecutionContext, value: Any) -> Any:
+            if value is None:
+                if required:
+                    raise _Fallback
+                return None
+            found = by_type.get(type(value))
+            if found is None:
+                runtime = next((t for t in possible if _is_type_of(t, value)), None)
+                if runtime is None:
+                    raise _Fallback
+                found = by_type[type(value)] = _object_completer(runtime, details, required)
+            return found(ctx, value)
+
+        return abstract
+    raise _Fallback
+
+
+def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> Complete:
+    plan: list[FieldPlan] | None = None
+    # Our is_type_of functions are isinstance checks: one answer per Python type.
+    accepted: dict[type, bool] = {}
+
+    def complete_object(ctx: FastExecutionContext, value: Any) -> Any:
+        nonlocal plan
+        if value is None:
+            if required:
+                raise _Fallback
+            return None
+        fits = accepted.get(type(value))
+        if fits is None:
+            fits = accepted[type(value)] = not isinstance(value, Exception) and (
+                kind.is_type_of is None or _is_type_of(kind, value)
+            )
+        if not fits:
+            raise _Fallback
+        if plan is None:
+            collected = ctx.collect_subfields(kind, details)
+            if collected[1]:  # new @defer usages
+                raise _Fallback
+            plan = _plan(ctx, kind, collected[0])
+        return _run(ctx, kind, plan, value)
+
+    return complete_object
 
 
 class _NoType:
     """No value is of this type."""
 
 
+class _DirectiveFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
+        self.found = True
+        return self.BREAK
+
+
+def _uses_directives(operation: OperationDefinitionNode, fragments: Any) -> bool:
+    """Whether any directive (@skip, @include, ...) may change the selection per request."""
+    for node in (operation, *fragments.values()):
+        finder = _DirectiveFinder()
+        visit(node, finder)
+        if finder.found:
+            return True
+    return False
+
+
 def _is_type_of(kind: GraphQLObjectType, value: Any) -> bool:
     return kind.is_type_of is not None and bool(kind.is_type_of(value, None))  # type: ignore[arg-type]
 
 
-def _identity(value: Any) -> Any:
+def _identity(ctx: FastExecutionContext, value: Any) -> Any:
     return value
 
 
