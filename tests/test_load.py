@@ -81,6 +81,11 @@ def test_concurrent_queries_during_edits_see_one_version_each(tmp_path: Path) ->
                 for number in range(0, PAGES, 3):
                     write_page(content, number, generation)
                     edits[number] += 1
+                # Page 1 is saved broken every other round: its last good version stays served.
+                if generation % 2:
+                    (content / "page-01.md").write_text("---\ntitle: [broken\n---\n")
+                else:
+                    write_page(content, 1, generation)
                 time.sleep(0.3)
 
         editor = threading.Thread(target=edit)
