@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from contentapi.endpoint import GraphQLEndpoint
 from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, read_body
 from contentapi.index import ContentIndex
+from contentapi.lane import FastLane
 from contentapi.protocol import (
     Operation,
     RequestError,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         )
     middleware = [
         Middleware(AccessLogMiddleware),
+        Middleware(FastLane, store=store, max_bytes=settings.response_cache_bytes, path="/graphql"),
         Middleware(SecurityHeadersMiddleware),
     ]
     if settings.origins:

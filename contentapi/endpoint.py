@@ -17,6 +17,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from contentapi.index import ContentIndex
+from contentapi.lane import REPLAYABLE
 from contentapi.persisted import (
     MISMATCH,
     NOT_ALLOWED,
@@ -52,7 +53,8 @@ class GraphQLEndpoint:
         self.schema = schema
         self.store = store
         self.settings = settings
-        self.cache = ResponseCache(settings.response_cache_bytes)
+        # Room for the body and its gzipped copy.
+        self.cache = ResponseCache[Answer](settings.response_cache_bytes, lambda a: 2 * len(a.body))
         allow_list = None
         if settings.persisted_queries:
             allow_list = load_allow_list(Path(settings.persisted_queries))
@@ -84,6 +86,8 @@ class GraphQLEndpoint:
         etag = headers.get("etag")
         if answer.status == 200 and etag is not None and _matches(request, etag):
             return Response(status_code=304, headers=headers)
+        # The same request bytes will get the same answer until the content changes.
+        setattr(request.state, REPLAYABLE, answer.status == 200 and not preview)
         body = answer.body
         if len(body) >= self.settings.gzip_min_size and "gzip" in request.headers.get(
             "accept-encoding", ""

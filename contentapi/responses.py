@@ -6,11 +6,13 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
+
+V = TypeVar("V")
 
 
 def etag_for(version: str, query: str, variables: Any, operation_name: str | None) -> str:
@@ -39,18 +41,22 @@ class Answer:
         return self._gzipped
 
 
-class ResponseCache:
-    """Least-recently-used responses up to a total size in bytes; 0 bytes disables it."""
+class ResponseCache(Generic[V]):
+    """Least-recently-used responses up to a total size in bytes; 0 bytes disables it.
 
-    def __init__(self, max_bytes: int) -> None:
+    Keys start with the content version: a new version empties the cache.
+    """
+
+    def __init__(self, max_bytes: int, sizeof: Callable[[V], int]) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, Answer] = OrderedDict()
+        self.sizeof = sizeof
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._size = 0
         self._version: object = None
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> Answer | None:
-        """A cached answer, or None; keys start with the content version."""
+    def get(self, key: tuple[Any, ...]) -> V | None:
+        """A cached value, or None."""
         with self._lock:
             if key[0] != self._version:
                 return None
@@ -59,9 +65,9 @@ class ResponseCache:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], value: Answer) -> None:
-        """Remember a response; a new content version empties the cache first."""
-        cost = 2 * len(value.body) + 200
+    def put(self, key: tuple[Any, ...], value: V) -> None:
+        """Remember a value, dropping the least recently used beyond the size limit."""
+        cost = self.sizeof(value) + 200
         if cost > self.max_bytes:
             return
         with self._lock:
@@ -75,7 +81,7 @@ class ResponseCache:
             self._size += cost
             while self._size > self.max_bytes:
                 _, dropped = self._items.popitem(last=False)
-                self._size -= 2 * len(dropped.body) + 200
+                self._size -= self.sizeof(dropped) + 200
 
     def __len__(self) -> int:
         return len(self._items)
