@@ -23,6 +23,7 @@ from contentapi.endpoint import GraphQLEndpoint
 from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, read_body
 from contentapi.index import ContentIndex
 from contentapi.lane import FastLane
+from contentapi.logs import AccessLog
 from contentapi.protocol import (
     Operation,
     RequestError,
@@ -105,8 +106,11 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             }
         )
 
+    access_log = AccessLog(settings.access_log)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        access_log.open()
         watcher = None
         if live is not None:
             watcher = Watcher(settings, store, live)
@@ -117,6 +121,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         finally:
             if watcher is not None:
                 await watcher.stop()
+            access_log.close()
 
     routes: list[Any] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -138,7 +143,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             Mount("/img", StaticFiles(directory=images, follow_symlink=False), name="img")
         )
     middleware = [
-        Middleware(AccessLogMiddleware),
+        Middleware(AccessLogMiddleware, log=access_log),
         Middleware(FastLane, store=store, max_bytes=settings.response_cache_bytes, path="/graphql"),
         Middleware(SecurityHeadersMiddleware),
     ]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
-import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contentapi.logs import AccessLog
 from contentapi.protocol import RequestError
-
-access_log = logging.getLogger("contentapi.access")
 
 # GraphiQL's CSS embeds its fonts as data: URLs, and a dialog injects one <style> element.
 GRAPHIQL_CSP = (
@@ -73,11 +70,12 @@ class SecurityHeadersMiddleware:
 class AccessLogMiddleware:
     """One JSON line per request: method, path, status, duration, operation name and cost."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, log: AccessLog) -> None:
         self.app = app
+        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not self.log.enabled:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -92,9 +90,9 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                state = scope.get("state", {})
-                entry = {
+            state = scope.get("state", {})
+            self.log.write(
+                {
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
@@ -102,14 +100,4 @@ class AccessLogMiddleware:
                     "operation": state.get("operation"),
                     "cost": state.get("cost"),
                 }
-                # makeRecord + handle: the same record as .info() without looking up the caller.
-                record = access_log.makeRecord(
-                    access_log.name,
-                    logging.INFO,
-                    __file__,
-                    0,
-                    orjson.dumps(entry).decode(),
-                    (),
-                    None,
-                )
-                access_log.handle(record)
+            )

@@ -72,6 +72,9 @@ class Settings:
     gzip_min_size: int = _setting(1024, "Compress responses at least this large, in bytes.")
     examples: bool = _setting(False, "Serve the example frontend at /examples/.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
+    access_log: str = _setting(
+        "-", "Access log (a JSON line per request): - for stderr, a file path, or empty: off."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -250,22 +250,20 @@ def test_image_symlinks_leading_outside_are_not_followed(tmp_path: Path) -> None
         assert c.get("/img/leak.txt").status_code == 404
 
 
-def test_access_log_is_one_json_line_per_request(
-    client: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.INFO, logger="contentapi.access"):
+def test_access_log_is_one_json_line_per_request(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    settings = Settings(content_dir=CLINIC, access_log=str(log), cache_dir=tmp_path / "cache")
+    with TestClient(create_app(settings)) as client:
         client.post(
             "/graphql",
             json={"query": "query Peel { treatments(first: 2) { nodes { slug } } }"},
         )
-    [record] = [r for r in caplog.records if r.name == "contentapi.access"]
-    entry = json.loads(record.getMessage())
-    assert entry["method"] == "POST"
-    assert entry["path"] == "/graphql"
-    assert entry["status"] == 200
-    assert entry["operation"] == "Peel"
-    assert entry["cost"] == 1 + 2 * 2
-    assert entry["duration_ms"] > 0
+        client.get("/healthz")
+    first, second = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (first["method"], first["path"], first["status"]) == ("POST", "/graphql", 200)
+    assert (first["operation"], first["cost"]) == ("Peel", 1 + 2 * 2)
+    assert first["duration_ms"] > 0
+    assert (second["path"], second["operation"], second["cost"]) == ("/healthz", None, None)
 
 
 def test_large_responses_are_gzipped_when_accepted(client: TestClient) -> None:

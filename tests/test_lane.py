@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,14 +110,14 @@ def test_new_content_is_never_answered_from_old_recordings(
     assert len(calls) == 2
 
 
-def test_replays_are_logged_with_operation_and_cost(
-    client: TestClient, calls: list[str], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_replays_are_logged_with_operation_and_cost(tmp_path: Path, calls: list[str]) -> None:
+    log = tmp_path / "access.log"
     named = {"query": "query Peel { treatments(first: 2) { nodes { slug } } }"}
-    with caplog.at_level(logging.INFO, logger="contentapi.access"):
+    settings = Settings(content_dir=CLINIC, access_log=str(log), cache_dir=tmp_path / "cache")
+    with TestClient(create_app(settings)) as client:
         client.post("/graphql", json=named)
         client.post("/graphql", json=named)
-    entries = [json.loads(r.getMessage()) for r in caplog.records if r.name == "contentapi.access"]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(calls) == 1
     assert [(e["status"], e["operation"], e["cost"]) for e in entries] == [
         (200, "Peel", 5),
