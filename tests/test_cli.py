@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -70,3 +73,21 @@ def test_export_schema_prints_sdl() -> None:
     assert result.exit_code == 0
     assert "type Treatment implements Node" in result.output
     assert "treatments(filter: TreatmentFilter" in result.output
+
+
+def test_two_processes_agree_on_version_and_ids() -> None:
+    query = '{ contentInfo { version } treatment(slug: "peel") { id images { id } } }'
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-m", "contentapi", "query", query, "--content", str(CLINIC)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert outputs[0] == outputs[1]
+    data = json.loads(outputs[0])["data"]
+    assert len(data["contentInfo"]["version"]) == 16
+    assert data["treatment"]["id"] == "VHJlYXRtZW50OnBlZWw="
