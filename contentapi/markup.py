@@ -92,12 +92,13 @@ class Renderer:
             (text for p in _FIRST_PARAGRAPH.finditer(safe) if (text := plain_text(p.group(1)))),
             None,
         )
+        text = plain_text(safe)
         return Body(
             html=safe,
-            text=plain_text(safe),
+            text=text,
             images=images,
             toc=toc,
-            sections=_sections(safe, toc),
+            sections=_sections(safe, text, toc),
             indications=_indications(raw),
             first_heading=next((h.title for h in toc if h.level == 1), None),
             first_paragraph=first,
@@ -192,13 +193,26 @@ def _flatten(tokens: list[dict[str, object]]) -> list[Heading]:
     return flat
 
 
-def _sections(safe: str, toc: tuple[Heading, ...]) -> tuple[Section, ...]:
+def _sections(safe: str, text: str, toc: tuple[Heading, ...]) -> tuple[Section, ...]:
     matches = list(_HEADING.finditer(safe))
     sections = []
+    searched_to = 0
     for position, (match, heading) in enumerate(zip(matches, toc, strict=False)):
         end = matches[position + 1].start() if position + 1 < len(matches) else len(safe)
-        fragment = safe[match.end() : end].strip()
-        sections.append(Section(heading, fragment, plain_text(fragment)))
+        start = match.end()
+        while start < end and safe[start].isspace():
+            start += 1
+        while end > start and safe[end - 1].isspace():
+            end -= 1
+        section_text = plain_text(safe[start:end])
+        # The section's text is a run of the page's lines: point into the page's text.
+        found = text.find(section_text, searched_to) if section_text else -1
+        if found >= 0:
+            page_text, text_span = text, (found, found + len(section_text))
+            searched_to = found + len(section_text)
+        else:
+            page_text, text_span = section_text, (0, len(section_text))
+        sections.append(Section(heading, safe, (start, end), page_text, text_span))
     return tuple(sections)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +32,27 @@ class Heading:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """The part of a body from one heading to the next."""
+    """The part of a body from one heading to the next.
+
+    It holds spans of the page's html and text rather than copies of them: sections
+    would otherwise double the memory a page takes.
+    """
 
     heading: Heading
-    html: str
-    text: str
+    page_html: str = field(repr=False)
+    html_span: tuple[int, int]
+    page_text: str = field(repr=False)
+    text_span: tuple[int, int]
+
+    @property
+    def html(self) -> str:
+        """The section's HTML (after its heading, up to the next one)."""
+        return self.page_html[self.html_span[0] : self.html_span[1]]
+
+    @property
+    def text(self) -> str:
+        """The section's plain text."""
+        return self.page_text[self.text_span[0] : self.text_span[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +71,7 @@ class Treatment:
     title: str
     path: str
     html: str
-    markdown: str
+    markdown_zlib: bytes = field(repr=False)
     text: str
     summary: str | None
     category: Mention | None = None
@@ -70,6 +87,11 @@ class Treatment:
     order: int | None = None
     front_matter: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     digest: str = ""
+
+    @property
+    def markdown(self) -> str:
+        """The Markdown body as written (kept compressed: it is rarely asked for)."""
+        return zlib.decompress(self.markdown_zlib).decode()
 
 
 @dataclass(frozen=True, slots=True)
