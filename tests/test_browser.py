@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from seed import SEED_IMAGES, SEED_INDICATIONS
 from server import running_server
 
 try:
@@ -42,19 +43,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LOCAL_HOST = "127.0.0.1"
 WAIT = 20  # seconds an explicit wait may take before the test fails
 
-SEED_IMAGES = ["/img/pages/mesotherapy_london.jpg", "/img/pages/mesotherapy_london2.jpg"]
-SEED_INDICATIONS = [
-    "Facelift",
-    "Redundant (sagging) skin",
-    "Hand rejuvenation",
-    "Neck rejuvenation",
-    "Hair loss",
-    "Cellulite",
-    "Dissolving excess fatty deposits",
-    "Removing fibroids and hardened connective tissue",
-    "Improving lymphatic drainage",
-    "Reducing inflammation",
-]
+SEED_INDICATION_NAMES = [name for name, _ in SEED_INDICATIONS]
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -361,7 +350,7 @@ def test_example_lists_shows_and_filters_the_seed(browser: Browser, seed_server:
     options = Select(select).options
     assert options[0].get_attribute("value") == ""
     names = [option.text.rsplit(" (", 1)[0] for option in options[1:]]
-    assert names == sorted(SEED_INDICATIONS, key=str.lower), names
+    assert names == sorted(SEED_INDICATION_NAMES, key=str.lower), names
     browser.screenshot("examples-list")
 
     # The treatment view: title, html, every image, indications in page order.
@@ -391,7 +380,7 @@ def test_example_lists_shows_and_filters_the_seed(browser: Browser, seed_server:
     assert "Homeopathic mesotherapy" in body.text
     assert body.find_elements(By.CSS_SELECTOR, "h4#the-method"), "the html lost its headings"
     indication_links = browser.find_all(browser.testid("treatment-indication"))
-    assert texts(indication_links) == SEED_INDICATIONS
+    assert texts(indication_links) == SEED_INDICATION_NAMES
     browser.screenshot("examples-treatment")
 
     # An indication links to the list, filtered by it.

@@ -18,25 +18,12 @@ from contentapi.index import ContentIndex
 from contentapi.loader import find_pages, load_page, slugify
 from contentapi.model import ContentError, Heading, Image, Indication, Mention, Treatment
 
+from seed import SEED_INDICATIONS
+
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT / "content" / "mesotherapy.md"
-SHARED_SEED = Path("/work/shared/seed/mesotherapy.md")
-
-SEED_INDICATIONS = [
-    ("Facelift", "facelift"),
-    ("Redundant (sagging) skin", "redundant-sagging-skin"),
-    ("Hand rejuvenation", "hand-rejuvenation"),
-    ("Neck rejuvenation", "neck-rejuvenation"),
-    ("Hair loss", "hair-loss"),
-    ("Cellulite", "cellulite"),
-    ("Dissolving excess fatty deposits", "dissolving-excess-fatty-deposits"),
-    (
-        "Removing fibroids and hardened connective tissue",
-        "removing-fibroids-and-hardened-connective-tissue",
-    ),
-    ("Improving lymphatic drainage", "improving-lymphatic-drainage"),
-    ("Reducing inflammation", "reducing-inflammation"),
-]
+# shared/ lies beside the checkout (in CI beside the clone).
+SHARED_SEED = PROJECT.parent / "shared" / "seed" / "mesotherapy.md"
 
 
 # --------------------------------------------------------------------------- the seed page

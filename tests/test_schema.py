@@ -11,24 +11,10 @@ import pytest
 from contentapi.index import ContentIndex
 from contentapi.schema import Context, build_schema
 
+from seed import SEED_INDICATIONS
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMA = build_schema()
-
-SEED_INDICATIONS = [
-    ("Facelift", "facelift"),
-    ("Redundant (sagging) skin", "redundant-sagging-skin"),
-    ("Hand rejuvenation", "hand-rejuvenation"),
-    ("Neck rejuvenation", "neck-rejuvenation"),
-    ("Hair loss", "hair-loss"),
-    ("Cellulite", "cellulite"),
-    ("Dissolving excess fatty deposits", "dissolving-excess-fatty-deposits"),
-    (
-        "Removing fibroids and hardened connective tissue",
-        "removing-fibroids-and-hardened-connective-tissue",
-    ),
-    ("Improving lymphatic drainage", "improving-lymphatic-drainage"),
-    ("Reducing inflammation", "reducing-inflammation"),
-]
 
 
 @pytest.fixture(scope="module")
