@@ -18,41 +18,36 @@ Page = Treatment | ContentError
 log = logging.getLogger("contentapi")
 # Below this many pages a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 200
+_WRITE_BATCH = 500
 
 
 def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> list[Page]:
-    """Every page under root, parsed, in path order; the same result for any `workers`."""
+    """Every page under root, parsed, in path order; the same result for any `workers`.
+
+    Files are read where they are parsed, one at a time, so a folder's bytes are never
+    all in memory at once.
+    """
     if not root.is_dir():
         raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
     found = list(find_pages(root))
-    files: list[tuple[int, str, bytes]] = []
     pages: list[Page | None] = [None] * len(found)
+    cache = _open_cache(cache_dir)
+    todo: list[tuple[int, str, Path]] = []
     for position, item in enumerate(found):
         if isinstance(item, ContentError):
             pages[position] = item
             continue
         shown = relative(item, root)
-        try:
-            files.append((position, shown, item.read_bytes()))
-        except OSError as exc:
-            pages[position] = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
-    cache = None
-    if cache_dir is not None:
-        try:
-            cache = PageCache(cache_dir)
-        except (OSError, sqlite3.Error) as exc:
-            log.warning("not using the page cache in %s: %s", cache_dir, exc)
-    todo = []
-    for position, shown, data in files:
-        cached = cache.get(shown, data) if cache else None
+        cached = cache.get(shown, item) if cache else None
         if cached is not None:
             pages[position] = cached
         else:
-            todo.append((position, shown, data))
-    for (position, shown, data), page in zip(todo, _parse_many(todo, workers), strict=True):
+            todo.append((position, shown, item))
+    parsed = _parse_many([(shown, path) for _, shown, path in todo], workers)
+    for (position, _, _), (key, page) in zip(todo, parsed, strict=True):
         pages[position] = page
-        if cache:
-            cache.put(shown, data, page)
+        if cache and key is not None:
+            cache.put(key, page)
     if cache:
         try:
             cache.close()
@@ -61,21 +56,46 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
     return [page for page in pages if page is not None]
 
 
-def _parse_many(todo: Sequence[tuple[int, str, bytes]], workers: int) -> list[Page]:
+def _open_cache(cache_dir: Path | None) -> PageCache | None:
+    if cache_dir is None:
+        return None
+    try:
+        return PageCache(cache_dir)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("not using the page cache in %s: %s", cache_dir, exc)
+        return None
+
+
+# A parsed page and its cache key (None when the file could not be read).
+Parsed = tuple[str | None, Page]
+
+
+def _parse_many(todo: Sequence[tuple[str, Path]], workers: int) -> list[Parsed]:
     if workers <= 1 or len(todo) < _POOL_THRESHOLD:
-        return _parse_chunk([(shown, data) for _, shown, data in todo])
+        return _parse_chunk(todo)
     size = max(1, len(todo) // (workers * 4))
-    chunks = [
-        [(shown, data) for _, shown, data in todo[start : start + size]]
-        for start in range(0, len(todo), size)
-    ]
+    chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [page for chunk in pool.map(_parse_chunk, chunks) for page in chunk]
+        return [parsed for chunk in pool.map(_parse_chunk, chunks) for parsed in chunk]
 
 
-def _parse_chunk(chunk: Sequence[tuple[str, bytes]]) -> list[Page]:
+def _parse_chunk(chunk: Sequence[tuple[str, Path]]) -> list[Parsed]:
     renderer = Renderer()
-    return [parse_page(data, shown, renderer) for shown, data in chunk]
+    parsed: list[Parsed] = []
+    for shown, path in chunk:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            error = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
+            parsed.append((None, error))
+            continue
+        parsed.append((cache_key(shown, data), parse_page(data, shown, renderer)))
+    return parsed
+
+
+def cache_key(shown: str, data: bytes) -> str:
+    """Names a parse: the loader's version, the page's path and its exact bytes."""
+    return hashlib.sha256(f"{LOADER_VERSION}\0{shown}\0".encode() + data).hexdigest()
 
 
 class PageCache:
@@ -88,15 +108,13 @@ class PageCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, page BLOB)")
         self._pending: list[tuple[str, bytes]] = []
 
-    @staticmethod
-    def _key(shown: str, data: bytes) -> str:
-        return hashlib.sha256(f"{LOADER_VERSION}\0{shown}\0".encode() + data).hexdigest()
-
-    def get(self, shown: str, data: bytes) -> Page | None:
-        """The page parsed from exactly these bytes at this path before, or None."""
-        row = self._db.execute(
-            "SELECT page FROM pages WHERE key = ?", (self._key(shown, data),)
-        ).fetchone()
+    def get(self, shown: str, path: Path) -> Page | None:
+        """The page parsed before from exactly the bytes the file holds now, or None."""
+        try:
+            key = cache_key(shown, path.read_bytes())
+        except OSError:
+            return None
+        row = self._db.execute("SELECT page FROM pages WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         try:
@@ -105,12 +123,18 @@ class PageCache:
             return None
         return page if isinstance(page, Treatment | ContentError) else None
 
-    def put(self, shown: str, data: bytes, page: Page) -> None:
-        """Remember a parsed page (written on close)."""
-        self._pending.append((self._key(shown, data), pickle.dumps(page)))
+    def put(self, key: str, page: Page) -> None:
+        """Remember a parsed page (written in batches, and on close)."""
+        self._pending.append((key, pickle.dumps(page)))
+        if len(self._pending) >= _WRITE_BATCH:
+            self._write()
 
     def close(self) -> None:
         """Write what was remembered and close the database."""
+        self._write()
+        self._db.close()
+
+    def _write(self) -> None:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)", self._pending)
-        self._db.close()
+        self._pending = []

@@ -7,17 +7,16 @@ import math
 import os
 import re
 import unicodedata
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from contentapi import metadata
 from contentapi.errors import PageError
 from contentapi.markup import Renderer
-from contentapi.model import ContentError, Mention, Treatment
+from contentapi.model import ContentError, Mention, Treatment, pack
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "4"
+LOADER_VERSION = "5"
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
@@ -117,12 +116,12 @@ def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
         slug=slug,
         title=title,
         path=path,
-        html=rendered.html,
-        markdown_zlib=zlib.compress(body.lstrip("\n").encode()),
-        text=rendered.text,
+        html_packed=pack(rendered.html),
+        markdown_packed=pack(body.lstrip("\n")),
+        text_packed=pack(rendered.text),
         summary=front.description or rendered.first_paragraph,
         category=category if category and category.slug else None,
-        sections=rendered.sections,
+        section_spans=rendered.sections,
         toc=rendered.toc,
         images=rendered.images,
         indications=tuple(mentions.values()),

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import markdown
 import nh3
 
-from contentapi.model import Heading, Image, Section
+from contentapi.model import Heading, Image, SectionSpan
 
 _TAG = re.compile(r"<(amp-img|img)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)/?>(?:\s*</amp-img>)?", re.I)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"([^\"]*)\"|'([^']*)'))?\s*\)")
@@ -65,7 +65,7 @@ class Body:
     text: str
     images: tuple[Image, ...]
     toc: tuple[Heading, ...]
-    sections: tuple[Section, ...]
+    sections: tuple[SectionSpan, ...]
     indications: tuple[str, ...]
     first_heading: str | None
     first_paragraph: str | None
@@ -193,7 +193,7 @@ def _flatten(tokens: list[dict[str, object]]) -> list[Heading]:
     return flat
 
 
-def _sections(safe: str, text: str, toc: tuple[Heading, ...]) -> tuple[Section, ...]:
+def _sections(safe: str, text: str, toc: tuple[Heading, ...]) -> tuple[SectionSpan, ...]:
     matches = list(_HEADING.finditer(safe))
     sections = []
     searched_to = 0
@@ -208,11 +208,11 @@ def _sections(safe: str, text: str, toc: tuple[Heading, ...]) -> tuple[Section, 
         # The section's text is a run of the page's lines: point into the page's text.
         found = text.find(section_text, searched_to) if section_text else -1
         if found >= 0:
-            page_text, text_span = text, (found, found + len(section_text))
+            span = SectionSpan(heading, (start, end), (found, found + len(section_text)))
             searched_to = found + len(section_text)
         else:
-            page_text, text_span = section_text, (0, len(section_text))
-        sections.append(Section(heading, safe, (start, end), page_text, text_span))
+            span = SectionSpan(heading, (start, end), (0, 0), section_text)
+        sections.append(span)
     return tuple(sections)
 
 

@@ -32,27 +32,32 @@ class Heading:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """The part of a body from one heading to the next.
-
-    It holds spans of the page's html and text rather than copies of them: sections
-    would otherwise double the memory a page takes.
-    """
+    """The part of a body from one heading to the next."""
 
     heading: Heading
-    page_html: str = field(repr=False)
+    html: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSpan:
+    """Where a section lies in its page's html and text (its text itself if not a run of
+    the page's text)."""
+
+    heading: Heading
     html_span: tuple[int, int]
-    page_text: str = field(repr=False)
     text_span: tuple[int, int]
+    own_text: str | None = None
 
-    @property
-    def html(self) -> str:
-        """The section's HTML (after its heading, up to the next one)."""
-        return self.page_html[self.html_span[0] : self.html_span[1]]
 
-    @property
-    def text(self) -> str:
-        """The section's plain text."""
-        return self.page_text[self.text_span[0] : self.text_span[1]]
+def pack(text: str) -> bytes:
+    """Text compressed for keeping: pages' html, text and Markdown take a third the memory."""
+    return zlib.compress(text.encode(), 1)
+
+
+def unpack(data: bytes) -> str:
+    """Text kept with pack()."""
+    return zlib.decompress(data).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +75,12 @@ class Treatment:
     slug: str
     title: str
     path: str
-    html: str
-    markdown_zlib: bytes = field(repr=False)
-    text: str
+    html_packed: bytes = field(repr=False)
+    markdown_packed: bytes = field(repr=False)
+    text_packed: bytes = field(repr=False)
     summary: str | None
     category: Mention | None = None
-    sections: tuple[Section, ...] = ()
+    section_spans: tuple[SectionSpan, ...] = ()
     toc: tuple[Heading, ...] = ()
     images: tuple[Image, ...] = ()
     indications: tuple[Mention, ...] = ()
@@ -89,9 +94,36 @@ class Treatment:
     digest: str = ""
 
     @property
+    def html(self) -> str:
+        """The body as sanitised HTML."""
+        return unpack(self.html_packed)
+
+    @property
+    def text(self) -> str:
+        """The body as plain text."""
+        return unpack(self.text_packed)
+
+    @property
     def markdown(self) -> str:
-        """The Markdown body as written (kept compressed: it is rarely asked for)."""
-        return zlib.decompress(self.markdown_zlib).decode()
+        """The Markdown body as written."""
+        return unpack(self.markdown_packed)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The body cut at its headings."""
+        if not self.section_spans:
+            return ()
+        html, text = self.html, self.text
+        return tuple(
+            Section(
+                span.heading,
+                html[span.html_span[0] : span.html_span[1]],
+                span.own_text
+                if span.own_text is not None
+                else text[span.text_span[0] : span.text_span[1]],
+            )
+            for span in self.section_spans
+        )
 
 
 @dataclass(frozen=True, slots=True)

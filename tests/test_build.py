@@ -91,7 +91,7 @@ def test_warm_cache_returns_equal_pages(
     parsed: list[int] = []
     real = build._parse_many
 
-    def counting(todo: Sequence[tuple[int, str, bytes]], workers: int) -> list[object]:
+    def counting(todo: Sequence[tuple[str, Path]], workers: int) -> list[object]:
         parsed.append(len(todo))
         return real(todo, workers)  # type: ignore[return-value]
 
