@@ -1,4 +1,9 @@
-"""Full-text search over treatments: SQLite FTS5 in memory, BM25 with title weighted first."""
+"""Full-text search over treatments: SQLite FTS5 in memory, BM25 with title weighted first.
+
+The FTS5 table is contentless (it keeps the index, not a second copy of every page's
+text), so the snippets around the matches are cut here, from the pages themselves, with
+the same folding of case and accents as the index.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import html
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from contentapi.model import Treatment
@@ -15,8 +21,9 @@ from contentapi.model import Treatment
 _WEIGHTS = (10.0, 4.0, 1.0)
 _MAX_WORDS = 16
 _WORD = re.compile(r"\w+", re.UNICODE)
-_OPEN, _CLOSE = "\x02", "\x03"
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _TIE_MARGIN = 50
+_SNIPPET_TOKENS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +37,7 @@ class Hit:
 
 def terms(query: str) -> str | None:
     """User text as an FTS5 query of plain words (the last one a prefix), or None if no words."""
-    words = _WORD.findall(query[:4096])[:_MAX_WORDS]
+    words = _words(query)
     if not words:
         return None
     quoted = ['"' + word.replace('"', "") + '"' for word in words]
@@ -38,31 +45,33 @@ def terms(query: str) -> str | None:
     return " ".join(quoted)
 
 
+def _words(query: str) -> list[str]:
+    return _WORD.findall(query[:4096])[:_MAX_WORDS]
+
+
 class SearchIndex:
-    """An in-memory FTS5 table of the given treatments."""
+    """A contentless in-memory FTS5 index of the given treatments."""
 
     def __init__(self, treatments: Iterable[Treatment]) -> None:
+        self._treatments = list(treatments)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
             "CREATE VIRTUAL TABLE pages USING fts5("
-            "slug UNINDEXED, title, summary, text, "
+            "title, summary, text, content = '', "
             "tokenize = 'unicode61 remove_diacritics 2')"
         )
         self._db.executemany(
-            "INSERT INTO pages (slug, title, summary, text) VALUES (?, ?, ?, ?)",
-            (
-                (t.slug, _plain(t.title), _plain(t.summary or ""), _plain(t.text))
-                for t in treatments
-            ),
+            "INSERT INTO pages (rowid, title, summary, text) VALUES (?, ?, ?, ?)",
+            ((rowid, t.title, t.summary or "", t.text) for rowid, t in enumerate(self._treatments)),
         )
         self._db.commit()
 
     def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
         """Treatments matching every word of the query, best first (ties by slug).
 
-        Snippets (costly) are made for the hits returned only, and not at all when
-        `snippets` is false: then each hit's snippet is empty.
+        Snippets are made for the hits returned only, and not at all when `snippets` is
+        false: then each hit's snippet is empty.
         """
         match = terms(query)
         if match is None:
@@ -70,7 +79,7 @@ class SearchIndex:
         # Sorting by rank alone is twice as fast in SQLite as by (rank, slug); ties are put
         # in slug order here, among a margin of extra rows fetched past the limit.
         sql = (
-            "SELECT rowid, slug, bm25(pages, 0, ?, ?, ?) AS rank FROM pages "
+            "SELECT rowid, bm25(pages, ?, ?, ?) AS rank FROM pages "
             "WHERE pages MATCH ? ORDER BY rank"
         )
         params: list[object] = [*_WEIGHTS, match]
@@ -78,24 +87,68 @@ class SearchIndex:
             sql += " LIMIT ?"
             params.append(limit + _TIE_MARGIN)
         with self._lock:
-            rows = sorted(self._db.execute(sql, params), key=lambda row: (row[2], row[1]))
-            rows = rows[:limit] if limit is not None else rows
-            marked: dict[int, str] = {}
-            if snippets and rows:
-                found = self._db.execute(
-                    "SELECT rowid, snippet(pages, -1, ?, ?, '…', 16) FROM pages "
-                    f"WHERE pages MATCH ? AND rowid IN ({','.join('?' * len(rows))})",
-                    [_OPEN, _CLOSE, match, *(row[0] for row in rows)],
-                )
-                marked = {rowid: _mark(snippet) for rowid, snippet in found}
-        return [Hit(slug, -rank, marked.get(rowid, "")) for rowid, slug, rank in rows]
+            rows = self._db.execute(sql, params).fetchall()
+        found = sorted(
+            ((rank, self._treatments[rowid]) for rowid, rank in rows),
+            key=lambda hit: (hit[0], hit[1].slug),
+        )
+        if limit is not None:
+            found = found[:limit]
+        words = [_fold(word) for word in _words(query)] if snippets else []
+        return [Hit(t.slug, -rank, snippet(t, words) if snippets else "") for rank, t in found]
 
 
-def _mark(snippet: str) -> str:
-    escaped = html.escape(snippet.replace("\n", " "), quote=True)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+def snippet(treatment: Treatment, words: Sequence[str]) -> str:
+    """HTML-escaped text around the first match in the text (else the summary, else the
+    title), matched words in <mark>; the last word matches as a prefix, as in the search."""
+    if not words:
+        return ""
+    exact, prefix = set(words), words[-1]
+
+    def matches(token: re.Match[str]) -> bool:
+        folded = _fold(token.group())
+        return folded in exact or folded.startswith(prefix)
+
+    for field in (treatment.text, treatment.summary or "", treatment.title):
+        tokens: list[re.Match[str]] = []
+        first: int | None = None
+        more = False
+        for index, token in enumerate(_TOKEN.finditer(field)):
+            if first is not None and index >= first + _SNIPPET_TOKENS:
+                more = True
+                break
+            tokens.append(token)
+            if first is None and matches(token):
+                first = index
+        if first is not None:
+            return _window(field, tokens, first, more, matches)
+    return ""
 
 
-def _plain(text: str) -> str:
-    # The snippet markers must not occur in the text, or they would become <mark> tags.
-    return text.replace(_OPEN, " ").replace(_CLOSE, " ")
+def _window(
+    field: str,
+    tokens: list[re.Match[str]],
+    first: int,
+    more: bool,
+    matches: Callable[[re.Match[str]], bool],
+) -> str:
+    start = max(0, min(first - 2, len(tokens) - _SNIPPET_TOKENS))
+    end = min(len(tokens), start + _SNIPPET_TOKENS)
+    more = more or end < len(tokens)
+    pieces = ["…"] if start > 0 else []
+    cursor = tokens[start].start() if start > 0 else 0
+    for token in tokens[start:end]:
+        pieces.append(html.escape(field[cursor : token.start()]))
+        text = html.escape(token.group())
+        pieces.append(f"<mark>{text}</mark>" if matches(token) else text)
+        cursor = token.end()
+    pieces.append("…" if more else html.escape(field[cursor:]))
+    return " ".join("".join(pieces).split())
+
+
+def _fold(word: str) -> str:
+    """Case and accents folded, as the index's unicode61 tokenizer does."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
