@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from seed import SEED_IMAGES, SEED_INDICATIONS
+from expected import SEED_IMAGES, SEED_INDICATIONS
 from server import running_server
 
 try:

@@ -18,7 +18,7 @@ from contentapi.index import ContentIndex
 from contentapi.loader import find_pages, load_page, slugify
 from contentapi.model import ContentError, Heading, Image, Indication, Mention, Treatment
 
-from seed import SEED_INDICATIONS
+from expected import BAD_ERRORS, SEED_INDICATIONS
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT / "content" / "mesotherapy.md"
@@ -330,19 +330,6 @@ def test_shared_indication_in_pages_fixture(pages: ContentIndex) -> None:
 
 
 # --------------------------------------------------------------------------- bad input
-
-BAD_ERRORS = [
-    "bad-draft.md:3: 'draft' must be true or false, not the text 'maybe'",
-    "broken-yaml.md:4: front matter is not valid YAML: mapping values are not allowed "
-    "in this context",
-    "empty.md: is empty: a page needs front matter or a body with a title",
-    "list-front.md:2: front matter must be a mapping of keys to values, not a list",
-    "no-title.md: has no title: set 'title' in the front matter or start with '# Title'",
-    "not-utf8.md:5: is not valid UTF-8: byte 0xe9 at byte offset 25",
-    "sub/dupe.md: has the slug 'good-one', already used by good-one.md: only the first is served",
-    "title-list.md:3: 'title' must be a string, not a list",
-    "unclosed.md:1: front matter opened with '---' is never closed",
-]
 
 
 @pytest.fixture(scope="module")

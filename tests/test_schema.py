@@ -11,7 +11,7 @@ import pytest
 from contentapi.index import ContentIndex
 from contentapi.schema import Context, build_schema
 
-from seed import SEED_INDICATIONS
+from expected import SEED_INDICATIONS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMA = build_schema()
