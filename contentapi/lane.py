@@ -67,12 +67,15 @@ class FastLane:
         if length > _MAX_BODY:
             await self.app(scope, receive, send)
             return
-        body = b""
+        body: bytes | None = b""
         if scope["method"] == "POST":
             buffered = await _buffer(receive)
             if buffered is None:
                 return  # the client left before sending its body
             body, receive = buffered
+            if body is None:  # too long to be worth remembering
+                await self.app(scope, receive, send)
+                return
         key = (
             self.store.current.fingerprint,
             scope["method"],
@@ -115,24 +118,26 @@ class FastLane:
             self.recordings.put(key, Recording(200, headers, b"".join(parts), recorded_state))
 
 
-async def _buffer(receive: Receive) -> tuple[bytes, Receive] | None:
-    """The whole request body and a receive that hands it on unchanged; None on disconnect."""
-    chunks: list[bytes] = []
+async def _buffer(receive: Receive) -> tuple[bytes | None, Receive] | None:
+    """Read the request body, up to _MAX_BODY bytes, and a receive that hands it on to the
+    app unchanged. The body is None when it is longer (the app then reads the rest and
+    refuses it as it sees fit); the whole result is None if the client left."""
+    messages: list[Message] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
+        messages.append(message)
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False) or size > _MAX_BODY:
             break
-    body = b"".join(chunks)
-    sent = False
+    complete = not messages[-1].get("more_body", False)
+    body = b"".join(m.get("body", b"") for m in messages) if complete else None
 
     async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        if messages:
+            return messages.pop(0)
         return await receive()
 
     return body, replay

@@ -123,3 +123,17 @@ def test_replays_are_logged_with_operation_and_cost(tmp_path: Path, calls: list[
         (200, "Peel", 5),
         (200, "Peel", 5),
     ]
+
+
+def test_long_bodies_without_a_length_still_get_413(client: TestClient, calls: list[str]) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "{ __typename }", "pad": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "larger than the limit" in response.json()["errors"][0]["message"]
