@@ -20,14 +20,19 @@ SHARED = ROOT.parent / "shared"
 CONTRACT_COPY = Path(__file__).parent / "contract" / "schema.graphql"
 
 
-def test_schema_file_is_the_exported_schema() -> None:
-    exported = subprocess.run(
-        [sys.executable, "-m", "contentapi", "export-schema"],
+def contentapi_output(*args: str) -> str:
+    """What `contentapi ARGS` prints, run as a user would from the checkout."""
+    return subprocess.run(
+        [sys.executable, "-m", "contentapi", *args],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
     ).stdout
+
+
+def test_schema_file_is_the_exported_schema() -> None:
+    exported = contentapi_output("export-schema")
     assert (ROOT / "schema.graphql").read_text(encoding="utf-8") == exported, (
         "schema.graphql is stale: run `contentapi export-schema > schema.graphql`"
     )
@@ -65,13 +70,7 @@ def test_bundled_content_loads_cleanly_and_is_the_seed() -> None:
 
 
 def test_readme_has_the_settings_table() -> None:
-    table = subprocess.run(
-        [sys.executable, "-m", "contentapi", "settings"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
+    table = contentapi_output("settings")
     assert all(f"`{s.env}`" in table for s in SETTINGS)
     assert table in (ROOT / "README.md").read_text(encoding="utf-8"), (
         "README's settings table is stale: paste the output of `contentapi settings`"
@@ -79,12 +78,6 @@ def test_readme_has_the_settings_table() -> None:
 
 
 def test_every_setting_is_in_serve_help() -> None:
-    help_text = subprocess.run(
-        [sys.executable, "-m", "contentapi", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
+    help_text = contentapi_output("serve", "--help")
     flat = " ".join(help_text.split()).replace("- ", "-")
     assert [s.env for s in SETTINGS if s.env not in flat] == []
