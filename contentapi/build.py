@@ -8,11 +8,12 @@ import pickle
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from contentapi.loader import LOADER_VERSION, find_pages, parse_page, relative
 from contentapi.markup import Renderer
-from contentapi.model import ContentError, Treatment
+from contentapi.model import ContentError, Mention, Treatment
 
 Page = Treatment | ContentError
 log = logging.getLogger("contentapi")
@@ -32,6 +33,7 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
     found = list(find_pages(root))
     pages: list[Page | None] = [None] * len(found)
     cache = _open_cache(cache_dir)
+    mentions: dict[Mention, Mention] = {}
     todo: list[tuple[int, str, Path]] = []
     for position, item in enumerate(found):
         if isinstance(item, ContentError):
@@ -40,12 +42,12 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
         shown = relative(item, root)
         cached = cache.get(shown, item) if cache else None
         if cached is not None:
-            pages[position] = cached
+            pages[position] = share_mentions(cached, mentions)
         else:
             todo.append((position, shown, item))
     parsed = _parse_many([(shown, path) for _, shown, path in todo], workers)
     for (position, _, _), (key, page) in zip(todo, parsed, strict=True):
-        pages[position] = page
+        pages[position] = share_mentions(page, mentions)
         if cache and key is not None:
             cache.put(key, page)
     if cache:
@@ -54,6 +56,24 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
         except sqlite3.Error as exc:
             log.warning("could not write the page cache: %s", exc)
     return [page for page in pages if page is not None]
+
+
+def share_mentions(page: Page, shared: dict[Mention, Mention]) -> Page:
+    """The page with the indications and category already in `shared` replaced by those
+    objects: a folder names the same few hundred thousands of times.
+
+    Done as each page is made, so the copies are dropped at once; dropped later, they leave
+    holes all over the heap that the process never gives back.
+    """
+    if not isinstance(page, Treatment):
+        return page
+    indications = tuple(shared.setdefault(mention, mention) for mention in page.indications)
+    category = page.category and shared.setdefault(page.category, page.category)
+    if category is page.category and all(
+        mine is kept for mine, kept in zip(page.indications, indications, strict=True)
+    ):
+        return page
+    return replace(page, indications=indications, category=category)
 
 
 def _open_cache(cache_dir: Path | None) -> PageCache | None:
@@ -81,6 +101,8 @@ def _parse_many(todo: Sequence[tuple[str, Path]], workers: int) -> list[Parsed]:
 
 def _parse_chunk(chunk: Sequence[tuple[str, Path]]) -> list[Parsed]:
     renderer = Renderer()
+    # Shared within a chunk too, which pickling keeps, so few copies reach the parent.
+    mentions: dict[Mention, Mention] = {}
     parsed: list[Parsed] = []
     for shown, path in chunk:
         try:
@@ -89,7 +111,8 @@ def _parse_chunk(chunk: Sequence[tuple[str, Path]]) -> list[Parsed]:
             error = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
             parsed.append((None, error))
             continue
-        parsed.append((cache_key(shown, data), parse_page(data, shown, renderer)))
+        page = share_mentions(parse_page(data, shown, renderer), mentions)
+        parsed.append((cache_key(shown, data), page))
     return parsed
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from contentapi import metadata
 from contentapi.errors import PageError
 from contentapi.markup import Renderer
-from contentapi.model import ContentError, Mention, Treatment, pack
+from contentapi.model import ContentError, Mention, Treatment, pack_body
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "5"
+LOADER_VERSION = "6"
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
@@ -116,13 +116,16 @@ def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
         slug=slug,
         title=title,
         path=path,
-        html_packed=pack(rendered.html),
-        markdown_packed=pack(body.lstrip("\n")),
-        text_packed=pack(rendered.text),
+        body=pack_body(
+            rendered.html,
+            rendered.text,
+            body.lstrip("\n"),
+            rendered.toc,
+            rendered.sections,
+            front.raw,
+        ),
         summary=front.description or rendered.first_paragraph,
         category=category if category and category.slug else None,
-        section_spans=rendered.sections,
-        toc=rendered.toc,
         images=rendered.images,
         indications=tuple(mentions.values()),
         word_count=words,
@@ -131,7 +134,6 @@ def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
         updated_at=front.updated,
         draft=front.draft,
         order=front.order,
-        front_matter=front.raw,
         digest=hashlib.sha256(data).hexdigest(),
     )
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +53,40 @@ class SectionSpan:
     own_text: str | None = None
 
 
-def pack(text: str) -> bytes:
-    """Text compressed for keeping: pages' html, text and Markdown take a third the memory."""
-    return zlib.compress(text.encode(), 1)
+# Byte lengths of the html, text and Markdown at the head of a packed body; the rest of
+# the stream after them is the headings, sections and front matter as JSON.
+_LENGTHS = struct.Struct("<III")
 
 
-def unpack(data: bytes) -> str:
-    """Text kept with pack()."""
-    return zlib.decompress(data).decode()
+def pack_body(
+    html: str,
+    text: str,
+    markdown: str,
+    toc: tuple[Heading, ...],
+    sections: tuple[SectionSpan, ...],
+    front_matter: dict[str, Any],
+) -> bytes:
+    """A page's body kept as one compressed stream: the text repeats the html and the
+    Markdown, so together they pack to under half of three separate streams."""
+    parts = (html.encode(), text.encode(), markdown.encode())
+    meta = orjson.dumps(
+        {
+            "toc": [(h.level, h.title, h.anchor) for h in toc],
+            # A section i belongs to heading i: only where its html and text lie is kept.
+            "sections": [(*s.html_span, *s.text_span, s.own_text) for s in sections],
+            "front_matter": front_matter,
+        }
+    )
+    return _LENGTHS.pack(*map(len, parts)) + zlib.compress(b"".join((*parts, meta)), 6)
+
+
+def _inflate(body: bytes, upto: int | None = None) -> bytes:
+    """The unpacked stream of a packed body, or only its first `upto` bytes."""
+    stream = memoryview(body)[_LENGTHS.size :]
+    if upto is None:
+        return zlib.decompress(stream)
+    # A max_length of 0 means "no limit" to zlib.
+    return zlib.decompressobj().decompress(stream, upto) if upto else b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +104,9 @@ class Treatment:
     slug: str
     title: str
     path: str
-    html_packed: bytes = field(repr=False)
-    markdown_packed: bytes = field(repr=False)
-    text_packed: bytes = field(repr=False)
+    body: bytes = field(repr=False)
     summary: str | None
     category: Mention | None = None
-    section_spans: tuple[SectionSpan, ...] = ()
-    toc: tuple[Heading, ...] = ()
     images: tuple[Image, ...] = ()
     indications: tuple[Mention, ...] = ()
     word_count: int = 0
@@ -90,40 +115,63 @@ class Treatment:
     updated_at: dt.datetime | None = None
     draft: bool = False
     order: int | None = None
-    front_matter: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     digest: str = ""
 
     @property
     def html(self) -> str:
         """The body as sanitised HTML."""
-        return unpack(self.html_packed)
+        html_length = _LENGTHS.unpack_from(self.body)[0]
+        return _inflate(self.body, html_length).decode()
 
     @property
     def text(self) -> str:
         """The body as plain text."""
-        return unpack(self.text_packed)
+        html_length, text_length, _ = _LENGTHS.unpack_from(self.body)
+        return _inflate(self.body, html_length + text_length)[html_length:].decode()
 
     @property
     def markdown(self) -> str:
         """The Markdown body as written."""
-        return unpack(self.markdown_packed)
+        html_length, text_length, markdown_length = _LENGTHS.unpack_from(self.body)
+        start = html_length + text_length
+        return _inflate(self.body, start + markdown_length)[start:].decode()
+
+    @property
+    def toc(self) -> tuple[Heading, ...]:
+        """The headings of the body, in document order."""
+        return tuple(Heading(*heading) for heading in self._meta()["toc"])
 
     @property
     def sections(self) -> tuple[Section, ...]:
         """The body cut at its headings."""
-        if not self.section_spans:
+        stream = _inflate(self.body)
+        html_length, text_length, markdown_length = _LENGTHS.unpack_from(self.body)
+        meta = orjson.loads(stream[html_length + text_length + markdown_length :])
+        if not meta["sections"]:
             return ()
-        html, text = self.html, self.text
+        html = stream[:html_length].decode()
+        text = stream[html_length : html_length + text_length].decode()
         return tuple(
             Section(
-                span.heading,
-                html[span.html_span[0] : span.html_span[1]],
-                span.own_text
-                if span.own_text is not None
-                else text[span.text_span[0] : span.text_span[1]],
+                Heading(*heading),
+                html[html_start:html_end],
+                own_text if own_text is not None else text[text_start:text_end],
             )
-            for span in self.section_spans
+            for heading, (html_start, html_end, text_start, text_end, own_text) in zip(
+                meta["toc"], meta["sections"], strict=False
+            )
         )
+
+    @property
+    def front_matter(self) -> dict[str, Any]:
+        """The front matter as JSON values (dates as ISO strings), a fresh copy each time."""
+        front_matter: dict[str, Any] = self._meta()["front_matter"]
+        return front_matter
+
+    def _meta(self) -> dict[str, Any]:
+        meta_start = sum(_LENGTHS.unpack_from(self.body))
+        meta: dict[str, Any] = orjson.loads(_inflate(self.body)[meta_start:])
+        return meta
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ class SearchIndex:
     def __init__(self, treatments: Iterable[Treatment]) -> None:
         self._treatments = list(treatments)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db = sqlite3.connect("", check_same_thread=False)
         self._db.execute(
             "CREATE VIRTUAL TABLE pages USING fts5("
             "title, summary, text, content = '', "

@@ -48,7 +48,8 @@ def same(
     for a, b in zip(left, right, strict=True):
         assert a == b
         if isinstance(a, Treatment) and isinstance(b, Treatment):
-            assert a.front_matter == b.front_matter  # not part of ==
+            assert (a.html, a.text, a.markdown) == (b.html, b.text, b.markdown)
+            assert (a.toc, a.sections, a.front_matter) == (b.toc, b.sections, b.front_matter)
 
 
 def test_generated_folder_loads_cleanly(
@@ -65,6 +66,15 @@ def test_generated_folder_loads_cleanly(
 def test_two_workers_equal_one(generated: Path, serial: list[Treatment | ContentError]) -> None:
     assert PAGES >= build._POOL_THRESHOLD  # the process pool is really used
     same(load_all(generated, workers=2), serial)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pages_share_one_object_per_indication(generated: Path, workers: int) -> None:
+    pages = [p for p in load_all(generated, workers=workers) if isinstance(p, Treatment)]
+    mentions = [m for p in pages for m in (*p.indications, p.category) if m is not None]
+    distinct = {(m.name, m.slug) for m in mentions}
+    assert len({id(m) for m in mentions}) == len(distinct)
+    assert len(mentions) > 3 * len(distinct)
 
 
 def test_index_from_two_workers_equals_one(generated: Path) -> None:
@@ -96,8 +106,11 @@ def test_warm_cache_returns_equal_pages(
         return real(todo, workers)  # type: ignore[return-value]
 
     monkeypatch.setattr(build, "_parse_many", counting)
-    same(load_all(generated, workers=1, cache_dir=cache), serial)
+    warm = load_all(generated, workers=1, cache_dir=cache)
+    same(warm, serial)
     assert parsed == [0]  # everything came from the cache
+    mentions = [m for p in warm if isinstance(p, Treatment) for m in p.indications]
+    assert len({id(m) for m in mentions}) == len({(m.name, m.slug) for m in mentions})
 
 
 def test_cache_misses_on_changed_bytes(tmp_path: Path, fixtures_dir: Path) -> None:
