@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from contentapi.bodies import StoredBody
+
 
 @dataclass(frozen=True, slots=True)
 class Image:
@@ -104,7 +106,8 @@ class Treatment:
     slug: str
     title: str
     path: str
-    body: bytes = field(repr=False)
+    # Packed by pack_body, in memory or stored on disk; the digest stands for it in ==.
+    body: bytes | StoredBody = field(repr=False, compare=False)
     summary: str | None
     category: Mention | None = None
     images: tuple[Image, ...] = ()
@@ -118,23 +121,31 @@ class Treatment:
     digest: str = ""
 
     @property
+    def packed_body(self) -> bytes:
+        """The body as pack_body made it."""
+        body = self.body
+        return body if isinstance(body, bytes) else body.read()
+
+    @property
     def html(self) -> str:
         """The body as sanitised HTML."""
-        html_length = _LENGTHS.unpack_from(self.body)[0]
-        return _inflate(self.body, html_length).decode()
+        body = self.packed_body
+        return _inflate(body, _LENGTHS.unpack_from(body)[0]).decode()
 
     @property
     def text(self) -> str:
         """The body as plain text."""
-        html_length, text_length, _ = _LENGTHS.unpack_from(self.body)
-        return _inflate(self.body, html_length + text_length)[html_length:].decode()
+        body = self.packed_body
+        html_length, text_length, _ = _LENGTHS.unpack_from(body)
+        return _inflate(body, html_length + text_length)[html_length:].decode()
 
     @property
     def markdown(self) -> str:
         """The Markdown body as written."""
-        html_length, text_length, markdown_length = _LENGTHS.unpack_from(self.body)
+        body = self.packed_body
+        html_length, text_length, markdown_length = _LENGTHS.unpack_from(body)
         start = html_length + text_length
-        return _inflate(self.body, start + markdown_length)[start:].decode()
+        return _inflate(body, start + markdown_length)[start:].decode()
 
     @property
     def toc(self) -> tuple[Heading, ...]:
@@ -144,8 +155,9 @@ class Treatment:
     @property
     def sections(self) -> tuple[Section, ...]:
         """The body cut at its headings."""
-        stream = _inflate(self.body)
-        html_length, text_length, markdown_length = _LENGTHS.unpack_from(self.body)
+        body = self.packed_body
+        stream = _inflate(body)
+        html_length, text_length, markdown_length = _LENGTHS.unpack_from(body)
         meta = orjson.loads(stream[html_length + text_length + markdown_length :])
         if not meta["sections"]:
             return ()
@@ -169,8 +181,8 @@ class Treatment:
         return front_matter
 
     def _meta(self) -> dict[str, Any]:
-        meta_start = sum(_LENGTHS.unpack_from(self.body))
-        meta: dict[str, Any] = orjson.loads(_inflate(self.body)[meta_start:])
+        body = self.packed_body
+        meta: dict[str, Any] = orjson.loads(_inflate(body)[sum(_LENGTHS.unpack_from(body)) :])
         return meta
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -101,9 +101,11 @@ def test_warm_cache_returns_equal_pages(
     parsed: list[int] = []
     real = build._parse_many
 
-    def counting(todo: Sequence[tuple[str, Path]], workers: int) -> list[object]:
+    def counting(
+        todo: Sequence[tuple[str, str]], workers: int, keeper: build.PageKeeper
+    ) -> Iterator[object]:
         parsed.append(len(todo))
-        return real(todo, workers)  # type: ignore[return-value]
+        return real(todo, workers, keeper)
 
     monkeypatch.setattr(build, "_parse_many", counting)
     warm = load_all(generated, workers=1, cache_dir=cache)
