@@ -174,7 +174,9 @@ class GraphQLEndpoint:
         if result.extensions:
             payload["extensions"] = result.extensions
         status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
-        return Answer(status, orjson.dumps(payload), context.report)
+        # A copy: orjson's bytes keep the 4 KB or more it wrote them into, which the cache,
+        # counting len(body), would not see.
+        return Answer(status, bytes(memoryview(orjson.dumps(payload))), context.report)
 
     def _cache_headers(
         self, preview: bool, is_get: bool, version: str, operation: Operation

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
+import itertools
 import secrets
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from contentapi.build import load_all
 from contentapi.loader import LOADER_VERSION
@@ -37,13 +41,43 @@ class Ordering:
     descending: bool = False
 
 
+class AllImages(Sequence[Image]):
+    """Every image of some treatments, in their order, made when asked for: pages keep
+    their images packed."""
+
+    def __init__(self, treatments: Sequence[Treatment]) -> None:
+        self._treatments = treatments
+        # Where each treatment's images end in the whole sequence.
+        self._ends = array("q", itertools.accumulate(t.image_count for t in treatments))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    @overload
+    def __getitem__(self, index: int) -> Image: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Image]: ...
+
+    def __getitem__(self, index: int | slice) -> Image | Sequence[Image]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"image {index} of {len(self)}")
+        owner = bisect.bisect_right(self._ends, index)
+        start = self._ends[owner - 1] if owner else 0
+        return self._treatments[owner].images[index - start]
+
+
 class ContentView:
     """What one audience sees: published pages only, or drafts too (preview)."""
 
     def __init__(self, treatments: Sequence[Treatment]) -> None:
         self.treatments = tuple(treatments)
         self.by_slug = {t.slug: t for t in self.treatments}
-        self.images: tuple[Image, ...] = tuple(i for t in self.treatments for i in t.images)
+        self.images = AllImages(self.treatments)
         self.indications = _merge_indications(self.treatments)
         self.categories = _merge_categories(self.treatments)
         self.version = _version(self.treatments)
@@ -67,7 +101,7 @@ class ContentView:
     def image(self, slug: str, position: int) -> Image | None:
         """One image of one treatment, or None."""
         treatment = self.by_slug.get(slug)
-        if treatment is None or not 0 <= position < len(treatment.images):
+        if treatment is None or not 0 <= position < treatment.image_count:
             return None
         return treatment.images[position]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from contentapi import metadata
 from contentapi.errors import PageError
 from contentapi.markup import Renderer
-from contentapi.model import ContentError, Mention, Treatment, pack_body
+from contentapi.model import ContentError, Mention, Treatment, pack_body, pack_images
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "6"
+LOADER_VERSION = "7"
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
@@ -126,7 +126,8 @@ def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
         ),
         summary=front.description or rendered.first_paragraph,
         category=category if category and category.slug else None,
-        images=rendered.images,
+        images_packed=pack_images(rendered.images),
+        image_count=len(rendered.images),
         indications=tuple(mentions.values()),
         word_count=words,
         reading_time_minutes=max(1, math.ceil(words / 200)),

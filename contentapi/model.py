@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,13 @@ def pack_body(
     return _LENGTHS.pack(*map(len, parts)) + zlib.compress(b"".join((*parts, meta)), 6)
 
 
+def pack_images(images: Sequence[Image]) -> bytes:
+    """Images kept as a page keeps them (their page and position are the page's)."""
+    packed = orjson.dumps([(i.src, i.alt, i.title, i.width, i.height) for i in images])
+    # orjson's bytes keep the 4 KB it wrote them into; a copy is the size it says.
+    return bytes(memoryview(packed))
+
+
 def _inflate(body: bytes, upto: int | None = None) -> bytes:
     """The unpacked stream of a packed body, or only its first `upto` bytes."""
     stream = memoryview(body)[_LENGTHS.size :]
@@ -110,7 +118,9 @@ class Treatment:
     body: bytes | StoredBody = field(repr=False, compare=False)
     summary: str | None
     category: Mention | None = None
-    images: tuple[Image, ...] = ()
+    # Packed by pack_images: two images as objects take four times the memory.
+    images_packed: bytes = field(default=b"", repr=False)
+    image_count: int = 0
     indications: tuple[Mention, ...] = ()
     word_count: int = 0
     reading_time_minutes: int = 1
@@ -119,6 +129,14 @@ class Treatment:
     draft: bool = False
     order: int | None = None
     digest: str = ""
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        """The page's images in document order."""
+        if not self.image_count:
+            return ()
+        rows = orjson.loads(self.images_packed)
+        return tuple(Image(self.slug, position, *row) for position, row in enumerate(rows))
 
     @property
     def packed_body(self) -> bytes:

@@ -274,3 +274,19 @@ def test_from_pages_in_path_order_marks_duplicates(fixtures_dir: Path) -> None:
         "alpha.md: has the slug 'alpha', already used by alpha.md: only the first is served"
     ]
     assert index.public.treatments == first.public.treatments
+
+
+def test_all_images_in_treatment_order(fixtures_dir: Path) -> None:
+    public = ContentIndex.from_directory(fixtures_dir / "clinic").public
+    every = [image for treatment in public.treatments for image in treatment.images]
+    assert len(every) >= 3 and len(public.images) == len(every)
+    assert list(public.images) == every
+    assert [public.images[i] for i in range(len(every))] == every
+    assert public.images[-1] == every[-1]
+    assert public.images[1:3] == every[1:3]
+    assert public.images[len(every) - 1 :] == every[-1:]
+    with pytest.raises(IndexError):
+        public.images[len(every)]
+    owner = public.by_slug[every[0].treatment_slug]
+    assert public.image(owner.slug, 0) == every[0]
+    assert public.image(owner.slug, owner.image_count) is None

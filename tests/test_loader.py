@@ -83,7 +83,7 @@ def test_seed_images(seed: Treatment, seed_index: ContentIndex) -> None:
             height=300,
         ),
     )
-    assert seed_index.public.images == seed.images
+    assert tuple(seed_index.public.images) == seed.images
     assert seed_index.public.image("mesotherapy", 1) == seed.images[1]
     assert seed_index.public.image("mesotherapy", 2) is None
 
