@@ -28,6 +28,7 @@ GOALS = {
     "pool_ratio": (0.6, "<= 0.6"),
     "warm_ratio": (0.1, "<= 0.1"),
     "reindex_ms": (50.0, "<= 50 @10k"),
+    "worker_ratio": (3.0, "<= 3x"),
 }
 
 Measure = dict[str, Any]
@@ -37,9 +38,10 @@ Measure = dict[str, Any]
 
 
 def _peak_rss_mb(who: int) -> float:
-    """Peak resident set size of this process (or of its largest waited-for child) in MB."""
+    """Peak resident set size of this process (or of its largest waited-for child) in MB
+    (10^6 bytes, the unit of the corpus size)."""
     peak = resource.getrusage(who).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
 
 
 def _rss() -> dict[str, float]:
@@ -258,6 +260,43 @@ def make_corpus(root: Path, count: int) -> float:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
 
 
+def measure_worker(root: Path, cache: Path, log: Path) -> Measure:
+    """Peak RSS of a real `contentapi serve` worker on `root`, once it has answered a
+    single query, a list of 50 and a search (which builds the search index): on a first
+    start, which fills the page cache in `cache`, then on a warm start."""
+    from throughput import QUERY_B, QUERY_C, QUERY_D, Server, body, fetch, free_port, server_env
+
+    result: Measure = {}
+    for start in ("first", "warm"):
+        port = free_port()
+        command = [sys.executable, "-m", "contentapi", "serve", "--content", str(root)]
+        server = Server(
+            "ours",
+            [*command, "--workers", "1", "--host", "127.0.0.1", "--port", str(port)],
+            {**server_env(CONTENTAPI_CACHE_DIR=str(cache))},
+            log,
+            port,
+        )
+        began = time.monotonic()
+        server.start()
+        try:
+            if not server.wait_ready(began):
+                raise SystemExit(f"the server did not start: {server.failure}\n{server.log_tail()}")
+            result[f"{start}_ready_s"] = time.monotonic() - began
+            slug = root.joinpath(sorted(p.name for p in root.rglob("*.md"))[0]).stem
+            for query in (body(QUERY_B, {"slug": slug}), body(QUERY_C), body(QUERY_D)):
+                status, answer = fetch(server.url, query)
+                if status != 200 or b'"errors"' in answer:
+                    raise SystemExit(f"the server answered {status}: {answer[:300]!r}")
+            peak = server.peak_rss_mb()
+            if peak is None:
+                raise SystemExit("could not read the server's peak RSS")
+            result[f"{start}_rss"] = peak
+        finally:
+            server.stop()
+    return result
+
+
 def bench_size(work: Path, count: int, quick: bool) -> Measure:
     """Every per-size measurement for one freshly generated corpus."""
     root = work / f"corpus-{count}"
@@ -269,6 +308,7 @@ def bench_size(work: Path, count: int, quick: bool) -> Measure:
     warm = run("load", root=str(root), workers=1, cache=str(cache))
     fts = run("fts", root=str(root), cache=str(cache))
     reindex = run("reindex", root=str(root), cache=str(cache), repeats=3 if quick else 7)
+    worker = measure_worker(root, work / f"worker-cache-{count}", work / f"worker-{count}.log")
     if warm["pages"] != cold["pages"] or pool["pages"] != cold["pages"]:
         raise SystemExit(f"page counts differ between loads of {root}")
     return {
@@ -295,6 +335,9 @@ def bench_size(work: Path, count: int, quick: bool) -> Measure:
         "warm_rss": warm["rss_mb"],
         "fts_s": fts["seconds"],
         "fts_rss": fts["rss_mb"],
+        "worker_first_rss": worker["first_rss"],
+        "worker_warm_rss": worker["warm_rss"],
+        "worker_ratio": max(worker["first_rss"], worker["warm_rss"]) / corpus_mb,
         "reindex_ms": reindex["total_ms"],
         "reindex_max_ms": reindex["total_max_ms"],
         "reindex_parse_ms": reindex["parse_ms"],
@@ -325,6 +368,10 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("  peak RSS, MB", "warm_rss", "{:.1f}"),
     ("FTS build (public.search_index): seconds", "fts_s", "{:.3f}"),
     ("  peak RSS after FTS, MB", "fts_rss", "{:.1f}"),
+    ("server worker after a query, a list and a search:", "", ""),
+    ("  peak RSS, first start (filling the cache), MB", "worker_first_rss", "{:.1f}"),
+    ("  peak RSS, warm start, MB", "worker_warm_rss", "{:.1f}"),
+    ("  the larger / corpus size", "worker_ratio", "{:.2f}x"),
     ("single-file re-index: ms (median)", "reindex_ms", "{:.1f}"),
     ("  slowest repeat, ms", "reindex_max_ms", "{:.1f}"),
     ("  parse_page, ms (median)", "reindex_parse_ms", "{:.2f}"),
@@ -340,6 +387,9 @@ def print_table(results: dict[int, Measure]) -> None:
     print(header + f"  {'goal':<11}")
     print("-" * (len(header) + 13))
     for label, key, fmt in ROWS:
+        if not key:
+            print(label)
+            continue
         cells = []
         for size in sizes:
             value = results[size][key]

@@ -118,7 +118,7 @@ class Server:
         return False
 
     def peak_rss_mb(self) -> float | None:
-        """VmHWM of the server process (the uvicorn or node process itself), in MB."""
+        """VmHWM of the server process (the uvicorn or node process itself), in MB (10^6 B)."""
         if self.process is None or self.process.poll() is not None:
             return None
         try:
@@ -126,7 +126,7 @@ class Server:
         except OSError:
             return None
         found = re.search(r"^VmHWM:\s+(\d+)\s+kB", status, re.MULTILINE)
-        return int(found.group(1)) / 1024 if found else None
+        return int(found.group(1)) * 1024 / 1e6 if found else None
 
     def stop(self) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after 10 s."""
