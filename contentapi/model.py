@@ -56,8 +56,10 @@ class SectionSpan:
     own_text: str | None = None
 
 
-# Byte lengths of the html, text and Markdown at the head of a packed body; the rest of
-# the stream after them is the headings, sections and front matter as JSON.
+# A packed body: the byte lengths of its html, text and Markdown; the html as UTF-8, not
+# compressed (it is read on most requests, and bodies live on disk, not in memory); then
+# one zlib stream of the text, the Markdown, and the headings, sections and front matter
+# as JSON (the text repeats the Markdown, so they pack to a third together).
 _LENGTHS = struct.Struct("<III")
 
 
@@ -69,9 +71,8 @@ def pack_body(
     sections: tuple[SectionSpan, ...],
     front_matter: dict[str, Any],
 ) -> bytes:
-    """A page's body kept as one compressed stream: the text repeats the html and the
-    Markdown, so together they pack to under half of three separate streams."""
-    parts = (html.encode(), text.encode(), markdown.encode())
+    """A page's body as one blob (see _LENGTHS for its layout)."""
+    html_bytes, text_bytes, markdown_bytes = html.encode(), text.encode(), markdown.encode()
     meta = orjson.dumps(
         {
             "toc": [(h.level, h.title, h.anchor) for h in toc],
@@ -80,7 +81,8 @@ def pack_body(
             "front_matter": front_matter,
         }
     )
-    return _LENGTHS.pack(*map(len, parts)) + zlib.compress(b"".join((*parts, meta)), 6)
+    lengths = _LENGTHS.pack(len(html_bytes), len(text_bytes), len(markdown_bytes))
+    return lengths + html_bytes + zlib.compress(text_bytes + markdown_bytes + meta, 6)
 
 
 def pack_images(images: Sequence[Image]) -> bytes:
@@ -91,12 +93,18 @@ def pack_images(images: Sequence[Image]) -> bytes:
 
 
 def _inflate(body: bytes, upto: int | None = None) -> bytes:
-    """The unpacked stream of a packed body, or only its first `upto` bytes."""
-    stream = memoryview(body)[_LENGTHS.size :]
+    """The compressed stream of a packed body, unpacked, or only its first `upto` bytes."""
+    stream = memoryview(body)[_LENGTHS.size + _LENGTHS.unpack_from(body)[0] :]
     if upto is None:
         return zlib.decompress(stream)
     # A max_length of 0 means "no limit" to zlib.
     return zlib.decompressobj().decompress(stream, upto) if upto else b""
+
+
+def _html(body: bytes) -> str:
+    return str(
+        memoryview(body)[_LENGTHS.size : _LENGTHS.size + _LENGTHS.unpack_from(body)[0]], "utf-8"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,23 +155,20 @@ class Treatment:
     @property
     def html(self) -> str:
         """The body as sanitised HTML."""
-        body = self.packed_body
-        return _inflate(body, _LENGTHS.unpack_from(body)[0]).decode()
+        return _html(self.packed_body)
 
     @property
     def text(self) -> str:
         """The body as plain text."""
         body = self.packed_body
-        html_length, text_length, _ = _LENGTHS.unpack_from(body)
-        return _inflate(body, html_length + text_length)[html_length:].decode()
+        return _inflate(body, _LENGTHS.unpack_from(body)[1]).decode()
 
     @property
     def markdown(self) -> str:
         """The Markdown body as written."""
         body = self.packed_body
-        html_length, text_length, markdown_length = _LENGTHS.unpack_from(body)
-        start = html_length + text_length
-        return _inflate(body, start + markdown_length)[start:].decode()
+        _, text_length, markdown_length = _LENGTHS.unpack_from(body)
+        return _inflate(body, text_length + markdown_length)[text_length:].decode()
 
     @property
     def toc(self) -> tuple[Heading, ...]:
@@ -175,12 +180,11 @@ class Treatment:
         """The body cut at its headings."""
         body = self.packed_body
         stream = _inflate(body)
-        html_length, text_length, markdown_length = _LENGTHS.unpack_from(body)
-        meta = orjson.loads(stream[html_length + text_length + markdown_length :])
+        _, text_length, markdown_length = _LENGTHS.unpack_from(body)
+        meta = orjson.loads(stream[text_length + markdown_length :])
         if not meta["sections"]:
             return ()
-        html = stream[:html_length].decode()
-        text = stream[html_length : html_length + text_length].decode()
+        html, text = _html(body), stream[:text_length].decode()
         return tuple(
             Section(
                 Heading(*heading),
@@ -200,7 +204,8 @@ class Treatment:
 
     def _meta(self) -> dict[str, Any]:
         body = self.packed_body
-        meta: dict[str, Any] = orjson.loads(_inflate(body)[sum(_LENGTHS.unpack_from(body)) :])
+        _, text_length, markdown_length = _LENGTHS.unpack_from(body)
+        meta: dict[str, Any] = orjson.loads(_inflate(body)[text_length + markdown_length :])
         return meta
 
 
