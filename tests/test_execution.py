@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from strawberry.schema import schema_converter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from contentapi.index import ContentIndex
@@ -122,3 +123,30 @@ def test_compiled_operations_are_reused_and_stay_correct(index: ContentIndex) ->
     for slug in ("peel", "mesotherapy", "acupuncture", "nope", "peel"):
         variables = {"s": slug}
         assert run(FAST, index, query, variables) == run(STANDARD, index, query, variables)
+
+
+def test_resolvers_taking_builtin_scalars_skip_strawberrys_argument_conversion(
+    index: ContentIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    converted: list[object] = []
+    real = schema_converter.convert_arguments
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        converted.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(schema_converter, "convert_arguments", counting)
+    query = (
+        "query($s: String!, $n: Int) { treatment(slug: $s) { title related(first: 2) { slug } "
+        "excerpt(length: 30) } treatments(first: $n) { nodes { slug } } }"
+    )
+    variables = {"s": "mesotherapy", "n": 2}
+    fast = run(FAST, index, query, variables)
+    assert converted == []
+    assert fast == run(STANDARD, index, query, variables)
+    assert fast[0]["treatment"]["title"] == "Mesotherapy"
+    assert len(fast[0]["treatments"]["nodes"]) == 2
+    # An input object or enum given as an argument still goes through Strawberry.
+    filtered = '{ treatments(filter: {category: "skin-treatment"}) { nodes { slug } } }'
+    assert run(FAST, index, filtered, None) == run(STANDARD, index, filtered, None)
+    assert converted != []

@@ -4,7 +4,8 @@ graphql-core completes every value through half a dozen generic calls, ready for
 awaitables, errors and incremental delivery at each step. Our resolvers are synchronous
 and rarely fail, so the fast path below compiles each operation once into small
 functions, one per value to complete: plain fields are read straight off the model
-objects, resolvers without arguments are called directly, everything else goes through
+objects, resolvers are called directly (with graphql-core's coerced arguments when they
+need no converting), everything else goes through
 graphql-core's own field collection, argument coercion, resolvers and leaf serialisation.
 Compiled operations are kept (per operation node) unless directives make the selection
 depend on variables. At the first sign of anything unusual (an error, a null in a
@@ -34,14 +35,15 @@ from graphql import (
     visit,
 )
 from graphql.execution.values import get_argument_values
-from graphql.language import DirectiveNode, Visitor
+from graphql.language import DirectiveNode, FieldNode, Visitor
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.utils.str_converters import to_camel_case
 
 _DEFINITION = "strawberry-definition"
 _MAX_COMPILED = 512
 Complete = Callable[["FastExecutionContext", Any], Any]
-Resolve = Callable[[Any, Any], Any]
+Resolve = Callable[["FastExecutionContext", Any, Any], Any]
 # One field of an object plan: response key, attribute to read (or None), the field (None
 # for __typename) or a function calling its resolver directly, field details, completer.
 FieldPlan = tuple[str, str | None, GraphQLField | Resolve | None, Any, Complete]
@@ -118,7 +120,7 @@ def _plan(ctx: FastExecutionContext, parent: GraphQLObjectType, grouped: Any) ->
         if field_def is None:
             raise _Fallback  # introspection (__schema, __type)
         attribute = None if node.arguments else _attribute_of(field_def)
-        direct = None if node.arguments or attribute else _direct_resolver(field_def)
+        direct = None if attribute else _direct_resolver(field_def, node)
         complete = _completer(ctx, field_def.type, details)
         plan.append((key, attribute, field_def if direct is None else direct, details, complete))
     return plan
@@ -136,7 +138,7 @@ def _run(
         elif isinstance(field, GraphQLField):
             result[key] = complete(ctx, _resolve(ctx, parent, field, details, key, source))
         else:
-            result[key] = complete(ctx, field(source, ctx.context_only))
+            result[key] = complete(ctx, field(ctx, source, details))
     return result
 
 
@@ -315,31 +317,61 @@ class _ContextOnly:
         self.context = context
 
 
-def _direct_resolver(field_def: GraphQLField) -> Resolve | None:
-    """Call a field's plain Python resolver without Strawberry's per-call wrapping, if it
-    takes no arguments and has no permissions, extensions or awaitables."""
+def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None:
+    """Call a field's plain Python resolver without Strawberry's per-call wrapping, if it has
+    no permissions, extensions or awaitables and what its arguments get needs no converting:
+    built-in scalars (coerced by graphql-core) or, for any other type, nothing or null."""
     definition = (field_def.extensions or {}).get(_DEFINITION)
     resolver = getattr(definition, "base_resolver", None)
     if (
         resolver is None
-        or resolver.arguments
         or resolver.is_async
         or getattr(definition, "permission_classes", None)
         or getattr(definition, "extensions", None)
     ):
         return None
+    given = {argument.name.value for argument in node.arguments or ()}
+    python_names: dict[str, str] = {}
+    for argument in resolver.arguments:
+        name = argument.graphql_name or to_camel_case(argument.python_name)
+        graphql_argument = field_def.args.get(name)
+        if graphql_argument is None:
+            return None
+        if not _is_builtin_scalar(graphql_argument.type) and (
+            name in given or graphql_argument.default_value not in (None, Undefined)
+        ):
+            return None
+        python_names[name] = argument.python_name
     function = resolver.wrapped_func
     root = resolver.root_parameter or resolver.self_parameter
     info = resolver.info_parameter
     root_name = root.name if root is not None else None
     info_name = info.name if info is not None else None
 
-    def call(source: Any, context_only: Any) -> Any:
+    def call(ctx: FastExecutionContext, source: Any, details: Any) -> Any:
         kwargs: dict[str, Any] = {}
+        if python_names:
+            arguments = get_argument_values(
+                field_def,
+                details[0].node,
+                ctx.variable_values,
+                details[0].fragment_variable_values,
+                ctx.hide_suggestions,
+            )
+            kwargs = {python_names[name]: value for name, value in arguments.items()}
         if root_name is not None:
             kwargs[root_name] = source
         if info_name is not None:
-            kwargs[info_name] = context_only
+            kwargs[info_name] = ctx.context_only
         return function(**kwargs)
 
     return call
+
+
+_BUILTIN_SCALARS = frozenset(("String", "Int", "Float", "Boolean", "ID"))
+
+
+def _is_builtin_scalar(kind: Any) -> bool:
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    return isinstance(kind, GraphQLScalarType) and kind.name in _BUILTIN_SCALARS
