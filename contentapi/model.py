@@ -101,6 +101,14 @@ def _inflate(body: bytes, upto: int | None = None) -> bytes:
     return zlib.decompressobj().decompress(stream, upto) if upto else b""
 
 
+def _unpacked(body: bytes) -> tuple[bytes, dict[str, Any]]:
+    """The compressed stream of a packed body, unpacked, and the JSON at its end."""
+    stream = _inflate(body)
+    _, text_length, markdown_length = _LENGTHS.unpack_from(body)
+    meta: dict[str, Any] = orjson.loads(stream[text_length + markdown_length :])
+    return stream, meta
+
+
 def _html(body: bytes) -> str:
     return str(
         memoryview(body)[_LENGTHS.size : _LENGTHS.size + _LENGTHS.unpack_from(body)[0]], "utf-8"
@@ -173,18 +181,16 @@ class Treatment:
     @property
     def toc(self) -> tuple[Heading, ...]:
         """The headings of the body, in document order."""
-        return tuple(Heading(*heading) for heading in self._meta()["toc"])
+        return tuple(Heading(*heading) for heading in _unpacked(self.packed_body)[1]["toc"])
 
     @property
     def sections(self) -> tuple[Section, ...]:
         """The body cut at its headings."""
         body = self.packed_body
-        stream = _inflate(body)
-        _, text_length, markdown_length = _LENGTHS.unpack_from(body)
-        meta = orjson.loads(stream[text_length + markdown_length :])
+        stream, meta = _unpacked(body)
         if not meta["sections"]:
             return ()
-        html, text = _html(body), stream[:text_length].decode()
+        html, text = _html(body), stream[: _LENGTHS.unpack_from(body)[1]].decode()
         return tuple(
             Section(
                 Heading(*heading),
@@ -199,14 +205,8 @@ class Treatment:
     @property
     def front_matter(self) -> dict[str, Any]:
         """The front matter as JSON values (dates as ISO strings), a fresh copy each time."""
-        front_matter: dict[str, Any] = self._meta()["front_matter"]
+        front_matter: dict[str, Any] = _unpacked(self.packed_body)[1]["front_matter"]
         return front_matter
-
-    def _meta(self) -> dict[str, Any]:
-        body = self.packed_body
-        _, text_length, markdown_length = _LENGTHS.unpack_from(body)
-        meta: dict[str, Any] = orjson.loads(_inflate(body)[text_length + markdown_length :])
-        return meta
 
 
 @dataclass(frozen=True, slots=True)
