@@ -7,16 +7,20 @@ import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from contentapi.bodies import StoredBody
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
-    """One picture of a page, in document order."""
+class Image(NamedTuple):
+    """One picture of a page, in document order.
+
+    A named tuple, not a frozen dataclass like the rest: pages keep their images packed and
+    make them when asked for, and a tuple is made in half the time (a list of 50 pages
+    spent a quarter of its time making images).
+    """
 
     treatment_slug: str
     position: int
@@ -152,7 +156,7 @@ class Treatment:
         if not self.image_count:
             return ()
         rows = orjson.loads(self.images_packed)
-        return tuple(Image(self.slug, position, *row) for position, row in enumerate(rows))
+        return tuple([Image(self.slug, position, *row) for position, row in enumerate(rows)])
 
     @property
     def packed_body(self) -> bytes:
