@@ -8,6 +8,7 @@ the same folding of case and accents as the index.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sqlite3
 import threading
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from contentapi.model import Treatment
 
+log = logging.getLogger("contentapi")
 # Weights of the columns (title, summary, text) in BM25: a title match counts most.
 _WEIGHTS = (10.0, 4.0, 1.0)
 _MAX_WORDS = 16
@@ -49,26 +51,40 @@ def _words(query: str) -> list[str]:
     return _WORD.findall(query[:4096])[:_MAX_WORDS]
 
 
-class SearchIndex:
-    """A contentless FTS5 index of the given treatments, in a temporary database."""
-
-    def __init__(self, treatments: Iterable[Treatment]) -> None:
-        self._treatments = list(treatments)
-        self._lock = threading.Lock()
-        # A temporary database: past its page cache it lives in a file, which the OS
-        # caches; a bigger cache of SQLite's own measured no faster, only bigger.
-        self._db = sqlite3.connect("", check_same_thread=False)
-        self._db.execute("PRAGMA cache_size = -128")
-        self._db.execute(
+def _indexed(database: str, treatments: Sequence[Treatment]) -> sqlite3.Connection:
+    db = sqlite3.connect(database, check_same_thread=False)
+    try:
+        # A bigger cache of SQLite's own measured no faster, only bigger.
+        db.execute("PRAGMA cache_size = -128")
+        db.execute(
             "CREATE VIRTUAL TABLE pages USING fts5("
             "title, summary, text, content = '', "
             "tokenize = 'unicode61 remove_diacritics 2')"
         )
-        self._db.executemany(
+        db.executemany(
             "INSERT INTO pages (rowid, title, summary, text) VALUES (?, ?, ?, ?)",
-            ((rowid, t.title, t.summary or "", t.text) for rowid, t in enumerate(self._treatments)),
+            ((rowid, t.title, t.summary or "", t.text) for rowid, t in enumerate(treatments)),
         )
-        self._db.commit()
+        db.commit()
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+class SearchIndex:
+    """A contentless FTS5 index of the given treatments, in a temporary database."""
+
+    def __init__(self, treatments: Iterable[Treatment], database: str = "") -> None:
+        """Index the treatments in `database` ("" is a temporary one: past its page cache it
+        lives in a file, which the OS caches), or in memory if that cannot be written."""
+        self._treatments = list(treatments)
+        self._lock = threading.Lock()
+        try:
+            self._db = _indexed(database, self._treatments)
+        except sqlite3.OperationalError as exc:
+            log.warning("keeping the search index in memory: %s", exc)
+            self._db = _indexed(":memory:", self._treatments)
 
     def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
         """Treatments matching every word of the query, best first (ties by slug).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,17 @@ def test_terms() -> None:
 
 def test_empty_index_searches() -> None:
     assert SearchIndex([]).search("anything") == []
+
+
+def test_without_a_writable_database_the_index_is_kept_in_memory(
+    catalog: ContentIndex, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    treatments = catalog.public.treatments
+    unwritable = str(tmp_path / "no-such-folder" / "search.sqlite")
+    with caplog.at_level(logging.WARNING, logger="contentapi"):
+        fallback = SearchIndex(treatments, database=unwritable)
+    assert "keeping the search index in memory: unable to open database file" in caplog.text
+    usual = SearchIndex(treatments)
+    for query in ("skin", "peel", "acne scar", "nothing-like-this"):
+        assert fallback.search(query) == usual.search(query)
+    assert fallback.search("skin")
