@@ -273,7 +273,7 @@ def measure_worker(root: Path, cache: Path, log: Path) -> Measure:
         server = Server(
             "ours",
             [*command, "--workers", "1", "--host", "127.0.0.1", "--port", str(port)],
-            {**server_env(CONTENTAPI_CACHE_DIR=str(cache))},
+            server_env(CONTENTAPI_CACHE_DIR=str(cache)),
             log,
             port,
         )
@@ -283,7 +283,7 @@ def measure_worker(root: Path, cache: Path, log: Path) -> Measure:
             if not server.wait_ready(began):
                 raise SystemExit(f"the server did not start: {server.failure}\n{server.log_tail()}")
             result[f"{start}_ready_s"] = time.monotonic() - began
-            slug = root.joinpath(sorted(p.name for p in root.rglob("*.md"))[0]).stem
+            slug = min(p.stem for p in root.rglob("*.md"))
             for query in (body(QUERY_B, {"slug": slug}), body(QUERY_C), body(QUERY_D)):
                 status, answer = fetch(server.url, query)
                 if status != 200 or b'"errors"' in answer:

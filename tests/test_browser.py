@@ -253,27 +253,23 @@ def test_graphiql_loads_documents_schema_and_runs_the_default_query(
     )
     all_types = texts(browser.find_all(type_link))
     assert "Treatment" in all_types, f"Treatment is not among the schema types: {all_types}"
-    next(link for link in browser.find_all(type_link) if link.text == "Query").click()
-    browser.until(
-        stable(
-            lambda d: (
-                d.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text == "Query"
-            )
-        ),
-        "the docs explorer did not open the Query type",
-    )
+
+    def open_type(name: str) -> None:
+        next(link for link in browser.find_all(type_link) if link.text == name).click()
+        browser.until(
+            stable(
+                lambda d: (
+                    d.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text == name
+                )
+            ),
+            f"the docs explorer did not open the {name} type",
+        )
+
+    open_type("Query")
     query_fields = texts(browser.find_all(explorer + " .graphiql-doc-explorer-field-name"))
     for field in ("treatment", "treatments", "indications", "search"):
         assert field in query_fields, f"Query's docs do not list {field!r}: {query_fields}"
-    next(link for link in browser.find_all(type_link) if link.text == "Treatment").click()
-    browser.until(
-        stable(
-            lambda d: (
-                d.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text == "Treatment"
-            )
-        ),
-        "the docs explorer did not open the Treatment type",
-    )
+    open_type("Treatment")
     treatment_page = browser.find(".graphiql-doc-explorer-content").text
     for field in ("slug", "title", "html", "images", "indications"):
         assert field in treatment_page, f"Treatment's docs do not list {field!r}"
