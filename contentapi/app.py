@@ -24,6 +24,7 @@ from contentapi.guards import AccessLogMiddleware, SecurityHeadersMiddleware, re
 from contentapi.index import ContentIndex
 from contentapi.lane import FastLane
 from contentapi.logs import AccessLog
+from contentapi.media import ImageFiles
 from contentapi.protocol import (
     Operation,
     RequestError,
@@ -73,7 +74,11 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             if request.method in ("GET", "HEAD"):
                 if not request.query_params and _wants_html(request):
                     if settings.graphiql:
-                        return FileResponse(STATIC / "graphiql" / "index.html")
+                        # The same URL answers JSON to other Accept headers.
+                        return FileResponse(
+                            STATIC / "graphiql" / "index.html",
+                            headers={"vary": "Accept", "cache-control": "no-cache"},
+                        )
                     raise RequestError("GraphiQL is turned off; send a query", status=400)
                 params = dict(request.query_params)
                 operation = operation_from(params, from_query_string=True)
@@ -137,11 +142,10 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         routes.append(
             Mount("/examples", StaticFiles(directory=EXAMPLES, html=True), name="examples")
         )
-    images = settings.content_dir / "img"
-    if images.is_dir():
-        routes.append(
-            Mount("/img", StaticFiles(directory=images, follow_symlink=False), name="img")
-        )
+    # One route for /img, /img/ and below (a Mount would redirect /img to a URL built from
+    # Host); mounted even with no img/ folder, so every answer there carries Cache-Control.
+    images = ImageFiles(settings.content_dir / "img", store, settings)
+    routes.append(Route("/img{path:path}", images, name="img"))
     middleware = [
         Middleware(AccessLogMiddleware, log=access_log),
         Middleware(FastLane, store=store, max_bytes=settings.response_cache_bytes, path="/graphql"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,15 @@ _CODES = {
 }
 
 
+def carries_preview_token(headers: Mapping[str, str], token: str) -> bool:
+    """True when `Authorization: Bearer <token>` is sent (compared in constant time); an empty
+    token is never carried. Drafts' pages and their images are shown on this test alone."""
+    header = headers.get("authorization", "")
+    if not token or not header.lower().startswith("bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
+
+
 class GraphQLEndpoint:
     """Runs operations against the current index; caches whole responses per content version."""
 
@@ -62,11 +72,7 @@ class GraphQLEndpoint:
 
     def is_preview(self, request: Request) -> bool:
         """True when the request carries the configured preview token."""
-        token = self.settings.preview_token
-        header = request.headers.get("authorization", "")
-        if not token or not header.lower().startswith("bearer "):
-            return False
-        return hmac.compare_digest(header[7:].strip().encode(), token.encode())
+        return carries_preview_token(request.headers, self.settings.preview_token)
 
     async def run(self, request: Request, operation: Operation, *, is_get: bool) -> Response:
         """Execute (or serve from cache) and answer with the negotiated media type."""
