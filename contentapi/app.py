@@ -102,14 +102,15 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
 
     async def readyz(request: Request) -> Response:
         current = store.current
-        return _json(
-            {
-                "status": "ready",
-                "version": current.public.version,
-                "treatments": len(current.public.treatments),
-                "errors": len(current.errors),
-            }
-        )
+        ready: dict[str, Any] = {
+            "status": "ready",
+            "version": current.public.version,
+            "treatments": len(current.public.treatments),
+        }
+        # A broken page may be a draft: its error is no one's business but the editors'.
+        if endpoint.is_preview(request):
+            ready["errors"] = len(current.errors)
+        return _json(ready)
 
     access_log = AccessLog(settings.access_log)
 
@@ -148,7 +149,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     routes.append(Route("/img{path:path}", images, name="img"))
     middleware = [
         Middleware(AccessLogMiddleware, log=access_log),
-        Middleware(FastLane, store=store, max_bytes=settings.response_cache_bytes, path="/graphql"),
+        # The lane keeps its recordings in the endpoint's cache: one budget for both.
+        Middleware(FastLane, store=store, cache=endpoint.cache, path="/graphql"),
         Middleware(SecurityHeadersMiddleware),
     ]
     if settings.origins:

@@ -17,6 +17,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from contentapi.bounded import digest
 from contentapi.index import ContentIndex
 from contentapi.lane import REPLAYABLE
 from contentapi.persisted import (
@@ -31,10 +32,11 @@ from contentapi.protocol import (
     GRAPHQL_RESPONSE,
     Operation,
     RequestError,
+    accepts_gzip,
     error_body,
     media_type,
 )
-from contentapi.responses import Answer, ResponseCache, etag_for
+from contentapi.responses import Answer, ResponseCache
 from contentapi.schema import Context
 from contentapi.settings import Settings
 from contentapi.store import ContentStore
@@ -57,14 +59,17 @@ def carries_preview_token(headers: Mapping[str, str], token: str) -> bool:
 
 
 class GraphQLEndpoint:
-    """Runs operations against the current index; caches whole responses per content version."""
+    """Runs operations against the current index; caches whole responses per content index.
+
+    `cache` also holds the fast lane's recordings (create_app hands it to FastLane): one
+    budget of CONTENTAPI_RESPONSE_CACHE_BYTES for both, keys and all.
+    """
 
     def __init__(self, schema: strawberry.Schema, store: ContentStore, settings: Settings):
         self.schema = schema
         self.store = store
         self.settings = settings
-        # Room for the body and its gzipped copy.
-        self.cache = ResponseCache[Answer](settings.response_cache_bytes, lambda a: 2 * len(a.body))
+        self.cache = ResponseCache(settings.response_cache_bytes)
         allow_list = None
         if settings.persisted_queries:
             allow_list = load_allow_list(Path(settings.persisted_queries))
@@ -86,17 +91,20 @@ class GraphQLEndpoint:
             headers = {"cache-control": "no-store", "vary": "Accept"}
             return Response(body, status_code=200, media_type=kind, headers=headers)
         answer = await self._answer(index, operation, preview, is_get, kind)
-        headers = self._cache_headers(preview, is_get, index.view(preview).version, operation)
+        headers = self._cache_headers(preview, is_get)
         request.state.operation = answer.report.get("operation") or operation.operation_name
         request.state.cost = answer.report.get("cost")
-        etag = headers.get("etag")
-        if answer.status == 200 and etag is not None and _matches(request, etag):
-            return Response(status_code=304, headers=headers)
+        if is_get and not preview:
+            # From the bytes sent (before gzip) and their media type: a 304 only ever
+            # confirms a body the client already holds, byte for byte.
+            headers["etag"] = answer.etag
+            if answer.status == 200 and _matches(request, answer.etag):
+                return Response(status_code=304, headers=headers)
         # The same request bytes will get the same answer until the content changes.
         setattr(request.state, REPLAYABLE, answer.status == 200 and not preview)
         body = answer.body
-        if len(body) >= self.settings.gzip_min_size and "gzip" in request.headers.get(
-            "accept-encoding", ""
+        if len(body) >= self.settings.gzip_min_size and accepts_gzip(
+            request.headers.getlist("accept-encoding")
         ):
             body = answer.gzipped()
             headers["content-encoding"] = "gzip"
@@ -125,21 +133,23 @@ class GraphQLEndpoint:
     async def _answer(
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
     ) -> Answer:
-        key = (
-            index.fingerprint,
-            operation.query,
+        # A digest of everything that shapes the answer: 32 bytes, however long the query.
+        key = digest(
+            ResponseCache.ANSWER_KEY,
+            index.fingerprint.encode(),
+            operation.query.encode(),
             orjson.dumps(operation.variables, option=orjson.OPT_SORT_KEYS),
-            operation.operation_name,
+            (operation.operation_name or "").encode(),
+            b"1" if operation.operation_name is None else b"0",
             orjson.dumps(operation.extensions, option=orjson.OPT_SORT_KEYS),
-            preview,
-            kind,
-            is_get,
+            bytes((preview, is_get)),
+            kind.encode(),
         )
-        cached = self.cache.get(key)
+        cached = self.cache.answer(key)
         if cached is None:
             cached = await self._execute(index, operation, preview, is_get, kind)
             if cached.status == 200:
-                self.cache.put(key, cached)
+                self.cache.put(key, cached, cached.cost(), index.fingerprint)
         return cached
 
     async def _execute(
@@ -182,11 +192,9 @@ class GraphQLEndpoint:
         status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
         # A copy: orjson's bytes keep the 4 KB or more it wrote them into, which the cache,
         # counting len(body), would not see.
-        return Answer(status, bytes(memoryview(orjson.dumps(payload))), context.report)
+        return Answer(status, bytes(memoryview(orjson.dumps(payload))), kind, context.report)
 
-    def _cache_headers(
-        self, preview: bool, is_get: bool, version: str, operation: Operation
-    ) -> dict[str, str]:
+    def _cache_headers(self, preview: bool, is_get: bool) -> dict[str, str]:
         if preview:
             return {
                 "cache-control": "private, no-store",
@@ -196,17 +204,15 @@ class GraphQLEndpoint:
             return {"cache-control": "no-store", "vary": "Authorization, Accept, Accept-Encoding"}
         return {
             "cache-control": f"public, max-age={self.settings.cache_max_age}",
-            "etag": etag_for(
-                version, operation.query, operation.variables, operation.operation_name
-            ),
             "vary": "Authorization, Accept, Accept-Encoding",
         }
 
 
 def _matches(request: Request, etag: str) -> bool:
-    """If-None-Match names this ETag (weak or strong, in a list, or *)."""
-    wanted = request.headers.get("if-none-match")
-    if wanted is None:
+    """If-None-Match names this ETag (compared weakly, as RFC 9110 13.1.2 asks: W/ or not,
+    in a list, in any of the request's If-None-Match headers, or *)."""
+    wanted = request.headers.getlist("if-none-match")
+    if not wanted:
         return False
-    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
-    return etag in tags or "*" in tags
+    tags = {tag.strip().removeprefix("W/") for tag in ",".join(wanted).split(",")}
+    return etag.removeprefix("W/") in tags or "*" in tags

@@ -1,49 +1,52 @@
 """The fast lane: a request seen before, byte for byte, is answered with the bytes sent then.
 
 Most traffic to a content API repeats itself exactly (the same page query from every
-visitor). Such a request needs no routing, parsing or negotiation: its answer depends only
-on its method, query string, body and a few headers, and on the content being served.
+visitor). Such a request needs no routing or parsing: its answer depends only on its
+method, query string, body and what a few headers mean, and on the content being served.
 This pure ASGI middleware keys the whole response on those and replays it; everything
-else goes on to the app. Only answers the endpoint marks as safe to replay are kept
+else goes on to the app. Its recordings share one byte budget with the endpoint's
+answers (one ResponseCache). Only answers the endpoint marks as safe to replay are kept
 (never preview requests, persisted-query misses, batches or conditional requests).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contentapi.responses import ResponseCache
+from contentapi.protocol import (
+    GRAPHQL_RESPONSE,
+    RequestError,
+    accepts_gzip,
+    check_content_types,
+    media_type_for,
+)
+from contentapi.responses import Recording, ResponseCache
 from contentapi.store import ContentStore
 
-# Headers that change the answer: they are part of the key.
-_VARYING = (b"accept", b"accept-encoding", b"content-type")
 # Requests carrying these are never answered from the lane.
 _BYPASS = (b"authorization", b"if-none-match", b"cookie")
 _MAX_BODY = 16 * 1024
 REPLAYABLE = "lane_replayable"
 
 
-@dataclass(frozen=True, slots=True)
-class Recording:
-    """A response as sent: status, headers, body, and what the access log wants."""
-
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    state: dict[str, Any]
-
-
 class FastLane:
-    """Replays recorded answers to requests identical to earlier ones."""
+    """Replays recorded answers to requests identical to earlier ones.
 
-    def __init__(self, app: ASGIApp, store: ContentStore, max_bytes: int, path: str) -> None:
+    The key holds what the app reads, read the way the app reads it: the method, the raw
+    query string and body, and the meaning of the headers that shape the answer (the
+    negotiated media type, whether gzip is accepted), never their raw bytes, so repeated
+    or padded headers can neither get another client's answer nor make a large key. A
+    request whose headers the app would refuse (a bad Accept or Content-Type) goes on to
+    the app. The key is the request's own bytes (a prefix, the query string's length,
+    the query string, the body): no hashing on the way, and its length is counted in the
+    shared byte budget.
+    """
+
+    def __init__(self, app: ASGIApp, store: ContentStore, cache: ResponseCache, path: str) -> None:
         self.app = app
         self.store = store
         self.path = path
-        self.recordings = ResponseCache[Recording](max_bytes, lambda r: len(r.body) + 500)
+        self.recordings = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -54,36 +57,63 @@ class FastLane:
         ):
             await self.app(scope, receive, send)
             return
-        varying: dict[bytes, bytes] = {}
+        accept: list[str] = []
+        accept_encoding: list[str] = []
+        content_types: list[str] = []
         length = 0
         for name, value in scope["headers"]:
             if name in _BYPASS:
                 await self.app(scope, receive, send)
                 return
-            if name in _VARYING:
-                varying[name] = value
+            if name == b"accept":
+                accept.append(value.decode("latin-1"))
+            elif name == b"accept-encoding":
+                accept_encoding.append(value.decode("latin-1"))
+            elif name == b"content-type":
+                content_types.append(value.decode("latin-1"))
             elif name == b"content-length":
                 length = int(value) if value.isdigit() else _MAX_BODY + 1
+        is_post = scope["method"] == "POST"
+        try:
+            graphql_response = media_type_for(accept) == GRAPHQL_RESPONSE
+            if is_post:
+                check_content_types(content_types)
+        except RequestError:  # the app answers it with the error
+            await self.app(scope, receive, send)
+            return
         if length > _MAX_BODY:
             await self.app(scope, receive, send)
             return
-        body: bytes | None = b""
-        if scope["method"] == "POST":
+        body = b""
+        if is_post:
             buffered = await _buffer(receive)
             if buffered is None:
                 return  # the client left before sending its body
-            body, receive = buffered
-            if body is None:  # too long to be worth remembering
+            whole, receive = buffered
+            if whole is None:  # too long to be worth remembering
                 await self.app(scope, receive, send)
                 return
-        key = (
-            self.store.current.fingerprint,
-            scope["method"],
-            scope["query_string"],
-            body,
-            *(varying.get(name, b"") for name in _VARYING),
+            body = whole
+        fingerprint = self.store.current.fingerprint
+        query_string: bytes = scope["query_string"]
+        flags = (
+            (b"P" if is_post else b"G")
+            + (b"g" if graphql_response else b"j")
+            + (b"z" if accept_encoding and accepts_gzip(accept_encoding) else b"-")
         )
-        found = self.recordings.get(key)
+        # Fixed-size fields, then the two variable ones, the first length-prefixed: no two
+        # requests share a key.
+        key = b"".join(
+            (
+                ResponseCache.LANE_KEY,
+                flags,
+                fingerprint.encode().ljust(32),
+                len(query_string).to_bytes(8, "big"),
+                query_string,
+                body,
+            )
+        )
+        found = self.recordings.recording(key)
         if found is not None:
             scope.setdefault("state", {}).update(found.state)
             await send(
@@ -91,10 +121,10 @@ class FastLane:
             )
             await send({"type": "http.response.body", "body": found.body})
             return
-        await self._record(key, scope, receive, send)
+        await self._record(key, fingerprint, scope, receive, send)
 
     async def _record(
-        self, key: tuple[Any, ...], scope: Scope, receive: Receive, send: Send
+        self, key: bytes, fingerprint: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
         start: Message | None = None
         parts: list[bytes] = []
@@ -115,7 +145,8 @@ class FastLane:
         if start is not None and complete and state.get(REPLAYABLE) and start["status"] == 200:
             recorded_state = {k: state.get(k) for k in ("operation", "cost")}
             headers = list(start.get("headers", []))
-            self.recordings.put(key, Recording(200, headers, b"".join(parts), recorded_state))
+            recording = Recording(200, headers, b"".join(parts), recorded_state)
+            self.recordings.put(key, recording, recording.cost(), fingerprint)
 
 
 async def _buffer(receive: Receive) -> tuple[bytes | None, Receive] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,6 +15,9 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Variables and extensions deeper than this are no honest request (and JSON encoders balk).
 MAX_NESTING = 64
+# Browsers send Accept headers of under 300 characters; a longer one is refused (431), so
+# neither the negotiation cache nor any cache key holds megabytes of it.
+MAX_ACCEPT_LENGTH = 4096
 
 
 class RequestError(Exception):
@@ -54,12 +57,27 @@ def media_type(request: Request) -> str:
     and `application/*` get application/json, as the GraphQL-over-HTTP spec
     asks of servers during its watershed. Nothing acceptable: 406.
     """
-    return negotiate(", ".join(request.headers.getlist("accept")).strip())
+    return media_type_for(request.headers.getlist("accept"))
+
+
+def media_type_for(accept: Sequence[str]) -> str:
+    """media_type for the values of every Accept header of a request, read as one list
+    (RFC 9110 5.3: repeated fields are one comma-separated field), so the fast lane and
+    the app read the same meaning. Longer than MAX_ACCEPT_LENGTH: 431."""
+    field = ", ".join(accept).strip()
+    if len(field) > MAX_ACCEPT_LENGTH:
+        raise RequestError(
+            f"the Accept header is {len(field)} characters long; "
+            f"at most {MAX_ACCEPT_LENGTH} are accepted",
+            status=431,
+        )
+    return negotiate(field)
 
 
 @lru_cache(maxsize=256)
 def negotiate(accept: str) -> str:
-    """media_type for one Accept header value (clients send few distinct ones: cached)."""
+    """media_type for one Accept field (clients send few distinct ones: cached, and
+    media_type_for passes none over MAX_ACCEPT_LENGTH, so the cache holds at most 1 MB)."""
     if not accept:
         return JSON
     ranges = _accept_ranges(accept)
@@ -78,6 +96,34 @@ def negotiate(accept: str) -> str:
     )
 
 
+def accepts_gzip(accept_encoding: Sequence[str]) -> bool:
+    """Whether the values of every Accept-Encoding header of a request, read as one list,
+    accept gzip: `gzip` or `x-gzip` with a q-value above 0, or else `*` with one."""
+    field = ", ".join(accept_encoding)
+    if len(field) > MAX_ACCEPT_LENGTH:
+        return _accepts_gzip(field)
+    return _accepts_gzip_cached(field)
+
+
+def _accepts_gzip(field: str) -> bool:
+    gzip_quality: float | None = None
+    any_quality: float | None = None
+    for item in field.split(","):
+        coding, *params = item.split(";")
+        coding = coding.strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            gzip_quality = max(gzip_quality or 0.0, _q_value(params))
+        elif coding == "*":
+            any_quality = _q_value(params)
+    if gzip_quality is not None:
+        return gzip_quality > 0
+    return any_quality is not None and any_quality > 0
+
+
+# Browsers send a handful of distinct values; at most 64 x MAX_ACCEPT_LENGTH are kept.
+_accepts_gzip_cached = lru_cache(maxsize=64)(_accepts_gzip)
+
+
 def _accept_ranges(accept: str) -> list[tuple[str, float]]:
     """The media ranges of an Accept header with their q-values (malformed ones dropped)."""
     ranges = []
@@ -86,16 +132,21 @@ def _accept_ranges(accept: str) -> list[tuple[str, float]]:
         kind = kind.strip().lower()
         if kind.count("/") != 1:
             continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((kind, quality))
+        ranges.append((kind, _q_value(params)))
     return ranges
+
+
+def _q_value(params: Sequence[str]) -> float:
+    """The q parameter among a list item's parameters: 1 when absent, 0 when malformed."""
+    quality = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                quality = 0.0
+    return quality
 
 
 def _quality(ranges: list[tuple[str, float]], kind: str) -> tuple[float, bool]:
@@ -113,7 +164,26 @@ def _quality(ranges: list[tuple[str, float]], kind: str) -> tuple[float, bool]:
 
 def check_content_type(request: Request) -> None:
     """A POST body must be JSON in UTF-8 (the charset may be left out): 415 otherwise."""
-    kind, *params = request.headers.get("content-type", "").split(";")
+    check_content_types(request.headers.getlist("content-type"))
+
+
+def check_content_types(content_types: Sequence[str]) -> None:
+    """check_content_type for the values of every Content-Type header of a request: a
+    second one is refused (400), as two readers could each pick a different one."""
+    if len(content_types) > 1:
+        raise RequestError(
+            f"a POST must carry one Content-Type header, not {len(content_types)}",
+            status=400,
+        )
+    content_type = content_types[0] if content_types else ""
+    if len(content_type) > 100:
+        _check_content_type(content_type)
+    else:
+        _check_content_type_cached(content_type)
+
+
+def _check_content_type(content_type: str) -> None:
+    kind, *params = content_type.split(";")
     kind = kind.strip().lower()
     if kind != JSON:
         raise RequestError(
@@ -128,6 +198,11 @@ def check_content_type(request: Request) -> None:
                 f"POST bodies must be UTF-8 encoded, not {charset[:40]!r}",
                 status=415,
             )
+
+
+# Clients send one or two spellings of it: a refusal raises and is not kept, so this holds
+# at most 16 acceptable values of 100 characters.
+_check_content_type_cached = lru_cache(maxsize=16)(_check_content_type)
 
 
 def error_response(request: Request, exc: RequestError) -> Response:

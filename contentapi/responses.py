@@ -1,38 +1,46 @@
-"""Whole-response caching: a byte-bounded LRU and ETags, keyed by content version."""
+"""Whole-response caching: what the fast lane and the endpoint keep, in one byte budget,
+and ETags derived from the bytes of the answer."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-import orjson
+from contentapi.bounded import BoundedCache
 
-V = TypeVar("V")
+# Python objects around a kept answer or recording besides the bytes counted one by one:
+# the object itself, its report or state dict with the operation name and cost, an ETag
+# string. tests/test_caching.py measures both against tracemalloc.
+ANSWER_OVERHEAD = 448
+# Each recorded header is a tuple of two bytes objects (56 + 2 x 33) and a list slot.
+HEADER_OVERHEAD = 136
 
 
-def etag_for(version: str, query: str, variables: Any, operation_name: str | None) -> str:
-    """A strong ETag for a GET response: same content version and same request, same tag."""
-    digest = hashlib.sha256()
-    digest.update(version.encode())
-    digest.update(b"\0" + query.encode())
-    digest.update(b"\0" + orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
-    digest.update(b"\0" + (operation_name or "").encode())
-    return '"' + digest.hexdigest()[:32] + '"'
+def etag_for(media_type: str, body: bytes) -> str:
+    """The ETag of a body sent as `media_type`: equal tags mean equal bytes.
+
+    Weak (W/), because gzip and identity carry the same body under one tag, as RFC 9110
+    allows a weak tag to; If-None-Match compares weakly, so revalidation still works.
+    """
+    digest = hashlib.sha256(media_type.encode())
+    digest.update(b"\0")
+    digest.update(body)
+    return 'W/"' + digest.hexdigest()[:32] + '"'
 
 
 @dataclass(slots=True)
 class Answer:
-    """A response body with its status and the figures for the log; gzipped once if asked."""
+    """A response body with its status, media type and the figures for the log; its
+    gzipped copy and ETag are computed once, when first asked for."""
 
     status: int
     body: bytes
+    media_type: str
     report: dict[str, Any]
     _gzipped: bytes | None = None
+    _etag: str | None = None
 
     def gzipped(self) -> bytes:
         """The body compressed with gzip (computed on first use, then kept)."""
@@ -40,48 +48,52 @@ class Answer:
             self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
         return self._gzipped
 
+    @property
+    def etag(self) -> str:
+        """etag_for this answer's media type and body (computed on first use, then kept)."""
+        if self._etag is None:
+            self._etag = etag_for(self.media_type, self.body)
+        return self._etag
 
-class ResponseCache(Generic[V]):
-    """Least-recently-used responses up to a total size in bytes; 0 bytes disables it.
+    def cost(self) -> int:
+        """The bytes this answer may come to hold: its body, room for the gzipped copy
+        (zlib's deflateBound: what cannot shrink grows by under a byte per 3 KB, plus
+        about 40 bytes of framing), and the objects around them."""
+        return 2 * len(self.body) + len(self.body) // 1024 + 64 + ANSWER_OVERHEAD
 
-    Keys start with the content version: a new version empties the cache.
-    """
 
-    def __init__(self, max_bytes: int, sizeof: Callable[[V], int]) -> None:
-        self.max_bytes = max_bytes
-        self.sizeof = sizeof
-        self._items: OrderedDict[Hashable, V] = OrderedDict()
-        self._size = 0
-        self._version: object = None
-        self._lock = threading.Lock()
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A response as the fast lane sent it: status, headers, body, and what the access
+    log wants."""
 
-    def get(self, key: tuple[Any, ...]) -> V | None:
-        """A cached value, or None."""
-        with self._lock:
-            if key[0] != self._version:
-                return None
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    state: dict[str, Any]
 
-    def put(self, key: tuple[Any, ...], value: V) -> None:
-        """Remember a value, dropping the least recently used beyond the size limit."""
-        cost = self.sizeof(value) + 200
-        if cost > self.max_bytes:
-            return
-        with self._lock:
-            if key[0] != self._version:
-                self._items.clear()
-                self._size = 0
-                self._version = key[0]
-            if key in self._items:
-                return
-            self._items[key] = value
-            self._size += cost
-            while self._size > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= self.sizeof(dropped) + 200
+    def cost(self) -> int:
+        """The bytes this recording holds: body, headers and the objects around them."""
+        headers = sum(len(name) + len(value) + HEADER_OVERHEAD for name, value in self.headers)
+        return len(self.body) + headers + ANSWER_OVERHEAD
 
-    def __len__(self) -> int:
-        return len(self._items)
+
+class ResponseCache(BoundedCache[Answer | Recording]):
+    """The fast lane's recordings and the endpoint's answers in one LRU, so both together
+    hold at most CONTENTAPI_RESPONSE_CACHE_BYTES; keys are domain-separated (the lane's
+    start with LANE_KEY, the endpoint's are digests of ANSWER_KEY and the request) and
+    every entry is put with the content fingerprint as its generation: a new index
+    empties the cache."""
+
+    LANE_KEY = b"lane\0"
+    ANSWER_KEY = b"answer"
+
+    def answer(self, key: bytes) -> Answer | None:
+        """The endpoint's answer kept under `key`, or None."""
+        found = self.get(key)
+        return found if isinstance(found, Answer) else None
+
+    def recording(self, key: bytes) -> Recording | None:
+        """The fast lane's recording kept under `key`, or None."""
+        found = self.get(key)
+        return found if isinstance(found, Recording) else None
