@@ -58,15 +58,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     store = ContentStore(index)
     for error in index.errors:
         log.warning("content error: %s", error)
-    schema = build_schema(
-        Limits(
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
-            max_cost=settings.max_cost,
-            introspection=settings.introspection,
-        )
-    )
+    schema = build_schema(Limits.from_settings(settings))
     endpoint = GraphQLEndpoint(schema, store, settings)
 
     async def graphql(request: Request) -> Response:

@@ -59,7 +59,18 @@ class Settings:
     max_depth: int = _setting(10, "Deepest query accepted.")
     max_aliases: int = _setting(30, "Most aliases accepted in one query.")
     max_tokens: int = _setting(2000, "Most tokens accepted in one query document.")
-    max_cost: int = _setting(5000, "Highest query cost accepted (connections multiply).")
+    max_cost: int = _setting(
+        5000, "Highest query cost accepted (each field 1, times the size of its lists)."
+    )
+    max_fields: int = _setting(
+        100, "Most fields in one selection set, fragments expanded (checked before overlaps)."
+    )
+    max_response_bytes: int = _setting(
+        8 * 1024 * 1024, "Largest answer built, in bytes; a query needing more is refused."
+    )
+    parse_cache_bytes: int = _setting(
+        16 * 1024 * 1024, "Memory for parsed and validated query documents, in bytes."
+    )
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
     batch_limit: int = _setting(
         0, "Most operations in one batched (JSON array) request; 0: no batching."

@@ -25,8 +25,8 @@ def client() -> Iterator[TestClient]:
         yield client
 
 
-def first_error(client: TestClient, query: str) -> str:
-    response = client.post("/graphql", json={"query": query})
+def first_error(client: TestClient, query: str, **variables: object) -> str:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
     assert response.status_code == 200
     body = response.json()
     assert "data" not in body or body["data"] is None
@@ -72,7 +72,9 @@ def test_huge_first_nested_three_levels_is_too_costly(client: TestClient) -> Non
         "{ nodes { category { treatments(first: 100000) { totalCount } } } } } } } }"
     )
     message = first_error(client, query)
-    assert message.startswith("Query cost 1000030000300001 exceeds the limit of 5000")
+    # 1 + 100000 * (1 + (1 + 10 * (1 + 100000 * (1 + (1 + (1 + 100000))))))): indications,
+    # a list sized by the content, counts 10.
+    assert message.startswith("Query cost 10000300001200001 exceeds the limit of 5000")
     still_answers(client)
 
 
@@ -81,8 +83,10 @@ def test_cost_counts_fragments_and_variables(client: TestClient) -> None:
         "query($n: Int) { treatments(first: $n) { nodes { ...F } } } "
         "fragment F on Treatment { indications { treatments(first: 60) { nodes { slug } } } }"
     )
-    # 1 + 100 (a variable counts as the largest page) * (1 + 1 + 1 + 60 * (1 + 1)) = 12301
-    assert first_error(client, query).startswith("Query cost 12301 exceeds the limit of 5000")
+    # 1 + 100 (the variable's value) * (1 + 1 + 10 (indications) * (1 + 60 * (1 + 1)))
+    assert first_error(client, query, n=100).startswith("Query cost 121201 exceeds the limit")
+    # Left out, the page size is the default page of 20.
+    assert first_error(client, query).startswith("Query cost 24241 exceeds the limit")
 
 
 def test_cost_is_reported_in_extensions_when_asked(client: TestClient) -> None:

@@ -4,44 +4,61 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from contentapi.schema.context import Context as Context
-from contentapi.schema.cost import cost_limit_rule
 from contentapi.schema.errors import QueryError
-from contentapi.schema.execution import FastExecutionContext
-from contentapi.schema.pipeline import DocumentCache, QueryPipeline, parser
+from contentapi.schema.execution import FastExecutionContext, ResponseTooLarge
+from contentapi.schema.limits import QueryLimits
+from contentapi.schema.pipeline import Preparer, QueryPipeline
 from contentapi.schema.privacy import HideSuggestions
 from contentapi.schema.query import Query
 from contentapi.schema.types import Category, Image, Indication, Treatment
+from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What a query may ask for before it is refused, unexecuted."""
+    """What a query may ask for before it is refused, unexecuted (or, for the response
+    size, while its answer is built)."""
 
-    max_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 2000
-    max_cost: int = 5000
-    introspection: bool = True
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+    max_fields: int
+    max_response_bytes: int
+    parse_cache_bytes: int
+    introspection: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits a server's settings name (their defaults are written there only)."""
+        return cls(**{field.name: getattr(settings, field.name) for field in fields(cls)})
 
 
 def _shown(error: GraphQLError) -> bool:
     original = error.original_error
     return original is None or isinstance(original, QueryError | GraphQLError)
+
+
+def _too_large(result: ExecutionResult) -> None:
+    """An answer over the byte budget is refused whole: no data, one error."""
+    for error in result.errors or ():
+        if isinstance(error.original_error, ResponseTooLarge):
+            result.data = None
+            result.errors = [GraphQLError(error.message, original_error=error.original_error)]
+            return
 
 
 def _masked(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -68,15 +85,20 @@ class ContentSchema(strawberry.Schema):
     are entered and left on every request, errors or not (measured: 4% of a request).
     """
 
+    preparer: Preparer
+    """Parses, measures and validates documents (shared by every request)."""
+
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
         if result.errors:
+            _too_large(result)
             result.errors = _masked(result.errors)
         return result
 
     def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = super().execute_sync(*args, **kwargs)
         if result.errors:
+            _too_large(result)
             result.errors = _masked(result.errors)
         return result
 
@@ -92,26 +114,26 @@ class ContentSchema(strawberry.Schema):
                 )
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(limits: Limits | None = None) -> ContentSchema:
     """A schema whose extensions enforce the limits; the SDL is the same for any limits."""
-    limits = limits or Limits()
-    rules = [
-        depth_rule(limits.max_depth, None),
-        alias_rule(limits.max_aliases),
-        cost_limit_rule(limits.max_cost),
-        *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
-    ]
-    # Built once per schema and shared by every request's extension instances.
-    pipeline = partial(QueryPipeline, parser(limits.max_tokens), rules, DocumentCache(1024))
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        pipeline,
-    ]
+    limits = limits or Limits.from_settings(Settings())
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
     if not limits.introspection:
-        extensions.insert(0, HideSuggestions)
-    return ContentSchema(
+        extensions.append(HideSuggestions)
+    schema = ContentSchema(
         query=Query,
         types=[Treatment, Image, Indication, Category],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastExecutionContext,
+        execution_context_class=FastExecutionContext.budgeted(limits.max_response_bytes),
     )
+    # Built once per schema and shared by every request's extension instances.
+    schema.preparer = Preparer(
+        schema._schema,
+        QueryLimits(limits.max_depth, limits.max_aliases, limits.max_cost, limits.max_fields),
+        limits.max_tokens,
+        [] if limits.introspection else [NoSchemaIntrospectionCustomRule],
+        limits.parse_cache_bytes,
+    )
+    schema.extensions = (*schema.extensions, partial(QueryPipeline, schema.preparer))
+    return schema

@@ -12,6 +12,10 @@ depend on variables. At the first sign of anything unusual (an error, a null in 
 non-null field, an awaitable, @defer, introspection) it gives up and graphql-core
 executes the operation from the start, so errors and partial results are exactly
 graphql-core's.
+
+Both paths count the bytes of the large values they complete against the response byte
+budget (CONTENTAPI_MAX_RESPONSE_BYTES) and stop at the first value past it, so a query
+whose answer would be too large is refused while it is built, not after.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import orjson
 from graphql import (
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -40,8 +46,14 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
+from contentapi.schema.errors import QueryError
+
 _DEFINITION = "strawberry-definition"
 _MAX_COMPILED = 512
+# Strings up to this long are not counted against the response budget: the query cost
+# bounds how many values there are, so only long ones can make an answer large, and
+# counting every short one would cost the fast path 4%.
+_UNCOUNTED = 256
 Complete = Callable[["FastExecutionContext", Any], Any]
 Resolve = Callable[["FastExecutionContext", Any, Any], Any]
 # One field of an object plan: response key, attribute to read (or None), the field (None
@@ -53,6 +65,16 @@ class _Fallback(Exception):
     """The fast path cannot finish this operation the way graphql-core would."""
 
 
+class ResponseTooLarge(QueryError):
+    """The answer would be larger than the response byte budget."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The response would be larger than the limit of {limit} bytes "
+            "(CONTENTAPI_MAX_RESPONSE_BYTES): ask for fewer items or fewer large fields."
+        )
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution context with a compiled fast path for queries."""
 
@@ -62,6 +84,33 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         OrderedDict()
     )
     _lock: ClassVar[threading.Lock] = threading.Lock()
+    # Set per schema by a subclass (see budgeted); 0: no limit.
+    max_response_bytes: ClassVar[int] = 0
+
+    @classmethod
+    def budgeted(cls, max_response_bytes: int) -> type[FastExecutionContext]:
+        """This class with a response byte budget."""
+        return type(cls.__name__, (cls,), {"max_response_bytes": max_response_bytes})
+
+    def charge(self, value: Any) -> None:
+        """Count a completed value against the budget: ResponseTooLarge once past it."""
+        if not self.max_response_bytes:
+            return
+        size = len(value) if type(value) is str else len(orjson.dumps(value))
+        spent = self.__dict__.get("_spent", 0) + size
+        self.__dict__["_spent"] = spent
+        if spent > self.max_response_bytes:
+            raise ResponseTooLarge(self.max_response_bytes)
+
+    @staticmethod
+    def _large(value: Any) -> bool:
+        return (type(value) is str and len(value) > _UNCOUNTED) or type(value) in (dict, list)
+
+    def complete_leaf_value(self, return_type: Any, result: Any) -> Any:  # type: ignore[override]
+        coerced = super().complete_leaf_value(return_type, result)
+        if self._large(coerced):
+            self.charge(coerced)
+        return coerced
 
     def execute_root_grouped_field_set(
         self,
@@ -75,8 +124,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             try:
                 plan = self._root_plan(root_type, grouped_field_set)
                 return _run(self, root_type, plan, root_value)
+            except ResponseTooLarge as exc:
+                raise GraphQLError(str(exc), original_error=exc) from None
             except Exception:  # noqa: BLE001 - _Fallback or any surprise: graphql-core does it
-                pass
+                self.__dict__["_spent"] = 0
         return super().execute_root_grouped_field_set(
             root_type, root_value, grouped_field_set, serially, position_context
         )
@@ -182,10 +233,12 @@ def _completer(
     if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
         coerce = kind.coerce_output_value
         # A str is its own String/ID output: skip the generic coercion for it.
-        passes = str if kind.name in ("String", "ID") else _NoType
+        passes: Any = str if kind.name in ("String", "ID") else _NoType
 
         def leaf(ctx: FastExecutionContext, value: Any) -> Any:
             if type(value) is passes:
+                if len(value) > _UNCOUNTED:
+                    ctx.charge(value)
                 return value
             if value is None:
                 if required:
@@ -196,6 +249,8 @@ def _completer(
             coerced = coerce(value)
             if coerced is None or coerced is Undefined:
                 raise _Fallback
+            if ctx._large(coerced):
+                ctx.charge(coerced)
             return coerced
 
         return leaf

@@ -16,6 +16,27 @@ DEFAULT_PAGE = 20
 _PREFIX = "cursor:"
 
 
+# Positions in ids and cursors: no list here reaches a billion items.
+_MAX_POSITION_DIGITS = 9
+
+
+def parse_position(text: str) -> int | None:
+    """A list position written as encode_cursor and global ids write it, else None.
+
+    Only the canonical form: ASCII digits without leading zeros. str.isdigit() also
+    accepts '²' (which int() refuses) and '٠' (which int() reads as 0, so another id
+    would name the same image), and thousands of digits take int() long to read.
+    """
+    if (
+        not text.isascii()
+        or not text.isdigit()
+        or len(text) > _MAX_POSITION_DIGITS
+        or (text[0] == "0" and text != "0")
+    ):
+        return None
+    return int(text)
+
+
 def encode_cursor(offset: int) -> str:
     """An opaque cursor for a position in a list."""
     return base64.b64encode(f"{_PREFIX}{offset}".encode()).decode()
@@ -25,10 +46,11 @@ def decode_cursor(cursor: str, name: str) -> int:
     """The position a cursor stands for; a clear error if it is not one of ours."""
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
-            return int(text[len(_PREFIX) :])
     except (binascii.Error, UnicodeError, ValueError):
-        pass
+        text = ""
+    position = parse_position(text.removeprefix(_PREFIX)) if text.startswith(_PREFIX) else None
+    if position is not None:
+        return position
     raise QueryError(f"'{name}' is not a valid cursor: {cursor[:60]!r}")
 
 

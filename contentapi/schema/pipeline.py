@@ -1,132 +1,194 @@
 """Parsing and validation, limited and cached: one extension instead of five.
 
-It does the work of Strawberry's MaxTokensLimiter, ParserCache, AddValidationRules and
-ValidationCache and our cost report, with the same errors, in fewer hooks per request;
-and its validation cache keys on the parsed document's identity (the parse cache hands
-out one document per query text) rather than hashing the whole syntax tree each time.
+It does the work of Strawberry's MaxTokensLimiter, ParserCache, AddValidationRules,
+ValidationCache, QueryDepthLimiter and MaxAliasesLimiter and our cost report, with the
+same errors, in fewer hooks per request. One cache, keyed by the query text and bounded
+by the bytes it holds, keeps each document with its validation errors and its measures
+(depth, aliases, width, cost: see limits.py), so a repeated query is parsed, measured and
+validated once.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
-    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
-    OperationDefinitionNode,
     parse,
     specified_rules,
     validate,
 )
 from strawberry.extensions import SchemaExtension
 
-from contentapi.schema.cost import operation_cost
+from contentapi.bounded import BoundedCache
+from contentapi.schema.limits import (
+    Measure,
+    QueryLimits,
+    limit_errors,
+    measure_operations,
+    sizing_values,
+)
+
+# What a parsed document holds per token (its Token, Location and node objects), measured
+# with tracemalloc over the example queries and the hostile ones: 330 to 390 bytes.
+_BYTES_PER_TOKEN = 400
 
 
-class DocumentCache:
-    """Validation errors and costs per parsed document, least recently used dropped."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        # Keyed by id(): the value holds the document, so its id cannot be reused meanwhile.
-        self._items: OrderedDict[int, tuple[DocumentNode, list[GraphQLError], dict[Any, int]]]
-        self._items = OrderedDict()
-        self._lock = threading.Lock()
-
-    def errors(self, document: DocumentNode, compute: Callable[[], list[GraphQLError]]) -> Any:
-        """The validation errors of a document, computed once."""
-        with self._lock:
-            found = self._items.get(id(document))
-            if found is not None:
-                self._items.move_to_end(id(document))
-                return found[1]
-        errors = compute()
-        with self._lock:
-            self._items[id(document)] = (document, errors, {})
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
-        return errors
-
-    def cost(self, document: DocumentNode, name: str | None, compute: Callable[[], int]) -> int:
-        """The cost of one operation of a document, computed once."""
-        with self._lock:
-            found = self._items.get(id(document))
-            costs = found[2] if found is not None else {}
-        if name not in costs:
-            costs[name] = compute()
-        return costs[name]
+# Measures kept per document for different sizing variables (page sizes, id counts).
+_SIZINGS_KEPT = 16
 
 
-class QueryPipeline(SchemaExtension):
-    """Parse with a token limit, validate with our rules, report the cost: all cached."""
+@dataclass(slots=True)
+class Prepared:
+    """A parsed document with its validation errors and measures, once known."""
+
+    document: DocumentNode
+    errors: list[GraphQLError] | None = None
+    """graphql-core's validation errors."""
+    sizing: frozenset[str] | None = None
+    """The variables that size its lists (page sizes, id lists)."""
+    measures: dict[tuple[Any, ...], dict[str | None, Measure]] = field(default_factory=dict)
+    """Each operation's measure, by the values of the sizing variables."""
+
+
+def _pick(measures: dict[str | None, Measure], name: str | None) -> Measure | None:
+    """The named operation's measure (the first operation's for None)."""
+    if name is None:
+        return next(iter(measures.values()), None)
+    return measures.get(name)
+
+
+class Preparer:
+    """Parses with a token limit, then measures and validates; every step cached.
+
+    A document over a limit is refused without graphql-core's rules (see limits.py).
+    """
 
     def __init__(
         self,
-        parse_document: Callable[[str], DocumentNode],
+        schema: GraphQLSchema,
+        limits: QueryLimits,
+        max_tokens: int,
         rules: Sequence[type[ASTValidationRule]],
-        documents: DocumentCache,
+        max_bytes: int,
     ) -> None:
-        self.parse_document = parse_document
+        self.schema = schema
+        self.limits = limits
+        self.max_tokens = max_tokens
         self.rules = (*specified_rules, *rules)
-        self.documents = documents
+        self.cache = BoundedCache[Prepared](max_bytes)
+
+    def parse(self, query: str) -> Prepared:
+        """The parsed document for a query text (GraphQLError for a syntax error)."""
+        key = query.encode()
+        found = self.cache.get(key)
+        if found is None:
+            document = parse(query, max_tokens=self.max_tokens)
+            found = Prepared(document)
+            self.cache.put(key, found, len(key) + _BYTES_PER_TOKEN * _tokens(document))
+        return found
+
+    def measures(
+        self, prepared: Prepared, variables: Mapping[str, Any] | None
+    ) -> dict[str | None, Measure]:
+        """Each operation's measure with these variables (computed once per sizing)."""
+        variables = variables or {}
+        if prepared.sizing is None:
+            found, prepared.sizing = measure_operations(self.schema, prepared.document, variables)
+            prepared.measures[sizing_values(variables, prepared.sizing)] = found
+            return found
+        key = sizing_values(variables, prepared.sizing)
+        kept = prepared.measures.get(key)
+        if kept is None:
+            kept, _ = measure_operations(self.schema, prepared.document, variables)
+            if len(prepared.measures) < _SIZINGS_KEPT:
+                prepared.measures[key] = kept
+        return kept
+
+    def validate(
+        self, prepared: Prepared, variables: Mapping[str, Any] | None
+    ) -> tuple[list[GraphQLError], dict[str | None, Measure]]:
+        """Limit errors, else graphql-core's validation errors (computed once); and the
+        measures."""
+        measures = self.measures(prepared, variables)
+        errors = limit_errors(measures, self.limits)
+        if errors:
+            return errors, measures
+        if prepared.errors is None:
+            errors = validate(self.schema, prepared.document, self.rules)
+            prepared.errors = [_as_client_error(error) for error in errors]
+        return prepared.errors, measures
+
+    def cost(
+        self, query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+    ) -> int | None:
+        """The cost of a valid operation, or None if the query would be refused."""
+        try:
+            prepared = self.parse(query)
+        except GraphQLError:
+            return None
+        errors, measures = self.validate(prepared, variables)
+        measure = _pick(measures, operation_name)
+        return None if errors or measure is None else measure.cost
+
+
+def _as_client_error(error: GraphQLError) -> GraphQLError:
+    """A validation error as the client's own mistake: graphql-core keeps the exception
+    behind some (int() refusing an Int literal of 5,000 digits), which would otherwise be
+    masked as unexpected and logged with a traceback."""
+    if error.original_error is None:
+        return error
+    return GraphQLError(
+        error.message, nodes=error.nodes, source=error.source, positions=error.positions
+    )
+
+
+def _tokens(document: DocumentNode) -> int:
+    count = 0
+    token = document.loc.start_token if document.loc else None
+    while token is not None:
+        count += 1
+        token = token.next
+    return count
+
+
+class QueryPipeline(SchemaExtension):
+    """Parse, validate and report the cost of each request through a shared Preparer."""
+
+    def __init__(self, preparer: Preparer) -> None:
+        self.preparer = preparer
+        self.prepared: Prepared | None = None
+        self.measures: dict[str | None, Measure] = {}
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.query is not None:
-            context.graphql_document = self.parse_document(context.query)
+            self.prepared = self.preparer.parse(context.query)
+            context.graphql_document = self.prepared.document
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        if document is not None:
-            schema = context.schema._schema
-            context.pre_execution_errors = self.documents.errors(
-                document, lambda: validate(schema, document, self.rules)
-            )
+        if self.prepared is not None:
+            errors, self.measures = self.preparer.validate(self.prepared, context.variables)
+            context.pre_execution_errors = errors
         yield
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context
-        document = context.graphql_document
-        if document is None or context.pre_execution_errors:
+        if self.prepared is None or context.pre_execution_errors:
             return {}
         name = context.operation_name
-        cost = self.documents.cost(
-            document, name, lambda: _cost(context.schema._schema, document, name)
-        )
+        measure = _pick(self.measures, name)
+        cost = measure.cost if measure is not None else 0
         report = getattr(context.context, "report", None)
         if isinstance(report, dict):
             report["cost"] = cost
             report["operation"] = name
         asked = (context.operation_extensions or {}).get("cost")
         return {"cost": cost} if asked else {}
-
-
-def parser(max_tokens: int, maxsize: int = 1024) -> Callable[[str], DocumentNode]:
-    """A cached parse function refusing documents of more than max_tokens tokens."""
-
-    @lru_cache(maxsize=maxsize)
-    def parse_document(query: str) -> DocumentNode:
-        return parse(query, max_tokens=max_tokens)
-
-    return parse_document
-
-
-def _cost(schema: GraphQLSchema, document: DocumentNode, name: str | None) -> int:
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    for operation in document.definitions:
-        if isinstance(operation, OperationDefinitionNode) and (
-            name is None or (operation.name is not None and operation.name.value == name)
-        ):
-            return operation_cost(schema, operation, fragments)
-    return 0

@@ -9,7 +9,7 @@ import strawberry
 
 from contentapi import model
 from contentapi.index import Ordering, TreatmentQuery
-from contentapi.schema.pagination import check_count
+from contentapi.schema.pagination import check_count, parse_position
 from contentapi.schema.types import (
     Category,
     Connection,
@@ -87,8 +87,9 @@ def _node(info: Info, value: str) -> Any:
     if kind == "Category":
         return view.categories.get(key)
     if kind == "Image":
-        slug, _, position = key.rpartition("/")
-        return view.image(slug, int(position)) if position.isdigit() else None
+        slug, _, written = key.rpartition("/")
+        position = parse_position(written)
+        return None if position is None else view.image(slug, position)
     return None
 
 
