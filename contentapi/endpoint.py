@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -37,7 +36,7 @@ from contentapi.protocol import (
     media_type,
 )
 from contentapi.responses import Answer, ResponseCache
-from contentapi.schema import Context
+from contentapi.schema import ContentSchema, Context
 from contentapi.settings import Settings
 from contentapi.store import ContentStore
 
@@ -65,7 +64,7 @@ class GraphQLEndpoint:
     budget of CONTENTAPI_RESPONSE_CACHE_BYTES for both, keys and all.
     """
 
-    def __init__(self, schema: strawberry.Schema, store: ContentStore, settings: Settings):
+    def __init__(self, schema: ContentSchema, store: ContentStore, settings: Settings):
         self.schema = schema
         self.store = store
         self.settings = settings
@@ -115,16 +114,35 @@ class GraphQLEndpoint:
         kind = media_type(request)
         preview = self.is_preview(request)
         index = self.store.current
-        bodies = []
+        resolved: list[Operation | PersistedQueryError] = []
         for operation in operations:
             try:
-                resolved = self._resolve(operation)
+                resolved.append(self._resolve(operation))
             except PersistedQueryError as exc:
-                bodies.append(error_body(exc.message, code=_CODES[exc.code]))
-                continue
-            bodies.append((await self._answer(index, resolved, preview, False, kind)).body)
+                resolved.append(exc)
+        self._check_batch_cost([op for op in resolved if isinstance(op, Operation)])
+        bodies = []
+        for item in resolved:
+            if isinstance(item, PersistedQueryError):
+                bodies.append(error_body(item.message, code=_CODES[item.code]))
+            else:
+                bodies.append((await self._answer(index, item, preview, False, kind)).body)
         headers = {"cache-control": "private, no-store" if preview else "no-store"}
         return Response(b"[" + b",".join(bodies) + b"]", media_type=kind, headers=headers)
+
+    def _check_batch_cost(self, operations: list[Operation]) -> None:
+        """A batch costs the sum of its operations: refused whole, before any runs, when
+        that is over the limit (operations that would be refused alone count nothing)."""
+        preparer = self.schema.preparer
+        total = 0
+        for operation in operations:
+            cost = preparer.cost(operation.query, operation.operation_name, operation.variables)
+            total += cost or 0
+        if total > self.settings.max_cost:
+            raise RequestError(
+                f"the batch's operations cost {total} together, over the limit of "
+                f"{self.settings.max_cost} (CONTENTAPI_MAX_COST): send fewer or cheaper ones"
+            )
 
     def _resolve(self, operation: Operation) -> Operation:
         query = self.persisted.resolve(operation.query, operation.extensions)

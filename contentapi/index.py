@@ -192,6 +192,9 @@ class ContentIndex:
         self.public = public
         self.errors = errors
         self.loaded_at = dt.datetime.now(dt.UTC)
+        # When what the public sees last changed: a reload that changed only drafts keeps
+        # the previous index's (see ContentStore.swap), so it cannot be told from outside.
+        self.public_loaded_at = self.loaded_at
         # Unique per index: whatever was cached for another index is stale for this one.
         self.fingerprint = secrets.token_hex(8)
         self._preview_pages = preview
@@ -211,6 +214,7 @@ class ContentIndex:
         """The same pages with more errors reported first."""
         index = ContentIndex(self.root, self.public, self._preview_pages, (*extra, *self.errors))
         index._preview = self._preview
+        index.public_loaded_at = self.public_loaded_at
         return index
 
     @classmethod
@@ -254,6 +258,10 @@ class ContentIndex:
     def view(self, preview: bool) -> ContentView:
         """The preview view (drafts included) or the public one."""
         return self.preview if preview else self.public
+
+    def loaded_at_for(self, preview: bool) -> dt.datetime:
+        """When what this audience sees was loaded."""
+        return self.loaded_at if preview else self.public_loaded_at
 
 
 def _sorted(treatments: list[Treatment], ordering: Ordering) -> list[Treatment]:

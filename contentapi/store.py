@@ -17,5 +17,10 @@ class ContentStore:
         return self._current
 
     def swap(self, index: ContentIndex) -> None:
-        """Serve a new index from the next request on (one reference assignment: atomic)."""
+        """Serve a new index from the next request on (one reference assignment: atomic).
+
+        If the public pages are the same as before, so is their load time.
+        """
+        if index.public.version == self._current.public.version:
+            index.public_loaded_at = self._current.public_loaded_at
         self._current = index

@@ -131,3 +131,25 @@ def test_introspection_off_hides_schema_and_suggestions() -> None:
     with make_client() as open_:
         typo = first_error(open_, '{ treatmnt(slug: "peel") { title } }')
         assert "Did you mean 'treatment'" in typo
+
+
+def test_a_batch_costs_the_sum_of_its_operations() -> None:
+    costly = "{ treatments(first: 100) { nodes { slug title } } }"  # 1 + 100 * 3 = 301
+    with make_client(batch_limit=100) as batching:
+        refused = batching.post("/graphql", json=[{"query": costly}] * 17)
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "errors": [
+                {
+                    "message": "the batch's operations cost 5117 together, over the limit of "
+                    "5000 (CONTENTAPI_MAX_COST): send fewer or cheaper ones"
+                }
+            ]
+        }
+        # Operations that are refused on their own count nothing towards the sum.
+        fits = batching.post("/graphql", json=[{"query": costly}] * 16 + [{"query": "{ x }"}])
+        assert fits.status_code == 200
+        answers = fits.json()
+        assert len(answers) == 17
+        assert all(len(a["data"]["treatments"]["nodes"]) == 3 for a in answers[:16])
+        assert answers[16]["errors"][0]["message"] == "Cannot query field 'x' on type 'Query'."

@@ -207,7 +207,7 @@ class Query:
             indication_count=len(view.indications),
             image_count=len(view.images),
             category_count=len(view.categories),
-            loaded_at=info.context.index.loaded_at,
+            loaded_at=info.context.index.loaded_at_for(info.context.preview),
         )
 
     @strawberry.field(
