@@ -104,6 +104,8 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
     """Serve the content over GraphQL (GraphiQL at /graphql in a browser)."""
     import uvicorn
 
+    from contentapi.edges import EdgeLimits, protocol_factory
+
     if content is not None:
         options["content_dir"] = content
     if preview_token_env:
@@ -120,6 +122,10 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         raise click.ClickException(
             f"content folder {str(settings.content_dir)!r} does not exist or is not a folder"
         )
+    try:
+        limits = EdgeLimits.from_settings(settings)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
     # Workers are separate processes: they rebuild the same settings from the environment.
     for setting in SETTINGS:
         os.environ[setting.env] = str(getattr(settings, setting.name))
@@ -134,6 +140,9 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         access_log=False,
         timeout_graceful_shutdown=10,
         server_header=False,
+        # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py).
+        http=protocol_factory(limits),
+        timeout_keep_alive=limits.keep_alive_timeout,
     )
 
 

@@ -72,6 +72,22 @@ class Settings:
         16 * 1024 * 1024, "Memory for parsed and validated query documents, in bytes."
     )
     max_body_bytes: int = _setting(65536, "Largest request body accepted, in bytes.")
+    max_header_bytes: int = _setting(
+        65536, "Largest request line and headers together, in bytes (431 beyond)."
+    )
+    max_headers: int = _setting(100, "Most header lines accepted in one request (431 beyond).")
+    header_timeout: int = _setting(
+        10, "Seconds a request's headers may take to arrive, from its first byte (408 beyond)."
+    )
+    body_timeout: int = _setting(
+        10, "Seconds a request's body may take to arrive, once its headers are in (408 beyond)."
+    )
+    keep_alive_timeout: int = _setting(
+        5, "Seconds a connection may stay idle, before its first request or between requests."
+    )
+    max_connections: int = _setting(
+        1000, "Most open connections per server process; more are answered 503 and closed."
+    )
     batch_limit: int = _setting(
         0, "Most operations in one batched (JSON array) request; 0: no batching."
     )

@@ -10,7 +10,9 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -24,6 +26,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class ServerProcess:
+    """A running `contentapi serve`: its URL and its process (with one worker, the worker)."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def rss_bytes(self) -> int:
+        """The process's resident memory now (VmRSS in /proc/<pid>/status)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+        kilobytes = int(line.split()[1])
+        return kilobytes * 1024
+
+    def output(self) -> str:
+        """Everything the server wrote to stdout and stderr so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
 @contextmanager
 def running_server(
     content: Path,
@@ -32,6 +59,18 @@ def running_server(
     timeout: float = 30.0,
 ) -> Iterator[str]:
     """Run `contentapi serve` on content; yields its base URL and stops it afterwards."""
+    with started_server(content, *args, env=env, timeout=timeout) as server:
+        yield server.url
+
+
+@contextmanager
+def started_server(
+    content: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Iterator[ServerProcess]:
+    """running_server, yielding the process as well as the URL."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
     environ.update(env or {})
@@ -67,7 +106,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server on {url} not ready after {timeout} s")
             time.sleep(0.1)
-        yield url
+        yield ServerProcess(url, process, log)
     finally:
         process.terminate()
         try:
