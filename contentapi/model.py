@@ -96,6 +96,16 @@ def pack_images(images: Sequence[Image]) -> bytes:
     return bytes(memoryview(packed))
 
 
+def is_packed_body(body: bytes) -> bool:
+    """Whether `body` is laid out as pack_body lays it out: lengths, the html they give and
+    a stream after it (a cheap check of bytes read back from a cache, not of their text)."""
+    if len(body) < _LENGTHS.size:
+        return False
+    # An empty stream still compresses to some bytes: the html never ends the blob.
+    html_length: int = _LENGTHS.unpack_from(body)[0]
+    return _LENGTHS.size + html_length < len(body)
+
+
 def _inflate(body: bytes, upto: int | None = None) -> bytes:
     """The compressed stream of a packed body, unpacked, or only its first `upto` bytes."""
     stream = memoryview(body)[_LENGTHS.size + _LENGTHS.unpack_from(body)[0] :]

@@ -145,7 +145,7 @@ def test_torn_cache_entries_are_misses(fixtures_dir: Path, tmp_path: Path) -> No
     expected = load_all(fixtures_dir / "catalog")
     load_all(fixtures_dir / "catalog", cache_dir=tmp_path)
     with sqlite3.connect(tmp_path / "pages.sqlite") as db:
-        db.execute("UPDATE pages SET page = x'00ff'")
+        db.execute("UPDATE pages SET meta = x'00ff'")
     same(load_all(fixtures_dir / "catalog", cache_dir=tmp_path), expected)
 
 
