@@ -32,6 +32,7 @@ from contentapi.protocol import (
     error_body,
     error_response,
     operation_from,
+    prefers_html,
 )
 from contentapi.reload import LiveIndex, Watcher
 from contentapi.schema import Limits, build_schema
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     async def graphql(request: Request) -> Response:
         try:
             if request.method in ("GET", "HEAD"):
-                if not request.query_params and _wants_html(request):
+                if not request.query_params and prefers_html(request.headers.getlist("accept")):
                     if settings.graphiql:
                         # The same URL answers JSON to other Accept headers.
                         return FileResponse(
@@ -139,24 +140,37 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     # Host); mounted even with no img/ folder, so every answer there carries Cache-Control.
     images = ImageFiles(settings.content_dir / "img", store, settings)
     routes.append(Route("/img{path:path}", images, name="img"))
-    middleware = [
-        Middleware(AccessLogMiddleware, log=access_log),
-        # The lane keeps its recordings in the endpoint's cache: one budget for both.
-        Middleware(FastLane, store=store, cache=endpoint.cache, path="/graphql"),
-        Middleware(SecurityHeadersMiddleware),
-    ]
+    # The middleware, outermost first (Starlette's ServerErrorMiddleware wraps them all):
+    #
+    #   AccessLogMiddleware         one line per request, replayed or not, as finally sent
+    #   └ CORSMiddleware            Access-Control-* and Vary: Origin for this request's
+    #     │                         Origin; answers preflights itself
+    #     └ FastLane                replays recorded answers to exact repeats of /graphql
+    #       └ SecurityHeaders       nosniff, CSP, ...: the same for everyone, so recorded
+    #         └ routes              /graphql (GraphQLEndpoint), /img, /healthz, ...
+    #
+    # Why the order matters: the lane records what comes up from below it and replays it
+    # to anyone. CORS headers depend on the caller's Origin, so CORS must sit above the
+    # lane (inside, a replay would carry the first caller's Access-Control-Allow-Origin);
+    # and the access log must sit above the lane too, or replays would go unlogged.
+    middleware = [Middleware(AccessLogMiddleware, log=access_log)]
     if settings.origins:
-        middleware.insert(
-            1,
+        middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Authorization", "If-None-Match"],
+                allow_headers=settings.allowed_headers,
+                allow_credentials=settings.cors_allow_credentials,
                 expose_headers=["ETag"],
                 max_age=600,
-            ),
+            )
         )
+    middleware += [
+        # The lane keeps its recordings in the endpoint's cache: one budget for both.
+        Middleware(FastLane, store=store, cache=endpoint.cache, path="/graphql"),
+        Middleware(SecurityHeadersMiddleware),
+    ]
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -175,11 +189,6 @@ def _batch(params: list[Any], limit: int) -> list[Operation]:
     if not 1 <= len(params) <= limit:
         raise RequestError(f"a batch must hold 1 to {limit} operations, not {len(params)}")
     return [operation_from(item, from_query_string=False) for item in params]
-
-
-def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:

@@ -116,9 +116,10 @@ class FastLane:
         found = self.recordings.recording(key)
         if found is not None:
             scope.setdefault("state", {}).update(found.state)
-            await send(
-                {"type": "http.response.start", "status": found.status, "headers": found.headers}
-            )
+            # A copy: middleware outside the lane (CORS) edits the message's header list
+            # in place, and each replay must start from the recorded headers alone.
+            headers = list(found.headers)
+            await send({"type": "http.response.start", "status": found.status, "headers": headers})
             await send({"type": "http.response.body", "body": found.body})
             return
         await self._record(key, fingerprint, scope, receive, send)
@@ -133,7 +134,9 @@ class FastLane:
         async def send_and_record(message: Message) -> None:
             nonlocal start, complete
             if message["type"] == "http.response.start":
-                start = message
+                # Copied before it is sent on: middleware outside the lane (CORS) adds its
+                # per-request headers to the message in place, and they must not be kept.
+                start = {**message, "headers": list(message.get("headers", []))}
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
             else:
@@ -144,8 +147,7 @@ class FastLane:
         state = scope.get("state", {})
         if start is not None and complete and state.get(REPLAYABLE) and start["status"] == 200:
             recorded_state = {k: state.get(k) for k in ("operation", "cost")}
-            headers = list(start.get("headers", []))
-            recording = Recording(200, headers, b"".join(parts), recorded_state)
+            recording = Recording(200, start["headers"], b"".join(parts), recorded_state)
             self.recordings.put(key, recording, recording.cost(), fingerprint)
 
 

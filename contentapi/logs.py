@@ -23,7 +23,12 @@ class AccessLog:
         self.target = target
         self.interval = interval
         self._lines: list[bytes] = []
-        self._lock = threading.Lock()
+        # Held to append a line or take the queued ones: without it, a line appended to the
+        # list the timer has just taken is lost. Never held during a write, so a slow stderr
+        # never stalls a request.
+        self._queue_lock = threading.Lock()
+        # Held while lines are written, so two flushes (the timer's and close's) keep order.
+        self._write_lock = threading.Lock()
         self._stream: BinaryIO | None = None
         self._stopped = threading.Event()
         self._timer: threading.Thread | None = None
@@ -48,12 +53,15 @@ class AccessLog:
     def write(self, entry: dict[str, Any]) -> None:
         """Queue one line (dropped while the log is not open)."""
         if self._stream is not None:
-            self._lines.append(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+            line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+            with self._queue_lock:
+                self._lines.append(line)
 
     def flush(self) -> None:
         """Write the queued lines now."""
-        with self._lock:
-            lines, self._lines = self._lines, []
+        with self._write_lock:
+            with self._queue_lock:
+                lines, self._lines = self._lines, []
             if lines and self._stream is not None:
                 self._stream.write(b"".join(lines))
                 self._stream.flush()

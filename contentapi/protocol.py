@@ -38,6 +38,8 @@ class Operation:
     variables: dict[str, Any] | None
     operation_name: str | None
     extensions: dict[str, Any] | None
+    # The id of a persisted document to run (Relay's doc_id, or documentId), if sent.
+    document_id: str | None = None
 
 
 def error_body(message: str, **extensions: Any) -> bytes:
@@ -94,6 +96,23 @@ def negotiate(accept: str) -> str:
         f"ask for {GRAPHQL_RESPONSE} or {JSON}",
         status=406,
     )
+
+
+def prefers_html(accept: Sequence[str]) -> bool:
+    """Whether the values of every Accept header of a request, read as one list, ask for
+    a page rather than JSON: text/html named explicitly (a wildcard such as curl's `*/*`
+    is not enough), with a q-value above 0 and no lower than either JSON type's."""
+    field = ", ".join(accept).strip()
+    # An overlong field is not a browser's: the JSON path refuses it (431).
+    return len(field) <= MAX_ACCEPT_LENGTH and _prefers_html(field)
+
+
+@lru_cache(maxsize=256)
+def _prefers_html(accept: str) -> bool:
+    ranges = _accept_ranges(accept)
+    html_q, html_exact = _quality(ranges, "text/html")
+    json_q = max(_quality(ranges, JSON)[0], _quality(ranges, GRAPHQL_RESPONSE)[0])
+    return html_exact and html_q > 0 and html_q >= json_q
 
 
 def accepts_gzip(accept_encoding: Sequence[str]) -> bool:
@@ -221,9 +240,11 @@ def operation_from(params: Any, *, from_query_string: bool) -> Operation:
     """Check the shape of the request parameters (a JSON object or a query string)."""
     if not isinstance(params, dict):
         raise RequestError("the request body must be a JSON object with a 'query'")
+    document_id = _document_id(params)
     query = params.get("query")
     if not isinstance(query, str) or not query.strip():
-        if "extensions" in params and query is None:
+        # A persisted query is named, not sent: by Apollo's extensions or by a document id.
+        if query is None and ("extensions" in params or document_id is not None):
             query = ""
         else:
             raise RequestError("the request has no 'query' string")
@@ -232,7 +253,29 @@ def operation_from(params: Any, *, from_query_string: bool) -> Operation:
     name = params.get("operationName")
     if name is not None and not isinstance(name, str):
         raise RequestError("'operationName' must be a string or null")
-    return Operation(query, variables, name or None, extensions)
+    return Operation(query, variables, name or None, extensions, document_id)
+
+
+# Relay's network layers send `doc_id`; the GraphQL-over-HTTP persisted documents proposal
+# names it `documentId`. Real ids are hashes (32 to 71 characters): longer is no id.
+DOCUMENT_ID_KEYS = ("doc_id", "documentId")
+MAX_DOCUMENT_ID_LENGTH = 256
+
+
+def _document_id(params: dict[str, Any]) -> str | None:
+    """The persisted document id a request names, if any (one of DOCUMENT_ID_KEYS)."""
+    given = {key: params[key] for key in DOCUMENT_ID_KEYS if params.get(key) is not None}
+    if not given:
+        return None
+    if len(given) > 1:
+        raise RequestError("send a persisted document's id as 'doc_id' or 'documentId', not both")
+    ((key, value),) = given.items()
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_DOCUMENT_ID_LENGTH:
+        raise RequestError(
+            f"{key!r} must be a persisted document's id: a string of 1 to "
+            f"{MAX_DOCUMENT_ID_LENGTH} characters, not {value!r:.80}"
+        )
+    return value
 
 
 def _json_field(params: dict[str, Any], key: str, from_query_string: bool) -> dict[str, Any] | None:

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from contentapi.errors import SettingsError
 
 ENV_PREFIX = "CONTENTAPI_"
+# What frontends send across origins besides the body's type: the preview token, ETag
+# revalidation, Apollo Client's client awareness, Sentry's and W3C trace propagation.
+DEFAULT_CORS_HEADERS = (
+    "Content-Type",
+    "Authorization",
+    "If-None-Match",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "sentry-trace",
+    "baggage",
+    "traceparent",
+)
+# RFC 9110 5.6.2: a field name is a token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HOST = re.compile(r"[a-z0-9.-]+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +72,16 @@ class Settings:
     cache_dir: Path = _setting(Path(".contentapi-cache"), "Folder for the warm-start page cache.")
     introspection: bool = _setting(True, "Allow schema introspection (and field suggestions).")
     graphiql: bool = _setting(True, "Serve GraphiQL to browsers at GET /graphql.")
-    cors_origins: str = _setting("", "Comma-separated origins allowed by CORS; empty: none.")
+    cors_origins: str = _setting(
+        "", "Comma-separated origins (scheme://host[:port]) allowed by CORS; empty: none."
+    )
+    cors_allow_headers: str = _setting(
+        ", ".join(DEFAULT_CORS_HEADERS),
+        "Comma-separated request headers pages on allowed origins may send.",
+    )
+    cors_allow_credentials: bool = _setting(
+        False, "Let pages on allowed origins send cookies (CORS credentials)."
+    )
     public_url: str = _setting("", "Base URL used to make absolute image URLs (Image.url).")
     max_depth: int = _setting(10, "Deepest query accepted.")
     max_aliases: int = _setting(30, "Most aliases accepted in one query.")
@@ -114,14 +141,86 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    def __post_init__(self) -> None:
+        # CORS values are first read when the app is built: checked here, so a bad one is
+        # refused as the settings are read, before any content is loaded.
+        origins = self.origins
+        _header_names(self.cors_allow_headers)
+        if self.cors_allow_credentials and "*" in origins:
+            raise SettingsError(
+                f"{ENV_PREFIX}CORS_ALLOW_CREDENTIALS is on with {ENV_PREFIX}CORS_ORIGINS "
+                f"{self.cors_origins!r}: every site could send requests carrying its "
+                "visitors' cookies; name the origins instead of '*'"
+            )
+
     @property
     def origins(self) -> list[str]:
-        """CORS origins as a list."""
-        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        """CORS origins as a list, each as browsers send it in Origin (see _origin)."""
+        return [_origin(item) for item in _items(self.cors_origins)]
+
+    @property
+    def allowed_headers(self) -> list[str]:
+        """The request headers CORS lets pages on allowed origins send."""
+        return _header_names(self.cors_allow_headers)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""
         return dataclasses.replace(self, **changes)
+
+
+def _items(listed: str) -> list[str]:
+    """The non-empty items of a comma-separated setting, without surrounding spaces."""
+    return [item.strip() for item in listed.split(",") if item.strip()]
+
+
+def _origin(written: str) -> str:
+    """An allowed origin as browsers send it in the Origin header: scheme, host and a
+    port other than the scheme's default, lower-cased, no trailing slash. CORS compares
+    origins as exact strings, so `https://A.example/` or `https://a.example:443` would
+    otherwise refuse every request; anything but an origin is refused."""
+    if written == "*":
+        return written
+    parts = urlsplit(written)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""  # lower-cased by urlsplit; IPv6 loses its brackets
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if scheme not in _DEFAULT_PORTS:
+        reason = "it needs http:// or https://"
+    elif "@" in parts.netloc:
+        reason = "an origin names no user or password"
+    elif not host:
+        reason = "it names no host"
+    elif not (_HOST.fullmatch(host) or ":" in host):
+        reason = "a host is ASCII letters, digits, dots and hyphens; IDNs in xn-- form"
+    elif port in (-1, 0) or parts.netloc.endswith(":"):
+        reason = "its port is not a number from 1 to 65535"
+    elif parts.path not in ("", "/") or parts.query or parts.fragment or written[-1] in "?#":
+        reason = "an origin has no path, query or fragment"
+    else:
+        if ":" in host:
+            host = f"[{host}]"
+        if port is None or port == _DEFAULT_PORTS[scheme]:
+            return f"{scheme}://{host}"
+        return f"{scheme}://{host}:{port}"
+    raise SettingsError(
+        f"{ENV_PREFIX}CORS_ORIGINS holds {written!r}, which is not an origin ({reason}): "
+        "write scheme://host[:port], e.g. 'https://www.example.com'"
+    )
+
+
+def _header_names(listed: str) -> list[str]:
+    """The header names of CONTENTAPI_CORS_ALLOW_HEADERS, each checked to be one."""
+    names = _items(listed)
+    for name in names:
+        if not _HEADER_NAME.fullmatch(name):
+            raise SettingsError(
+                f"{ENV_PREFIX}CORS_ALLOW_HEADERS holds {name!r}, which is not a header "
+                "name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            )
+    return names
 
 
 def convert(setting: Setting, raw: str, source: str) -> Any:

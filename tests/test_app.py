@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from contentapi.app import create_app
+from contentapi.errors import SettingsError
 from contentapi.index import ContentView
 from contentapi.settings import Settings
 
@@ -194,6 +195,29 @@ def test_graphiql_is_served_from_the_package(client: TestClient) -> None:
         assert client.get(f"/graphiql/static/{asset}").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("accept", "page"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("text/html;q=0.9, application/json;q=0.9", True),
+        ("text/html;q=0, application/json", False),
+        ("application/json, text/html;q=0.5", False),
+        ("application/graphql-response+json, text/html;q=0.8", False),
+        ("*/*", False),
+        ("text/*", False),
+        ("", False),
+    ],
+)
+def test_graphiql_only_when_html_is_preferred(client: TestClient, accept: str, page: bool) -> None:
+    response = client.get("/graphql", headers={"accept": accept})
+    if page:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+    else:
+        assert response.status_code == 400
+        assert response.json() == {"errors": [{"message": "the request has no 'query' string"}]}
+
+
 def test_large_bodies_are_refused_with_413() -> None:
     settings = Settings(content_dir=CLINIC, max_body_bytes=1000, cache_dir=Path("/nonexistent/x"))
     with TestClient(create_app(settings)) as small:
@@ -211,6 +235,78 @@ def test_cors_is_off_unless_configured(client: TestClient) -> None:
     with TestClient(create_app(settings)) as cors:
         allowed = cors.options("/graphql", headers=headers)
         assert allowed.headers["access-control-allow-origin"] == "https://site.example"
+
+
+def test_cors_origins_are_compared_as_browsers_send_them() -> None:
+    written = "https://Site.example/, http://localhost:5173, https://cdn.example:443"
+    settings = Settings(content_dir=CLINIC, cors_origins=written, cache_dir=Path("/nonexistent/x"))
+    assert settings.origins == [
+        "https://site.example",
+        "http://localhost:5173",
+        "https://cdn.example",
+    ]
+    with TestClient(create_app(settings)) as cors:
+        for origin in settings.origins:
+            answer = cors.post("/graphql", json={"query": SEED_QUERY}, headers={"origin": origin})
+            assert answer.headers["access-control-allow-origin"] == origin
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("site.example", "it needs http:// or https://"),
+        ("https://site.example/app", "an origin has no path, query or fragment"),
+        ("https://site.example:99999", "its port is not a number from 1 to 65535"),
+        ("https://*.site.example", "a host is ASCII letters, digits, dots and hyphens"),
+    ],
+)
+def test_a_malformed_cors_origin_is_refused_at_start_up(written: str, reason: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"CONTENTAPI_CORS_ORIGINS": f"https://ok.example, {written}"})
+    assert str(refused.value).startswith(
+        f"CONTENTAPI_CORS_ORIGINS holds {written!r}, which is not an origin ({reason}"
+    )
+
+
+def test_cors_allowed_headers_and_credentials_are_settings() -> None:
+    preflight = {
+        "origin": "https://site.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,apollographql-client-name,traceparent",
+    }
+    settings = Settings(
+        content_dir=CLINIC, cors_origins="https://site.example", cache_dir=Path("/nonexistent/x")
+    )
+    with TestClient(create_app(settings)) as cors:
+        allowed = cors.options("/graphql", headers=preflight)
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-headers"] == (
+            "Accept, Accept-Language, Authorization, Content-Language, Content-Type, "
+            "If-None-Match, apollographql-client-name, apollographql-client-version, "
+            "baggage, sentry-trace, traceparent"
+        )
+        assert "access-control-allow-credentials" not in allowed.headers
+        custom = cors.options(
+            "/graphql", headers={**preflight, "access-control-request-headers": "x-custom"}
+        )
+        assert custom.status_code == 400
+    narrow = settings.replace(
+        cors_allow_headers="Content-Type, X-Custom", cors_allow_credentials=True
+    )
+    with TestClient(create_app(narrow)) as cors:
+        refused = cors.options("/graphql", headers=preflight)
+        assert (refused.status_code, refused.text) == (400, "Disallowed CORS headers")
+        custom = cors.options(
+            "/graphql", headers={**preflight, "access-control-request-headers": "x-custom"}
+        )
+        assert custom.status_code == 200
+        assert custom.headers["access-control-allow-credentials"] == "true"
+        answer = cors.post(
+            "/graphql", json={"query": SEED_QUERY}, headers={"origin": "https://site.example"}
+        )
+        assert answer.headers["access-control-allow-credentials"] == "true"
+    with pytest.raises(SettingsError, match="name the origins instead of '\\*'"):
+        settings.replace(cors_origins="*", cors_allow_credentials=True)
 
 
 def test_missing_content_folder_fails_before_serving(tmp_path: Path) -> None:

@@ -137,3 +137,23 @@ def test_long_bodies_without_a_length_still_get_413(client: TestClient, calls: l
     )
     assert response.status_code == 413
     assert "larger than the limit" in response.json()["errors"][0]["message"]
+
+
+def test_replays_get_cors_headers_for_their_own_origin(tmp_path: Path, calls: list[str]) -> None:
+    settings = Settings(
+        content_dir=CLINIC,
+        cors_origins="https://a.example, https://b.example",
+        cache_dir=tmp_path / "cache",
+    )
+    vary = "Authorization, Accept, Accept-Encoding, Origin"
+    with TestClient(create_app(settings)) as client:
+        for origin in ("https://a.example", "https://b.example", "https://a.example"):
+            answer = client.post("/graphql", json=QUERY, headers={"origin": origin})
+            assert answer.headers["access-control-allow-origin"] == origin
+            assert answer.headers.get_list("vary") == [vary]
+        for headers in ({}, {"origin": "https://evil.example"}):
+            answer = client.post("/graphql", json=QUERY, headers=headers)
+            assert "access-control-allow-origin" not in answer.headers
+            assert answer.headers.get_list("vary") == [vary]
+            assert answer.json() == {"data": {"treatment": {"title": "Chemical Peel"}}}
+    assert len(calls) == 1

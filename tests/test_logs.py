@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,3 +32,42 @@ def test_an_empty_target_turns_it_off(tmp_path: Path) -> None:
     log.write({"n": 1})
     log.close()
     assert not log.enabled
+
+
+def test_no_line_is_lost_while_the_timer_flushes(tmp_path: Path) -> None:
+    target = tmp_path / "access.log"
+    log = AccessLog(str(target), interval=3600)  # flushed by hand below, as fast as it goes
+    log.open()
+    writers, per_writer = 8, 5000
+    done = threading.Event()
+
+    def write(writer: int) -> None:
+        for n in range(per_writer):
+            log.write({"w": writer, "n": n})
+
+    def flush_until_done() -> None:
+        while not done.is_set():
+            log.flush()
+
+    # Switch threads as often as the interpreter can, so a write lands between the
+    # flusher's read of the list and its swap whenever that is possible.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        flusher = threading.Thread(target=flush_until_done)
+        flusher.start()
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        done.set()
+        flusher.join()
+    finally:
+        sys.setswitchinterval(interval)
+    log.close()
+    entries = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(entries) == writers * per_writer
+    assert sorted((e["w"], e["n"]) for e in entries) == [
+        (w, n) for w in range(writers) for n in range(per_writer)
+    ]
