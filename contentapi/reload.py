@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from watchfiles import awatch
 
 from contentapi.build import Page, load_all
 from contentapi.index import ContentIndex
-from contentapi.loader import PAGE_SUFFIXES, find_pages, parse_page, relative
+from contentapi.loader import PAGE_SUFFIXES, examine, parse_page, read_page, relative
 from contentapi.markup import Renderer
 from contentapi.model import ContentError, Treatment
 from contentapi.settings import Settings
@@ -29,6 +30,13 @@ class LiveIndex:
         self.last_good: dict[str, Treatment] = {
             path: page for path, page in self.pages.items() if isinstance(page, Treatment)
         }
+        # Pages that are symlinks, by the page file they lead to: a watcher reports an edit
+        # of that file only, and the link must be read again with it.
+        self.links: dict[str, str] = {}
+        resolved = root.resolve()
+        for path, page in self.pages.items():
+            if isinstance(page, Treatment):
+                self._note_link(path, resolved / path)
         self._renderer = Renderer()
 
     @classmethod
@@ -37,35 +45,46 @@ class LiveIndex:
         return cls(root, load_all(root, workers=workers, cache_dir=cache_dir))
 
     def update(self, changed: Iterable[Path]) -> None:
-        """Re-read the given files (gone ones are dropped); links leading outside are refused."""
-        for path in changed:
-            shown = relative(path, self.root)
-            if not path.name.lower().endswith(PAGE_SUFFIXES) or shown.startswith("/"):
-                continue
-            if any(part.startswith(".") for part in Path(shown).parts):
-                continue
-            if not path.is_file():
-                self.pages.pop(shown, None)
-                self.last_good.pop(shown, None)
-                continue
-            refused = [
-                item
-                for item in find_pages(path.parent)
-                if isinstance(item, ContentError) and item.path == path.name
-            ]
-            if refused:
-                self.pages[shown] = ContentError(shown, None, refused[0].message)
-                self.last_good.pop(shown, None)
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                self.pages[shown] = ContentError(shown, None, f"cannot be read: {exc}")
-                continue
-            page = parse_page(data, shown, self._renderer)
-            self.pages[shown] = page
-            if isinstance(page, Treatment):
-                self.last_good[shown] = page
+        """Re-read the given files as a full load would (see loader.examine), and the links
+        inside the folder that lead to them; gone ones are dropped. Folders are not walked:
+        the watcher loads the whole folder again for those.
+        """
+        done = {self._update_file(path) for path in changed}
+        followers = [link for link, target in self.links.items() if target in done]
+        resolved = self.root.resolve()
+        for link in followers:
+            if link not in done:
+                self._update_file(resolved / link)
+
+    def _update_file(self, path: Path) -> str:
+        """Read one file again; the path as shown to users."""
+        item = examine(path, self.root)
+        if item is None or (isinstance(item, Path) and not os.path.lexists(item)):
+            return self._drop(relative(path, self.root))
+        if isinstance(item, ContentError):
+            self._drop(item.path)
+            self.pages[item.path] = item
+            return item.path
+        shown = relative(item, self.root)
+        data = read_page(item, shown)
+        page = data if isinstance(data, ContentError) else parse_page(data, shown, self._renderer)
+        self.pages[shown] = page
+        if isinstance(page, Treatment):
+            self.last_good[shown] = page
+        self._note_link(shown, item)
+        return shown
+
+    def _drop(self, shown: str) -> str:
+        self.pages.pop(shown, None)
+        self.last_good.pop(shown, None)
+        self.links.pop(shown, None)
+        return shown
+
+    def _note_link(self, shown: str, path: Path) -> None:
+        if path.is_symlink():
+            self.links[shown] = relative(path.resolve(), self.root)
+        else:
+            self.links.pop(shown, None)
 
     def index(self) -> ContentIndex:
         """A new index: a page broken since it last loaded is served as it was, error reported."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from contentapi.app import create_app
+from contentapi.index import ContentIndex
+from contentapi.reload import LiveIndex
 from contentapi.settings import Settings
 
 TOKEN = "preview"
@@ -114,3 +117,111 @@ def test_same_bytes_saved_again_keep_the_version(client: TestClient, folder: Pat
     (folder / "beta.md").write_text(page("Beta"), encoding="utf-8")
     eventually(lambda: rebuilds(client) > start)
     assert ask(client, "{ contentInfo { version } }")["data"]["contentInfo"]["version"] == before
+
+
+# ------------------------------------------- live updates see the folder as a full load does
+
+
+def pages_and_errors(index: ContentIndex) -> tuple[list[tuple[str, str]], list[str]]:
+    """What a user can tell two loads apart by: each page's path and title, each error."""
+    pages = sorted((t.path, t.title) for t in index.preview.treatments)
+    return pages, sorted(str(error) for error in index.errors)
+
+
+def make_inside_link(root: Path, outside: Path) -> list[Path]:
+    (root / "sub").mkdir()
+    os.symlink("../beta.md", root / "sub" / "link.md")
+    return [root / "sub" / "link.md"]
+
+
+def make_outside_link(root: Path, outside: Path) -> list[Path]:
+    os.symlink(outside / "secret.md", root / "secret.md")
+    return [root / "secret.md"]
+
+
+def make_dangling_link(root: Path, outside: Path) -> list[Path]:
+    os.symlink("nowhere.md", root / "dangling.md")
+    return [root / "dangling.md"]
+
+
+def make_link_loop(root: Path, outside: Path) -> list[Path]:
+    os.symlink("loop.md", root / "loop.md")
+    return [root / "loop.md"]
+
+
+def make_named_pipe(root: Path, outside: Path) -> list[Path]:
+    os.mkfifo(root / "pipe.md")
+    return [root / "pipe.md"]
+
+
+def make_hidden_pages(root: Path, outside: Path) -> list[Path]:
+    (root / ".hidden.md").write_text(page("Hidden file"), encoding="utf-8")
+    (root / ".drafts").mkdir()
+    (root / ".drafts" / "gamma.md").write_text(page("Hidden folder"), encoding="utf-8")
+    return [root / ".hidden.md", root / ".drafts" / "gamma.md"]
+
+
+def make_page_in_linked_folder(root: Path, outside: Path) -> list[Path]:
+    (root / "real").mkdir()
+    (root / "real" / "gamma.md").write_text(page("Gamma"), encoding="utf-8")
+    os.symlink("real", root / "alias")
+    # A watcher reports the real path; the page is also reachable through the link.
+    return [root / "real" / "gamma.md", root / "alias" / "gamma.md"]
+
+
+def make_other_suffix(root: Path, outside: Path) -> list[Path]:
+    (root / "notes.txt").write_text(page("Notes"), encoding="utf-8")
+    (root / "gamma.MARKDOWN").write_text(page("Gamma"), encoding="utf-8")
+    return [root / "notes.txt", root / "gamma.MARKDOWN"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        make_inside_link,
+        make_outside_link,
+        make_dangling_link,
+        make_link_loop,
+        make_named_pipe,
+        make_hidden_pages,
+        make_page_in_linked_folder,
+        make_other_suffix,
+    ],
+)
+def test_a_live_update_loads_what_a_full_load_loads(
+    folder: Path, tmp_path: Path, make: Callable[[Path, Path], list[Path]]
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(page("Secret"), encoding="utf-8")
+    live = LiveIndex.load(folder)
+    changed = make(folder, outside)
+    live.update(changed)
+    assert pages_and_errors(live.index()) == pages_and_errors(ContentIndex.from_directory(folder))
+
+
+def test_a_link_inside_the_root_is_served_after_a_live_update(folder: Path) -> None:
+    live = LiveIndex.load(folder)
+    (folder / "sub").mkdir()
+    os.symlink("../beta.md", folder / "sub" / "link.md")
+    live.update([folder / "sub" / "link.md"])
+    index = live.index()
+    assert index.errors == ()
+    assert index.public.by_slug["link"].path == "sub/link.md"
+    assert index.public.by_slug["link"].title == "Beta"
+
+
+def test_an_edit_of_a_linked_page_reaches_its_link(folder: Path) -> None:
+    (folder / "sub").mkdir()
+    os.symlink("../beta.md", folder / "sub" / "link.md")
+    live = LiveIndex.load(folder)
+    (folder / "beta.md").write_text(page("Beta edited"), encoding="utf-8")
+    # A watcher reports the file written, not the links that lead to it.
+    live.update([folder.resolve() / "beta.md"])
+    index = live.index()
+    assert [(t.path, t.title) for t in index.public.treatments] == [
+        ("alpha.md", "Alpha"),
+        ("beta.md", "Beta edited"),
+        ("sub/link.md", "Beta edited"),
+    ]
+    assert pages_and_errors(index) == pages_and_errors(ContentIndex.from_directory(folder))
