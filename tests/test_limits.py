@@ -133,6 +133,32 @@ def test_introspection_off_hides_schema_and_suggestions() -> None:
         assert "Did you mean 'treatment'" in typo
 
 
+ORDER_BY = "query Q($o: [TreatmentOrder!]) { treatments(orderBy: $o, first: 1) { totalCount } }"
+FILTER = "query Q($f: TreatmentFilter) { treatments(filter: $f, first: 1) { totalCount } }"
+
+
+def test_introspection_off_hides_suggestions_in_variable_errors() -> None:
+    with make_client(introspection=False) as closed:
+        assert first_error(closed, ORDER_BY, o=[{"field": "TITEL"}]) == (
+            "Variable '$o' has invalid value at [0].field: "
+            "Value 'TITEL' does not exist in 'TreatmentOrderField' enum."
+        )
+        assert first_error(closed, FILTER, f={"categry": "x"}) == (
+            "Variable '$f' has invalid value: Expected value of type 'TreatmentFilter' "
+            "not to include unknown field 'categry', found: {'categry': 'x'}."
+        )
+        literal = '{ treatments(filter: {categry: "x"}, first: 1) { totalCount } }'
+        assert first_error(closed, literal) == (
+            "Expected value of type 'TreatmentFilter' not to include unknown field 'categry', "
+            'found: { categry: "x" }.'
+        )
+    with make_client() as open_:
+        assert first_error(open_, ORDER_BY, o=[{"field": "TITEL"}]).endswith(
+            "Did you mean the enum value 'TITLE' or 'DATE'?"
+        )
+        assert "Did you mean 'category'?" in first_error(open_, FILTER, f={"categry": "x"})
+
+
 def test_a_batch_costs_the_sum_of_its_operations() -> None:
     costly = "{ treatments(first: 100) { nodes { slug title } } }"  # 1 + 100 * 3 = 301
     with make_client(batch_limit=100) as batching:

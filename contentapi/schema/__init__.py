@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -19,7 +17,6 @@ from contentapi.schema.errors import QueryError
 from contentapi.schema.execution import FastExecutionContext, ResponseTooLarge
 from contentapi.schema.limits import QueryLimits
 from contentapi.schema.pipeline import Preparer, QueryPipeline
-from contentapi.schema.privacy import HideSuggestions
 from contentapi.schema.query import Query
 from contentapi.schema.types import Category, Image, Indication, Treatment
 from contentapi.settings import Settings
@@ -114,18 +111,30 @@ class ContentSchema(strawberry.Schema):
                 )
 
 
+def _without_suggestions(execution_class: type[FastExecutionContext]) -> type[FastExecutionContext]:
+    """The execution class with graphql-core's hide_suggestions always on: coercing
+    variables (an enum value, an input field) says "Did you mean ...?" otherwise, and
+    Strawberry has no way to pass the flag to execute."""
+
+    class WithoutSuggestions(execution_class):  # type: ignore[valid-type,misc]
+        @classmethod
+        def build(cls, *args: Any, **kwargs: Any) -> Any:
+            return super().build(*args, **{**kwargs, "hide_suggestions": True})
+
+    return WithoutSuggestions
+
+
 def build_schema(limits: Limits | None = None) -> ContentSchema:
     """A schema whose extensions enforce the limits; the SDL is the same for any limits."""
     limits = limits or Limits.from_settings(Settings())
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = []
+    execution_class = FastExecutionContext.budgeted(limits.max_response_bytes)
     if not limits.introspection:
-        extensions.append(HideSuggestions)
+        execution_class = _without_suggestions(execution_class)
     schema = ContentSchema(
         query=Query,
         types=[Treatment, Image, Indication, Category],
-        extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastExecutionContext.budgeted(limits.max_response_bytes),
+        execution_context_class=execution_class,
     )
     # Built once per schema and shared by every request's extension instances.
     schema.preparer = Preparer(
@@ -134,6 +143,7 @@ def build_schema(limits: Limits | None = None) -> ContentSchema:
         limits.max_tokens,
         [] if limits.introspection else [NoSchemaIntrospectionCustomRule],
         limits.parse_cache_bytes,
+        hide_suggestions=not limits.introspection,
     )
     schema.extensions = (*schema.extensions, partial(QueryPipeline, schema.preparer))
     return schema

@@ -76,11 +76,15 @@ class Preparer:
         max_tokens: int,
         rules: Sequence[type[ASTValidationRule]],
         max_bytes: int,
+        *,
+        hide_suggestions: bool = False,
     ) -> None:
         self.schema = schema
         self.limits = limits
         self.max_tokens = max_tokens
         self.rules = (*specified_rules, *rules)
+        # With introspection off, "Did you mean ...?" would spell out the schema it hides.
+        self.hide_suggestions = hide_suggestions
         self.cache = BoundedCache[Prepared](max_bytes)
 
     def parse(self, query: str) -> Prepared:
@@ -120,7 +124,12 @@ class Preparer:
         if errors:
             return errors, measures
         if prepared.errors is None:
-            errors = validate(self.schema, prepared.document, self.rules)
+            errors = validate(
+                self.schema,
+                prepared.document,
+                self.rules,
+                hide_suggestions=self.hide_suggestions,
+            )
             prepared.errors = [_as_client_error(error) for error in errors]
         return prepared.errors, measures
 
