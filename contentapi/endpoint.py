@@ -41,6 +41,11 @@ from contentapi.settings import Settings
 from contentapi.store import ContentStore
 
 log = logging.getLogger("contentapi")
+NO_SUBSCRIPTIONS = (
+    "this server has no subscriptions (its schema has no Subscription type), over HTTP "
+    "or WebSocket; to follow changes, poll the query { contentInfo { version } }: "
+    "its version changes whenever the content does"
+)
 _CODES = {
     NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
     MISMATCH: "PERSISTED_QUERY_MISMATCH",
@@ -185,6 +190,9 @@ class GraphQLEndpoint:
                 operation_extensions=operation.extensions,
             )
         except InvalidOperationTypeError as exc:
+            if exc.operation_type == OperationType.SUBSCRIPTION:
+                # Over any method: the schema has no Subscription type to serve.
+                raise RequestError(NO_SUBSCRIPTIONS) from None
             raise RequestError(
                 f"{exc.operation_type.value} operations are only allowed over POST",
                 status=405,

@@ -111,6 +111,26 @@ def test_bad_requests_get_json_4xx(
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_a_subscription_is_told_there_are_none(client: TestClient, method: str) -> None:
+    subscription = {"query": "subscription { contentInfo { version } }"}
+    if method == "post":
+        response = client.post("/graphql", json=subscription)
+    else:
+        response = client.get("/graphql", params=subscription)
+    assert response.status_code == 400
+    assert "allow" not in response.headers
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "this server has no subscriptions (its schema has no Subscription "
+                "type), over HTTP or WebSocket; to follow changes, poll the query "
+                "{ contentInfo { version } }: its version changes whenever the content does"
+            }
+        ]
+    }
+
+
 def test_graphql_errors_are_200_for_json_and_400_for_graphql_response(client: TestClient) -> None:
     plain = client.post("/graphql", json={"query": "{ nope }"})
     assert plain.status_code == 200
