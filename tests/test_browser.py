@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -476,3 +479,93 @@ def test_example_inserts_page_data_as_text(
         assert browser.driver.execute_script("return window.injected === undefined")
         browser.screenshot("examples-escaped")
         browser.assert_stayed_local()
+
+
+# ---- CORS: a page on another origin ---------------------------------------------------------
+
+# A frontend on its own origin, as Apollo Client with client awareness and a Sentry or
+# OpenTelemetry tracer would call the API: every header but Content-Type needs CORS's leave.
+CROSS_ORIGIN_PAGE = """<!doctype html>
+<meta charset="utf-8">
+<title>Another origin</title>
+<pre id="result">pending</pre>
+<script>
+const api = new URLSearchParams(location.search).get("api");
+fetch(api + "/graphql", {
+  method: "POST",
+  headers: {
+    "Content-Type": "application/json",
+    "apollographql-client-name": "clinic-web",
+    "apollographql-client-version": "1.4.2",
+    "sentry-trace": "771a43a4192642f0b136d5159a501700-b3f4b7a8c5e3d2f1-1",
+    "baggage": "sentry-environment=production,sentry-release=1.4.2",
+    "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+  },
+  body: JSON.stringify({ query: '{ treatment(slug: "mesotherapy") { title } }' }),
+})
+  .then((response) => response.json())
+  .then((body) => { show("answer " + JSON.stringify(body)); })
+  .catch((error) => { show("blocked " + error); });
+function show(text) { document.getElementById("result").textContent = text; }
+</script>
+"""
+
+
+@contextmanager
+def page_server(folder: Path) -> Iterator[str]:
+    """A plain static server for `folder` on a free port of 127.0.0.1: its own origin."""
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOCAL_HOST, 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOCAL_HOST}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def cross_origin_result(browser: Browser, page: str, api: str) -> str:
+    """What the page at `page` got from the API at `api`: 'answer ...' or 'blocked ...'."""
+    browser.driver.get(f"{page}/index.html?api={api}")
+    result = browser.until(
+        stable(lambda d: d.find_element(By.ID, "result").text.removeprefix("pending")),
+        "the cross-origin page's fetch neither answered nor failed",
+    )
+    return str(result)
+
+
+def test_a_page_on_another_origin_calls_the_api_with_apollo_and_tracing_headers(
+    browser: Browser, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    (tmp_path / "index.html").write_text(CROSS_ORIGIN_PAGE, encoding="utf-8")
+    cache = str(tmp_path_factory.mktemp("cache"))
+    with page_server(tmp_path) as allowed, page_server(tmp_path) as other:
+        # Written with a trailing slash, as origins often are: it is the origin all the same.
+        env = {"CONTENTAPI_CORS_ORIGINS": f"{allowed}/"}
+        with running_server(SEED, "--cache-dir", cache, env=env) as api:
+            assert cross_origin_result(browser, allowed, api) == (
+                'answer {"data":{"treatment":{"title":"Mesotherapy"}}}'
+            )
+            # Another origin (another port) is not on the list: the browser withholds the answer.
+            assert cross_origin_result(browser, other, api) == "blocked TypeError: Failed to fetch"
+        # The same page where only Content-Type may be sent: its preflight is refused.
+        narrow = {**env, "CONTENTAPI_CORS_ALLOW_HEADERS": "Content-Type"}
+        with running_server(SEED, "--cache-dir", cache, env=narrow) as api:
+            assert (
+                cross_origin_result(browser, allowed, api) == "blocked TypeError: Failed to fetch"
+            )
+    browser.collect()
+    blocked = [entry["message"] for entry in browser.console if "CORS policy" in entry["message"]]
+    assert len(blocked) == 2, blocked
+    assert "No 'Access-Control-Allow-Origin' header" in blocked[0]
+    # Starlette refuses the preflight with a 400 naming the headers; Chromium says so.
+    assert "Response to preflight request doesn't pass access control check" in blocked[1]
