@@ -150,7 +150,7 @@ class GraphQLEndpoint:
             )
 
     def _resolve(self, operation: Operation) -> Operation:
-        query = self.persisted.resolve(operation.query, operation.extensions)
+        query = self.persisted.resolve(operation.query, operation.extensions, operation.document_id)
         return operation if query == operation.query else replace(operation, query=query)
 
     async def _answer(

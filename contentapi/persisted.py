@@ -1,4 +1,5 @@
-"""Persisted queries: Apollo's automatic protocol (a bounded store) or a fixed allow-list."""
+"""Persisted queries: Apollo's automatic protocol (a bounded store) or a fixed allow-list
+(Apollo's manifest, Relay's persisted map, or a list), named by hash or document id."""
 
 from __future__ import annotations
 
@@ -31,8 +32,23 @@ def sha256(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
+# The hashes an allow-list map's ids may be: Apollo's SHA-256 and what relay-compiler's
+# persistConfig writes (its "algorithm": MD5 by default, SHA1 or SHA256), as hex.
+ID_HASHES = (hashlib.sha256, hashlib.md5, hashlib.sha1)
+APOLLO_MANIFEST = "apollo-persisted-query-manifest"
+# The GraphQL-over-HTTP persisted documents proposal prefixes a SHA-256 documentId.
+DOCUMENT_ID_PREFIX = "sha256:"
+
+
 def load_allow_list(path: Path) -> dict[str, str]:
-    """A JSON file of allowed documents: {hash: query} or [query, ...]; hashes are checked."""
+    """A JSON file of allowed documents, as {id: query} (every id a key of the result).
+
+    Three shapes: Apollo's persisted query manifest (`"format":
+    "apollo-persisted-query-manifest"`, whose ids are taken as written: by default the
+    SHA-256 of the body, but its createOperationId may make any); a map of id -> query
+    whose every id is the SHA-256, MD5 or SHA-1 hex of its query (Relay's persisted map,
+    or Apollo's APQ hashes); or a list of queries, each known by its SHA-256.
+    """
     try:
         data: Any = orjson.loads(path.read_bytes())
     except OSError as exc:
@@ -41,17 +57,56 @@ def load_allow_list(path: Path) -> dict[str, str]:
         raise SettingsError(f"persisted queries {str(path)!r} are not valid JSON: {exc}") from exc
     if isinstance(data, list) and all(isinstance(query, str) for query in data):
         return {sha256(query): query for query in data}
+    if isinstance(data, dict) and "format" in data:
+        return _apollo_manifest(path, data)
     if isinstance(data, dict) and all(isinstance(q, str) for q in data.values()):
+        allowed = {}
         for key, query in data.items():
-            if key != sha256(query):
+            key_hash = key.lower()
+            if not any(make(query.encode()).hexdigest() == key_hash for make in ID_HASHES):
                 raise SettingsError(
-                    f"persisted queries {str(path)!r}: {key!r} is not the SHA-256 of its query"
+                    f"persisted queries {str(path)!r}: {key!r} is not the "
+                    "SHA-256, MD5 or SHA-1 hex of its query"
                 )
-        return dict(data)
+            allowed[key_hash] = query
+        return allowed
     raise SettingsError(
-        f"persisted queries {str(path)!r} must be a JSON object of hash -> query "
-        "or a list of queries"
+        f"persisted queries {str(path)!r} must be Apollo's persisted query manifest, "
+        "a JSON object of id -> query or a list of queries"
     )
+
+
+def _apollo_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """The {id: body} of an Apollo persisted query manifest, each entry checked."""
+    where = f"persisted queries {str(path)!r}"
+    if manifest.get("format") != APOLLO_MANIFEST:
+        raise SettingsError(
+            f"{where}: format {manifest.get('format')!r} is not {APOLLO_MANIFEST!r}"
+        )
+    if manifest.get("version") != 1:
+        raise SettingsError(
+            f"{where}: Apollo manifest version {manifest.get('version')!r} is not 1, "
+            "the only version this server reads"
+        )
+    operations = manifest.get("operations")
+    if not isinstance(operations, list):
+        raise SettingsError(f"{where}: 'operations' must be a list, not {operations!r:.60}")
+    allowed: dict[str, str] = {}
+    for number, operation in enumerate(operations, start=1):
+        if not (
+            isinstance(operation, dict)
+            and isinstance(operation.get("id"), str)
+            and operation["id"]
+            and isinstance(operation.get("body"), str)
+        ):
+            raise SettingsError(
+                f"{where}: operation {number} needs an 'id' and a 'body' string, "
+                f"not {operation!r:.80}"
+            )
+        known = allowed.setdefault(operation["id"], operation["body"])
+        if known != operation["body"]:
+            raise SettingsError(f"{where}: id {operation['id']!r} is given to two different bodies")
+    return allowed
 
 
 class PersistedQueries:
@@ -71,36 +126,63 @@ class PersistedQueries:
         self._bytes = sum(len(query) for query in self._queries.values())
         self._lock = threading.Lock()
 
-    def resolve(self, query: str, extensions: dict[str, Any] | None) -> str:
-        """The query to run for a request, or PersistedQueryError."""
+    def resolve(
+        self, query: str, extensions: dict[str, Any] | None, document_id: str | None = None
+    ) -> str:
+        """The query to run for a request, or PersistedQueryError.
+
+        A stored document is named by Apollo's `extensions.persistedQuery.sha256Hash` or
+        by `document_id` (Relay's `doc_id`, or the persisted documents proposal's
+        `documentId`, whose `sha256:` prefix is dropped).
+        """
         persisted = (extensions or {}).get("persistedQuery")
-        if persisted is None:
+        if document_id is not None:
+            wanted = document_id.removeprefix(DOCUMENT_ID_PREFIX)
+        elif persisted is not None:
+            if not isinstance(persisted, dict) or not isinstance(persisted.get("sha256Hash"), str):
+                raise PersistedQueryError(
+                    NOT_FOUND, "extensions.persistedQuery needs a sha256Hash string"
+                )
+            wanted = persisted["sha256Hash"]
+        else:
             if self.fixed and query not in self._allowed_texts:
                 raise PersistedQueryError(
                     NOT_ALLOWED, "Only persisted queries may run on this server."
                 )
             return query
-        if not isinstance(persisted, dict) or not isinstance(persisted.get("sha256Hash"), str):
-            raise PersistedQueryError(
-                NOT_FOUND, "extensions.persistedQuery needs a sha256Hash string"
-            )
-        digest = persisted["sha256Hash"].lower()
+        key, found = self._lookup(wanted)
         if not query:
-            with self._lock:
-                found = self._queries.get(digest)
-                if found is not None and not self.fixed:
-                    self._queries.move_to_end(digest)
-            if found is None:
+            if found is not None:
+                return found
+            if document_id is None:
+                # Apollo's clients read this exact message as "send the query text too".
                 raise PersistedQueryError(NOT_FOUND, NOT_FOUND)
-            return found
-        if sha256(query) != digest:
-            raise PersistedQueryError(MISMATCH, "provided sha does not match query")
+            raise PersistedQueryError(
+                NOT_FOUND, f"no persisted document has the id {document_id[:100]!r}"
+            )
         if self.fixed:
-            if digest not in self._queries:
+            # The list's own text decides: its ids need not be hashes (Apollo manifests).
+            if found is None:
                 raise PersistedQueryError(NOT_ALLOWED, "This query is not on the allow-list.")
+            if found != query:
+                raise PersistedQueryError(MISMATCH, "provided id does not match query")
             return query
-        self._remember(digest, query)
+        if sha256(query) != key:
+            raise PersistedQueryError(MISMATCH, "provided sha does not match query")
+        self._remember(key, query)
         return query
+
+    def _lookup(self, wanted: str) -> tuple[str, str | None]:
+        """The key `wanted` is stored under (as sent, else in lower case: hex ids are kept
+        in lower case) and its query, or None; a hit moves to the young end of the store."""
+        with self._lock:
+            for key in (wanted, wanted.lower()):
+                found = self._queries.get(key)
+                if found is not None:
+                    if not self.fixed:
+                        self._queries.move_to_end(key)
+                    return key, found
+        return wanted.lower(), None
 
     def _remember(self, digest: str, query: str) -> None:
         if len(query) > self.max_bytes:

@@ -122,7 +122,9 @@ class Settings:
         60, "max-age in seconds for Cache-Control on GET query responses."
     )
     response_cache_bytes: int = _setting(32 * 1024 * 1024, "Memory for cached responses, in bytes.")
-    persisted_queries: str = _setting("", "File of allowed query documents (JSON map hash->query).")
+    persisted_queries: str = _setting(
+        "", "File of allowed query documents: Apollo's manifest, Relay's id->query map, or a list."
+    )
     gzip_min_size: int = _setting(1024, "Compress responses at least this large, in bytes.")
     examples: bool = _setting(False, "Serve the example frontend at /examples/.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")

@@ -9,14 +9,21 @@ package-lock.json, installed by `make test`):
 - examples.test.mjs: every operation in examples/queries run against the servers, and
   schema.graphql compared with the served schema;
 - validate-queries.mjs: examples/queries/*.graphql validated against schema.graphql;
-- codegen.yml: TypeScript types generated from those operations.
+- codegen.yml: TypeScript types generated from those operations;
+- apollo-persisted.mjs: Apollo Client sending ids only, from a manifest made by the real
+  @apollo/generate-persisted-query-manifest, to a server holding that manifest;
+- relay-persisted.mjs: relay-runtime sending doc_id only, from the real relay-compiler's
+  persisted map (MD5 and SHA-256 ids), to a server holding that map.
 
-Two servers run for the node tests: content/ (SEED_URL) and tests/fixtures/corpus25
-(CORPUS_URL), both passed as GraphQL endpoint URLs.
+Two servers run for the *.test.mjs files: content/ (SEED_URL) and tests/fixtures/corpus25
+(CORPUS_URL), both passed as GraphQL endpoint URLs. The persisted-query files each get a
+server of their own (PERSISTED_URL), started on the list their tool just generated.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -42,7 +49,19 @@ REQUIRED_PACKAGES = (
     "@graphql-codegen/cli",
     "@graphql-codegen/typescript",
     "@graphql-codegen/typescript-operations",
+    "@apollo/generate-persisted-query-manifest",
+    "@apollo/persisted-query-lists",
+    "relay-compiler",
+    "relay-runtime",
 )
+EXAMPLE_NAMES = [
+    "IndicationIndex",
+    "SearchBox",
+    "Sitemap",
+    "TreatmentPage",
+    "TreatmentsByCategory",
+    "TreatmentsByIndication",
+]
 
 # tests/server.py leaves the server's stdout pipe open when it stops it; the file
 # object is collected later and warns. Remove once running_server closes it.
@@ -76,13 +95,17 @@ def _require(program: str) -> str:
 
 
 def _run(
-    command: list[str], *, env: dict[str, str] | None = None, timeout: float = 180
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+    cwd: Path = E2E_DIR,
 ) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
     environ.update({"NO_COLOR": "1", "FORCE_COLOR": "0"}, **(env or {}))
     return subprocess.run(
         command,
-        cwd=E2E_DIR,
+        cwd=cwd,
         env=environ,
         capture_output=True,
         text=True,
@@ -133,14 +156,7 @@ def test_example_queries_are_valid_against_the_schema(node: str) -> None:
     output = _output(process)
     assert process.returncode == 0, output
     names = sorted(path.name for path in QUERIES_DIR.glob("*.graphql"))
-    assert names == [
-        "IndicationIndex.graphql",
-        "SearchBox.graphql",
-        "Sitemap.graphql",
-        "TreatmentPage.graphql",
-        "TreatmentsByCategory.graphql",
-        "TreatmentsByIndication.graphql",
-    ]
+    assert names == [f"{name}.graphql" for name in EXAMPLE_NAMES]
     for name in names:
         assert f"examples/queries/{name}" in process.stdout, output
 
@@ -217,3 +233,107 @@ def test_codegen_generates_typescript_types() -> None:
         assert f"export type {path.stem}QueryVariables = " in generated, path.stem
     # Custom scalars are typed as configured, not `any`.
     assert "DateTime: { input: string; output: string; }" in generated
+
+
+def _node_suite(node: str, file: str, env: dict[str, str], tests: int) -> None:
+    """Run one node test file: all of its `tests` tests pass, none skipped."""
+    process = _run([node, "--test", "--test-reporter=spec", "--test-timeout=60000", file], env=env)
+    output = _output(process)
+    assert process.returncode == 0, output
+    summary = dict(
+        re.findall(r"^ℹ (tests|pass|fail|skipped|todo|cancelled) (\d+)$", process.stdout, re.M)
+    )
+    assert summary == {
+        "tests": str(tests),
+        "pass": str(tests),
+        "fail": "0",
+        "cancelled": "0",
+        "skipped": "0",
+        "todo": "0",
+    }, output
+
+
+def test_apollo_persisted_query_manifest_end_to_end(node: str, tmp_path: Path) -> None:
+    """The real manifest generator's output is the allow-list Apollo Client's ids run on."""
+    manifest_path = tmp_path / "persisted-query-manifest.json"
+    config = tmp_path / "persisted-query-manifest.config.json"
+    documents = [str(QUERIES_DIR / "*.graphql")]
+    config.write_text(json.dumps({"documents": documents, "output": str(manifest_path)}))
+    npx = _require("npx")
+    generated = _run(
+        [npx, "--no-install", "generate-persisted-query-manifest", "--config", str(config)]
+    )
+    assert generated.returncode == 0, _output(generated)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["format"] == "apollo-persisted-query-manifest"
+    assert manifest["version"] == 1
+    operations = manifest["operations"]
+    assert sorted(op["name"] for op in operations) == EXAMPLE_NAMES
+    for operation in operations:
+        assert operation["type"] == "query", operation["name"]
+        # The ids are the SHA-256 hex of the body: the text as Apollo Client sends it,
+        # with __typename added to every selection.
+        assert operation["id"] == hashlib.sha256(operation["body"].encode()).hexdigest()
+        assert "__typename" in operation["body"], operation["name"]
+    env = {"CONTENTAPI_PERSISTED_QUERIES": str(manifest_path)}
+    with running_server(ROOT / "content", env=env) as url:
+        suite_env = {"PERSISTED_URL": url + "/graphql", "MANIFEST": str(manifest_path)}
+        _node_suite(node, "apollo-persisted.mjs", suite_env, tests=4)
+
+
+RELAY_QUERY = """import { graphql } from "relay-runtime";
+
+export const treatmentQuery = graphql`
+  query RelayTreatmentQuery($slug: String!) {
+    treatment(slug: $slug) {
+      id
+      title
+      indications {
+        name
+      }
+    }
+  }
+`;
+"""
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "hash_name"),
+    [
+        pytest.param(None, "md5", id="MD5 (the default)"),
+        pytest.param("SHA256", "sha256", id="SHA256"),
+    ],
+)
+def test_relay_persisted_queries_end_to_end(
+    node: str, tmp_path: Path, algorithm: str | None, hash_name: str
+) -> None:
+    """The real relay-compiler's persisted map is the allow-list relay-runtime's doc_id runs on."""
+    project = tmp_path / "relay-app"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "RelayTreatment.js").write_text(RELAY_QUERY, encoding="utf-8")
+    # The artifacts relay-compiler writes are ES modules.
+    (project / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
+    persisted_map = project / "persisted-queries.json"
+    persisted_map.write_text("{}\n", encoding="utf-8")  # relay-compiler adds to the file
+    persist: dict[str, str] = {"file": "./persisted-queries.json"}
+    if algorithm is not None:
+        persist["algorithm"] = algorithm
+    relay_config = {
+        "src": "./src",
+        "schema": str(SCHEMA),
+        "language": "javascript",
+        "persistConfig": persist,
+    }
+    (project / "relay.config.json").write_text(json.dumps(relay_config), encoding="utf-8")
+    compiled = _run([str(E2E_DIR / "node_modules" / ".bin" / "relay-compiler")], cwd=project)
+    assert compiled.returncode == 0, _output(compiled)
+    documents = json.loads(persisted_map.read_text(encoding="utf-8"))
+    ((doc_id, text),) = documents.items()
+    assert doc_id == hashlib.new(hash_name, text.encode()).hexdigest()
+    assert text.startswith("query RelayTreatmentQuery(\n  $slug: String!\n) {\n")
+    artifact = project / "src" / "__generated__" / "RelayTreatmentQuery.graphql.js"
+    assert f'"id": "{doc_id}"' in artifact.read_text(encoding="utf-8")
+    env = {"CONTENTAPI_PERSISTED_QUERIES": str(persisted_map)}
+    with running_server(ROOT / "content", env=env) as url:
+        suite_env = {"PERSISTED_URL": url + "/graphql", "ARTIFACT": str(artifact)}
+        _node_suite(node, "relay-persisted.mjs", suite_env, tests=3)
