@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from xml.etree import ElementTree as etree
 
 import markdown
 import nh3
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from contentapi.model import Heading, Image, SectionSpan
 
@@ -16,7 +22,13 @@ _TAG = re.compile(r"<(amp-img|img)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)/?>(?:\s*</
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"([^\"]*)\"|'([^']*)'))?\s*\)")
 _IMAGE = re.compile(f"{_TAG.pattern}|{_MD_IMAGE.pattern}", re.I)
 _ATTRIBUTE = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+))")
-_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
+# Markdown's code: its contents are escaped, so a tag written there starts with "&lt;".
+_CODE_ELEMENT = re.compile(r"<code\b[^>]*>.*?</code>", re.S)
+# Marks each image written in a body with a private-use character chosen per body (one
+# it does not hold) and then the image's number as one character from plane 15.
+_MARKERS = range(0xE000, 0xF900)
+_IMAGE_NUMBERS = 0xF0000
+_MOST_MARKED = 0xFFFE  # plane 15's private-use code points
 _LEADING_CAROUSEL = re.compile(r"\A\s*<amp-carousel\b.*?</amp-carousel\s*>", re.I | re.S)
 _AMP_TAG = re.compile(r"</?amp-[\w-]+\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.I)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -78,14 +90,28 @@ class Renderer:
         self._markdown = markdown.Markdown(
             extensions=["extra", "toc", "sane_lists"], output_format="html"
         )
+        self._heading_marks = _HeadingMarks(self._markdown)
+        # After inline Markdown (20), before the toc extension reads headings' text (5).
+        self._markdown.treeprocessors.register(self._heading_marks, "image-marks", 6)
 
     def render(self, body: str, slug: str) -> Body:
         """Render one body; `slug` names the page its images belong to."""
-        images = find_images(body, slug)
-        source = _LEADING_CAROUSEL.sub("", body, count=1)
-        source = _AMP_TAG.sub(_amp_to_html, source)
+        written = list(_IMAGE.finditer(body))
+        source, place_in_source = _for_markdown(body)
+        marker = _marker(source) if written else None
+        marks = self._heading_marks.marks = _ImageMarks(marker) if marker else None
+        if marker:
+            places = [
+                (place, number)
+                for number, match in enumerate(written[:_MOST_MARKED])
+                if (place := place_in_source(match.start())) is not None
+                and _can_mark(source, place)
+            ]
+            source = _mark(source, places, marker, self._markdown.tab_length)
         self._markdown.reset()
         raw = self._markdown.convert(source)
+        if marks is not None:
+            raw = marks.read_html(raw)
         toc = tuple(_flatten(getattr(self._markdown, "toc_tokens", [])))
         safe = sanitize(raw)
         first = next(
@@ -96,7 +122,7 @@ class Renderer:
         return Body(
             html=safe,
             text=text,
-            images=images,
+            images=_images(written, marks.in_code() if marks is not None else set(), slug),
             toc=toc,
             sections=_sections(safe, text, toc),
             indications=_indications(raw),
@@ -138,11 +164,13 @@ def normalise_src(src: str) -> str:
     return "/" + src.removeprefix("./")
 
 
-def find_images(body: str, slug: str) -> tuple[Image, ...]:
-    """Every <amp-img>, <img> and Markdown image outside code fences, in document order."""
-    searchable = _FENCE.sub(lambda m: " " * len(m.group(0)), body)
+def _images(written: list[re.Match[str]], in_code: set[int], slug: str) -> tuple[Image, ...]:
+    """The <amp-img>, <img> and Markdown images written in a body, in document order,
+    but those Markdown renders as code (their numbers in `in_code`)."""
     images: list[Image] = []
-    for match in _IMAGE.finditer(searchable):
+    for number, match in enumerate(written):
+        if number in in_code:
+            continue
         if match.group(1):
             attrs = _attributes(match.group(2))
             src, alt, title = attrs.get("src"), attrs.get("alt"), attrs.get("title")
@@ -156,6 +184,151 @@ def find_images(body: str, slug: str) -> tuple[Image, ...]:
             Image(slug, len(images), normalise_src(src), alt, title or None, width, height)
         )
     return tuple(images)
+
+
+def _for_markdown(body: str) -> tuple[str, Callable[[int], int | None]]:
+    """The body as Markdown is given it (the leading carousel cut, other amp- tags made
+    plain HTML), and where a place in the body went in it (None: cut, or inside a tag)."""
+    carousel = _LEADING_CAROUSEL.match(body)
+    cut = carousel.end() if carousel else 0
+    pieces: list[str] = []
+    # Each stretch of the body: where it starts, where it starts in the source, and
+    # whether it was copied (else replaced whole).
+    stretches: list[tuple[int, int, bool]] = []
+    done, length = cut, 0
+    for tag in _AMP_TAG.finditer(body, cut):
+        plain = _amp_to_html(tag)
+        stretches += ((done, length, True), (tag.start(), length + tag.start() - done, False))
+        pieces += (body[done : tag.start()], plain)
+        length += tag.start() - done + len(plain)
+        done = tag.end()
+    stretches.append((done, length, True))
+    pieces.append(body[done:])
+    starts = [stretch[0] for stretch in stretches]
+
+    def place_in_source(place: int) -> int | None:
+        if place < cut:
+            return None
+        start, start_in_source, copied = stretches[bisect.bisect_right(starts, place) - 1]
+        if copied:
+            return start_in_source + place - start
+        return start_in_source if place == start else None
+
+    return "".join(pieces), place_in_source
+
+
+def _marker(source: str) -> str | None:
+    """A private-use character the source does not hold (None in the unlikely case it holds
+    them all: its images are then all taken, code or not)."""
+    return next((chr(code) for code in _MARKERS if chr(code) not in source), None)
+
+
+def _mark(source: str, places: list[tuple[int, int]], marker: str, tab_length: int) -> str:
+    """The source with the marker and an image's number put at each of its places.
+
+    Which images are code is Markdown's call (fences, indented blocks, code spans, code in
+    lists, quotes and footnotes), so the source is marked and rendered once, not parsed by
+    rules of our own. A private-use character changes no Markdown rule, and a mark is put
+    where it changes nothing else (see _can_mark): before any backslashes in front of an
+    image, so an escape still escapes what it did, and on a line with tabs expanded as
+    Markdown expands them, so no tab stop moves.
+    """
+    parts: list[str] = []
+    done = 0
+    for line_start, on_line in itertools.groupby(
+        places, key=lambda place: source.rfind("\n", 0, place[0]) + 1
+    ):
+        line_end = source.find("\n", line_start)
+        line = source[line_start : line_end if line_end >= 0 else len(source)]
+        expanded = line.expandtabs(tab_length) if "\t" in line else line
+        parts.append(source[done:line_start])
+        previous = column = 0  # the last mark's place in the line, and in `expanded`
+        for place, number in on_line:
+            at = place - line_start
+            while at > previous and line[at - 1] == "\\":
+                at -= 1
+            previous = at
+            if expanded is not line:
+                at = len(line[:at].expandtabs(tab_length))
+            parts += (expanded[column:at], marker, chr(_IMAGE_NUMBERS + number))
+            column = at
+        parts.append(expanded[column:])
+        done = line_start + len(line)
+    parts.append(source[done:])
+    return "".join(parts)
+
+
+def _can_mark(source: str, place: int) -> bool:
+    """Whether a mark before the image at `place` leaves Markdown's reading unchanged:
+    not after `<` (`<!` opens a declaration) nor where the image opens a link's
+    destination (`[l](<img ...>)` links to the text between the angle brackets). Such an
+    image is left unmarked, and so taken, as before marks were used."""
+    if place > 0 and source[place - 1] == "<":
+        return False
+    before = place
+    while before > 0 and source[before - 1].isspace():
+        before -= 1
+    return not (source.startswith("<", place) and source.startswith("](", before - 2))
+
+
+class _ImageMarks:
+    """The marks put before the images written in a body, and what Markdown made of each:
+    code (its mark landed in code text) or not."""
+
+    def __init__(self, marker: str) -> None:
+        self._pattern = re.compile(re.escape(marker) + "(.)", re.S)
+        self._code: set[int] = set()
+        self._shown: set[int] = set()
+
+    def in_code(self) -> set[int]:
+        """The numbers of the images that are only code (a toc can show a heading twice)."""
+        return self._code - self._shown
+
+    def take_out(self, text: str, in_code: bool) -> str:
+        """Text of Markdown's tree without marks, each noted as being in code or not."""
+        for match in self._pattern.finditer(text):
+            (self._code if in_code else self._shown).add(ord(match.group(1)) - _IMAGE_NUMBERS)
+        return self._pattern.sub("", text)
+
+    def read_html(self, raw: str) -> str:
+        """Markdown's html without marks, each noted: in code when it is inside <code> and
+        not followed by a tag (an <img> of the author's inside a raw <code> is a picture)."""
+        spans: list[tuple[int, int]] | None = None
+        for match in self._pattern.finditer(raw):
+            number = ord(match.group(1)) - _IMAGE_NUMBERS
+            inside = False
+            if not raw.startswith("<", match.end()):
+                if spans is None:
+                    spans = [element.span() for element in _CODE_ELEMENT.finditer(raw)]
+                where = bisect.bisect_right(spans, (match.start(), len(raw)))
+                inside = where > 0 and spans[where - 1][1] > match.start()
+            (self._code if inside else self._shown).add(number)
+        return self._pattern.sub("", raw)
+
+
+class _HeadingMarks(Treeprocessor):
+    """Takes the marks out of headings before the toc extension reads their text, which
+    it strips of spaces at its ends: a mark left there would keep a space in the toc."""
+
+    marks: _ImageMarks | None = None
+
+    def run(self, root: etree.Element) -> None:
+        if self.marks is None:
+            return
+        for heading in root.iter():
+            if heading.tag not in _HEADING_TAGS:
+                continue
+            for element in heading.iter():
+                if element.text:
+                    element.text = self._take_out(element.text, element.tag == "code")
+                if element is not heading and element.tail:
+                    element.tail = self._take_out(element.tail, False)
+
+    def _take_out(self, text: str, in_code: bool) -> str:
+        assert self.marks is not None
+        kept = self.marks.take_out(text, in_code)
+        # Inline Markdown has run, but later steps still tell atomic text apart.
+        return AtomicString(kept) if isinstance(text, AtomicString) else kept
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -218,8 +391,13 @@ def _sections(safe: str, text: str, toc: tuple[Heading, ...]) -> tuple[SectionSp
 
 def _indications(raw: str) -> tuple[str, ...]:
     finder = _IndicationFinder()
-    finder.feed(raw)
-    finder.close()
+    try:
+        finder.feed(raw)
+        finder.close()
+    except AssertionError:
+        # html.parser (Python 3.11, 3.12) asserts on a `<![` it cannot read, which Markdown
+        # passes on inside raw HTML (`<div>\n<![a](x.png)\n</div>`): no list follows it.
+        pass
     return tuple(finder.names)
 
 

@@ -6,10 +6,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contentapi.index import ContentIndex
-from contentapi.markup import normalise_src
+from contentapi.markup import Renderer, normalise_src, sanitize
 from contentapi.model import ContentError, Heading, Image, Treatment
 
 Parse = Callable[..., Treatment | ContentError]
@@ -123,6 +126,164 @@ def test_leading_carousel_is_not_in_html(parse: Parse) -> None:
     )
     assert [i.src for i in treatment.images] == ["/a.jpg", "/b.jpg"]
     assert treatment.html == "<p>Text.</p>"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param('Text.\n\n    <img src="code.png">\n    ![x](code.png)\n', id="indented"),
+        pytest.param("Text.\n\n\t![x](code.png)\n", id="indented-by-a-tab"),
+        pytest.param("Use `![x](code.png)` here.\n", id="code-span"),
+        pytest.param('Use `<img src="code.png">` here.\n', id="code-span-tag"),
+        pytest.param("Use `` `![x](code.png)` `` here.\n", id="double-backticks"),
+        pytest.param('Use `<amp-img src="code.png"></amp-img>` here.\n', id="code-span-amp"),
+        pytest.param("````\n```\n![x](code.png)\n```\n````\n", id="long-fence"),
+        pytest.param("~~~md\n![x](code.png)\n~~~\n", id="tilde-fence"),
+        pytest.param("- item\n\n        ![x](code.png)\n", id="code-in-a-list-item"),
+        pytest.param("> quote\n>\n>     ![x](code.png)\n", id="code-in-a-quote"),
+        pytest.param("A note[^1].\n\n[^1]: See `![x](code.png)`.\n", id="code-in-a-footnote"),
+    ],
+)
+def test_images_written_in_code_are_not_images(parse: Parse, code: str) -> None:
+    treatment = page(parse, f"![before](a.png)\n\n{code}\n![after](b.png)\n")
+    assert treatment.images == (
+        Image("t", 0, "/a.png", "before", None, None, None),
+        Image("t", 1, "/b.png", "after", None, None, None),
+    )
+    assert "code.png" in treatment.html  # shown as code, not dropped
+
+
+@pytest.mark.parametrize(
+    ("body", "src"),
+    [
+        # Four spaces inside a list item continue the item: a paragraph, not code.
+        pytest.param("- item\n\n    ![x](listed.png)\n", "/listed.png", id="list-paragraph"),
+        # A lazy continuation line of a paragraph is not code however far it is indented.
+        pytest.param("Para\n    ![x](lazy.png)\n", "/lazy.png", id="lazy-line"),
+        # Raw HTML is passed through: an indented tag in a <div> is shown as a picture.
+        pytest.param('<div>\n\n    <img src="div.png">\n\n</div>\n', "/div.png", id="html"),
+        pytest.param('<code><img src="raw.png"></code>\n', "/raw.png", id="raw-code-tag"),
+        # An escaped backtick opens no code span.
+        pytest.param("\\`![x](escaped.png)\\`\n", "/escaped.png", id="escaped-backtick"),
+        pytest.param("# Heading ![x](heading.png)\n", "/heading.png", id="heading"),
+        pytest.param("A note[^1].\n\n[^1]: ![x](note.png)\n", "/note.png", id="footnote"),
+    ],
+)
+def test_images_beside_code_like_text_are_images(parse: Parse, body: str, src: str) -> None:
+    assert [image.src for image in page(parse, body).images] == [src]
+
+
+def test_finding_images_leaves_html_text_and_headings_as_they_were(parse: Parse) -> None:
+    treatment = page(
+        parse,
+        "# Title ![logo](logo.png)\n\nSee `![x](code.png)` and \\![not](an-image.png).\n\n"
+        "[TOC]\n\n## Part ![icon](icon.png)\n\n- Suitable for:\n\n"
+        '<a title="![t](t.png)" href="/x">link</a>\n',
+    )
+    assert [image.src for image in treatment.images] == [
+        "/logo.png",
+        "/an-image.png",
+        "/icon.png",
+        "/t.png",
+    ]
+    assert treatment.toc == (
+        Heading(1, "Title", "title"),
+        Heading(2, "Part", "part"),
+    )
+    assert treatment.html == (
+        '<h1 id="title">Title <img alt="logo" src="/logo.png"></h1>\n'
+        "<p>See <code>![x](code.png)</code> and "
+        '!<a href="an-image.png" rel="noopener noreferrer">not</a>.</p>\n'
+        '<div>\n<ul>\n<li><a href="#title" rel="noopener noreferrer">Title</a><ul>\n'
+        '<li><a href="#part" rel="noopener noreferrer">Part</a></li>\n</ul>\n</li>\n</ul>\n'
+        '</div>\n<h2 id="part">Part <img alt="icon" src="/icon.png"></h2>\n'
+        "<ul>\n<li>Suitable for:</li>\n</ul>\n"
+        # Python-Markdown renders the image inside the attribute: what matters is that
+        # finding images changes nothing.
+        '<p><a title="&lt;img alt=" rel="noopener noreferrer">" href="/x"&gt;link</a></p>'
+    )
+
+
+# What finding images must never change: pieces of Markdown that give images, code and
+# the contexts around them (escapes, tabs, links, footnotes, a table of contents, HTML).
+MARKDOWN_PIECES = [
+    "![a](x.png)",
+    '<img src="y.png">',
+    "<IMG SRC=z.png>",
+    "`",
+    "``",
+    "\n",
+    "\n\n",
+    "    ",
+    "\t",
+    "- ",
+    "> ",
+    "# ",
+    "```\n",
+    "~~~\n",
+    "\\",
+    "<div>",
+    "</div>",
+    "<code>",
+    "</code>",
+    "text ",
+    "*",
+    "_",
+    "[^1]",
+    "[^1]: ",
+    "[TOC]",
+    "[l](",
+    ")",
+    "<",
+    "|",
+    "1. ",
+    "&amp;",
+]
+
+
+def markdown_alone(body: str) -> str:
+    """The html of a body without amp- tags, as Markdown renders it with nothing of ours."""
+    rendered = markdown.markdown(
+        body, extensions=["extra", "toc", "sane_lists"], output_format="html"
+    )
+    return sanitize(rendered)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(MARKDOWN_PIECES), max_size=30))
+def test_finding_images_changes_nothing_markdown_renders(pieces: list[str]) -> None:
+    body = "".join(pieces)
+    assert Renderer().render(body, "t").html == markdown_alone(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "html"),
+    [
+        ("\\![a](x.png)", '<p>!<a href="x.png" rel="noopener noreferrer">a</a></p>'),
+        ("\\\\![a](x.png)", '<p>\\<img alt="a" src="/x.png"></p>'),
+        ("[l](<img src=y.png>)", '<p><a href="img src=y.png" rel="noopener noreferrer">l</a></p>'),
+        (
+            "[l](\n<img src=y.png>)",
+            '<p><a href="img src=y.png" rel="noopener noreferrer">l</a></p>',
+        ),
+        # Markdown reads `<!` inside raw HTML as a declaration, up to the end of the block.
+        ("a\n\n<div>\n<![a](x.png)\n</div>\n\n# H\n", "<p>a</p>\n<div>\n\n\n# H</div>"),
+    ],
+)
+def test_images_next_to_escapes_links_and_declarations(parse: Parse, body: str, html: str) -> None:
+    treatment = page(parse, body + "\n")
+    assert (treatment.html, len(treatment.images)) == (html, 1)
+    assert html == markdown_alone(body)
+
+
+def test_a_tab_after_an_image_keeps_its_tab_stop(parse: Parse) -> None:
+    treatment = page(parse, "Text.\n\n    code ![x](a.png)\tafter\n\n![y](b.png)\tafter\n")
+    assert [image.src for image in treatment.images] == ["/b.png"]
+    # Tab stops every 4 columns, counted on the line as written.
+    assert treatment.html == (
+        "<p>Text.</p>\n<pre><code>code ![x](a.png)    after\n</code></pre>\n"
+        '<p><img alt="y" src="/b.png"> after</p>'
+    )
 
 
 # --------------------------------------------------------------------------- html
