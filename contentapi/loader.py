@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path, PurePath
+
+from slugify import slugify as python_slugify
 
 from contentapi import metadata
 from contentapi.errors import PageError
@@ -16,15 +18,23 @@ from contentapi.markup import Renderer
 from contentapi.model import ContentError, Mention, Treatment, pack_body, pack_images
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "9"
+LOADER_VERSION = "10"
 PAGE_SUFFIXES = (".md", ".markdown")
 
 
+@functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again
 def slugify(text: str) -> str:
-    """Lower-case, accents folded, runs of other characters collapsed to '-'."""
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(char for char in folded if not unicodedata.combining(char)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    """Lower-case ASCII letters and digits, every run of other characters one '-'.
+
+    Letters are transliterated by python-slugify (é -> e, Æ -> ae, ß -> ss, Ж -> zh), not
+    dropped. Its own extras are off, as the contract collapses every character that is not
+    a letter or digit: entities are text ("&amp;" -> "amp"), and a comma between digits
+    separates them ("1,000" -> "1-000", where python-slugify would give "1000").
+    """
+    slug = python_slugify(
+        text, entities=False, decimal=False, hexadecimal=False, replacements=[[",", "-"]]
+    )
+    # A script it has no spelling for keeps its own letters rather than no slug at all.
     return slug or re.sub(r"[\W_]+", "-", text.lower()).strip("-")
 
 

@@ -254,10 +254,48 @@ def test_slug_from_file_name_and_from_front_matter(pages: ContentIndex) -> None:
         ("  --Already--slugged--  ", "already-slugged"),
         ("Crème Brûlée", "creme-brulee"),
         ("UPPER_and_lower 2024", "upper-and-lower-2024"),
+        # Letters with no accent to fold are spelled out, not dropped.
+        ("Ærø", "aero"),
+        ("Straße", "strasse"),
+        ("Crème brûlée", "creme-brulee"),
+        ("Łódź", "lodz"),
+        ("Þórshöfn", "thorshofn"),
+        ("Œuvre", "oeuvre"),
+        ("Ĳsselmeer", "ijsselmeer"),
+        # Other scripts are transliterated too.
+        ("Здоровье кожи", "zdorove-kozhi"),
+        # Every other character still separates words, digits included.
+        ("1,000 units", "1-000-units"),
+        ("Dr. O'Brien's peel", "dr-o-brien-s-peel"),
+        ("R&amp;D", "r-amp-d"),
+        ("½ dose", "1-2-dose"),
+        ("Skin Treatment", "skin-treatment"),
+        *SEED_INDICATIONS,
     ],
 )
 def test_slugify(text: str, slug: str) -> None:
     assert slugify(text) == slug
+
+
+def test_slugs_of_pages_indications_and_categories_spell_letters_out(tmp_path: Path) -> None:
+    (tmp_path / "Straße.md").write_text(
+        "---\ntitle: Straße\ncategory: Ærø Øst\nindications: [Crème brûlée, Straße]\n---\n\n"
+        "## Helps with:\n\n- Ærø skin\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "named.md").write_text(
+        "---\ntitle: Named\nslug: Ærø\n---\n\nText.\n", encoding="utf-8"
+    )
+    index = ContentIndex.from_directory(tmp_path)
+    assert index.errors == ()
+    assert sorted(index.public.by_slug) == ["aero", "strasse"]
+    page = index.public.by_slug["strasse"]
+    assert page.category == Mention("Ærø Øst", "aero-ost")
+    assert page.indications == (
+        Mention("Ærø skin", "aero-skin"),
+        Mention("Crème brûlée", "creme-brulee"),
+        Mention("Straße", "strasse"),
+    )
 
 
 def test_title_from_first_h1(pages: ContentIndex) -> None:
