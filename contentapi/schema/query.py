@@ -1,4 +1,9 @@
-"""The Query root: lookups, lists with filters and order, search, node ids, content info."""
+"""The Query root: lookups, lists with filters and order, search, node ids, content info.
+
+Resolvers use `info` for `info.context` only: the fast executor (schema/execution.py)
+calls them with an object holding `.context` and nothing else, and one that reads more of
+`info` makes every operation using it fall back to graphql-core (see schema/types.py).
+"""
 
 from __future__ import annotations
 
@@ -19,55 +24,88 @@ from contentapi.schema.types import (
     Indication,
     Info,
     Node,
+    PageAfter,
+    PageBefore,
+    PageFirst,
+    PageLast,
     SearchHit,
     Treatment,
     connect,
     parse_global_id,
 )
 
-_PAGE_ARGS = "first, after, last, before: Relay pagination (first/last at most 100)."
+_PAGE = "A connection: pages of up to 100, 20 without first or last."
 
 
-@strawberry.enum
+@strawberry.enum(description="What treatments(orderBy:) sorts by.")
 class TreatmentOrderField(Enum):
-    TITLE = "TITLE"
-    DATE = "DATE"
-    UPDATED_AT = "UPDATED_AT"
-    WORD_COUNT = "WORD_COUNT"
-    ORDER = "ORDER"
+    TITLE = strawberry.enum_value("TITLE", description="The title, ignoring case.")
+    DATE = strawberry.enum_value(
+        "DATE", description="Front matter date; treatments without one come last."
+    )
+    UPDATED_AT = strawberry.enum_value(
+        "UPDATED_AT", description="Front matter updated; treatments without one come last."
+    )
+    WORD_COUNT = strawberry.enum_value("WORD_COUNT", description="Length in words.")
+    ORDER = strawberry.enum_value(
+        "ORDER", description="Front matter order (or weight); treatments without one come last."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way a sort goes.")
 class OrderDirection(Enum):
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value(
+        "ASC", description="Ascending: A to Z, oldest first, shortest first, lowest order first."
+    )
+    DESC = strawberry.enum_value(
+        "DESC", description="Descending: Z to A, newest first, longest first, highest order first."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "One sort key of treatments(orderBy:). Treatments equal on every key keep slug order."
+    )
+)
 class TreatmentOrder:
-    field: TreatmentOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: TreatmentOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way; ascending when left out."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Conditions on treatments: only those meeting every condition given are listed."
+)
 class TreatmentFilter:
-    category: str | None = strawberry.field(default=None, description="Category slug.")
+    category: str | None = strawberry.field(
+        default=None, description="Only treatments in the category with this slug."
+    )
     indication: str | None = strawberry.field(
-        default=None, description="Indication slug: treatments that help with it."
+        default=None, description="Only treatments that help with the indication with this slug."
     )
     indications_all: list[str] | None = strawberry.field(
-        default=None, description="Treatments that help with ALL of these indication slugs."
+        default=None,
+        description="Only treatments that help with every one of these indication slugs.",
     )
     search: str | None = strawberry.field(
-        default=None, description="Full-text search over title, summary and text."
+        default=None,
+        description=(
+            "Only treatments matching this full-text search (as search(query:) reads it), "
+            "best match first unless orderBy is given."
+        ),
     )
-    slugs: list[str] | None = None
+    slugs: list[str] | None = strawberry.field(
+        default=None, description="Only the treatments with these slugs."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="Conditions on indications: only those meeting every condition given are listed."
+)
 class IndicationFilter:
     name_contains: str | None = strawberry.field(
-        default=None, description="Substring of the name, case-insensitive."
+        default=None, description="Only indications whose name contains this, ignoring case."
     )
     min_treatments: int | None = strawberry.field(
         default=None, description="Only indications that at least this many treatments help with."
@@ -93,32 +131,69 @@ def _node(info: Info, value: str) -> Any:
     return None
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every read of the content: treatments, indications, categories and images by slug, "
+        "id or list, full-text search, and what is being served."
+    )
+)
 class Query:
     @strawberry.field(description="Any object by its global id; null if there is none.")
-    def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A global id, as an id field gives it.")
+        ],
+    ) -> Node | None:
         return _node(info, id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Objects by global id, in order; null where there is none.")
-    def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Global ids, at most 100, as id fields give them."),
+        ],
+    ) -> list[Node | None]:
         if len(ids) > 100:
             check_count(len(ids), "ids")
         return [_node(info, value) for value in ids]
 
     @strawberry.field(description="A treatment by slug, or null.")
-    def treatment(self, info: Info, slug: str) -> Treatment | None:
+    def treatment(
+        self,
+        info: Info,
+        slug: Annotated[
+            str, strawberry.argument(description="The treatment's slug, such as mesotherapy.")
+        ],
+    ) -> Treatment | None:
         return info.context.view.by_slug.get(slug)  # type: ignore[return-value]
 
-    @strawberry.field(description=f"Treatments matching every filter set. {_PAGE_ARGS}")
+    @strawberry.field(
+        description=f"Treatments meeting every filter given, by title unless ordered. {_PAGE}"
+    )
     def treatments(
         self,
         info: Info,
-        filter: TreatmentFilter | None = None,
-        order_by: list[TreatmentOrder] | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[
+            TreatmentFilter | None,
+            strawberry.argument(description="Conditions to meet; all treatments when left out."),
+        ] = None,
+        order_by: Annotated[
+            list[TreatmentOrder] | None,
+            strawberry.argument(
+                description=(
+                    "Sort keys, the first deciding first; by title (by relevance with "
+                    "filter.search) when left out."
+                )
+            ),
+        ] = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
     ) -> Connection[Treatment]:
         query = TreatmentQuery()
         if filter is not None:
@@ -131,25 +206,32 @@ class Query:
                 search=filter.search,
                 slugs=tuple(filter.slugs) if filter.slugs is not None else None,
             )
-        order = [
-            Ordering(o.field.value, o.direction is OrderDirection.DESC) for o in order_by or []
-        ]
+        order = [Ordering(o.field.name, o.direction is OrderDirection.DESC) for o in order_by or []]
         found = info.context.view.find(query, order)
         return connect(found, first, after, last, before)  # type: ignore[no-any-return]
 
     @strawberry.field(description="An indication by slug, or null.")
-    def indication(self, info: Info, slug: str) -> Indication | None:
+    def indication(
+        self,
+        info: Info,
+        slug: Annotated[
+            str, strawberry.argument(description="The indication's slug, such as hair-loss.")
+        ],
+    ) -> Indication | None:
         return info.context.view.indications.get(slug)  # type: ignore[return-value]
 
-    @strawberry.field(description=f"Indications by name. {_PAGE_ARGS}")
+    @strawberry.field(description=f"Indications meeting every filter given, by name. {_PAGE}")
     def indications(
         self,
         info: Info,
-        filter: IndicationFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[
+            IndicationFilter | None,
+            strawberry.argument(description="Conditions to meet; all indications when left out."),
+        ] = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
     ) -> Connection[Indication]:
         found: list[model.Indication] = list(info.context.view.indications_by_name)
         if filter is not None and filter.name_contains:
@@ -161,30 +243,51 @@ class Query:
         return connect(found, first, after, last, before)  # type: ignore[no-any-return]
 
     @strawberry.field(description="A category by slug, or null.")
-    def category(self, info: Info, slug: str) -> Category | None:
+    def category(
+        self,
+        info: Info,
+        slug: Annotated[
+            str, strawberry.argument(description="The category's slug, such as skin-treatment.")
+        ],
+    ) -> Category | None:
         return info.context.view.categories.get(slug)  # type: ignore[return-value]
 
     @strawberry.field(description="All categories by name.")
     def categories(self, info: Info) -> list[Category]:
         return list(info.context.view.categories_by_name)  # type: ignore[arg-type]
 
-    @strawberry.field(description=f"Every image, in page then position order. {_PAGE_ARGS}")
+    @strawberry.field(description=f"Every image, in page then position order. {_PAGE}")
     def images(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
     ) -> Connection[Image]:
         return connect(info.context.view.images, first, after, last, before)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Full-text search, best match first (first at most 100).")
+    @strawberry.field(
+        description=(
+            "Full-text search over titles, summaries and text, best match first: made for "
+            "a search box that asks again as the user types."
+        )
+    )
     def search(
         self,
         info: Info,
-        query: str,
-        first: Annotated[int | None, strawberry.argument(description="How many hits.")] = 10,
+        query: Annotated[
+            str,
+            strawberry.argument(
+                description=(
+                    "What the user typed: a treatment matches when it holds every word, the "
+                    "last word as a prefix (cellu finds cellulite); case and accents ignored."
+                )
+            ),
+        ],
+        first: Annotated[
+            int | None, strawberry.argument(description="How many hits at most, 0 to 100.")
+        ] = 10,
     ) -> list[SearchHit]:
         first = 10 if first is None else first
         check_count(first, "first")
@@ -198,7 +301,12 @@ class Query:
             for hit in view.search(query, first)
         ]
 
-    @strawberry.field(description="What is being served: a version and counts.")
+    @strawberry.field(
+        description=(
+            "What is being served: a version to tell when the content changed (poll it to "
+            "refresh), counts, and when it was loaded."
+        )
+    )
     def content_info(self, info: Info) -> ContentInfo:
         view = info.context.view
         return ContentInfo(

@@ -1,4 +1,12 @@
-"""GraphQL object types. Each reads a model object as it is: no copies per request."""
+"""GraphQL object types. Each reads a model object as it is: no copies per request.
+
+Resolvers take the model object as `root` and use `info` for `info.context` only. The
+fast executor (schema/execution.py) calls resolvers directly and hands them, as `info`,
+an object holding `.context` and nothing else: a resolver reading anything more
+(`info.path`, `info.field_name`, `info.variable_values`, ...) raises AttributeError
+there, and every operation using it falls back to graphql-core (same answer, slower,
+counted in /readyz as fastPathFallbacks).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -34,43 +42,114 @@ def parse_global_id(value: str) -> tuple[str, str] | None:
     return (kind, key) if key else None
 
 
-@strawberry.interface(description="An object with a global id, fetchable with node(id:).")
+_GLOBAL_ID = "Global id of this {kind}, the same on every replica: node(id:) fetches it again."
+
+
+def _global_id_field(resolver: Any, kind: str) -> Any:
+    return strawberry.field(resolver=resolver, description=_GLOBAL_ID.format(kind=kind))
+
+
+@strawberry.interface(
+    description=(
+        "An object with a global id: Treatment, Image, Indication or Category. "
+        "node(id:) and nodes(ids:) fetch any of them by id."
+    )
+)
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Global id of the object, the same on every replica: node(id:) fetches it."
+    )
+
+
+# The pagination arguments of every connection field, described once.
+PageFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description=(
+            "Take the first N items (0 to 100) after the `after` cursor, or from the start. "
+            "Without first or last, a page holds 20 items."
+        )
+    ),
+]
+PageAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Cursor of an item (edges.cursor, or pageInfo.endCursor for the next page): "
+            "the page starts just after it."
+        )
+    ),
+]
+PageLast = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Take the last N items (0 to 100) before the `before` cursor, or from the end."
+    ),
+]
+PageBefore = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Cursor of an item (edges.cursor, or pageInfo.startCursor for the page before): "
+            "the page ends just before it."
+        )
+    ),
+]
 
 
 @strawberry.type(description="Where a page of a connection stands in the whole list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when items follow this page: ask again with after: endCursor."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when items come before this page: ask again with before: startCursor."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first item on this page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item on this page; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a connection with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description=(
+            "Opaque position of the item in the list: pass it as after: or before: to page "
+            "from here. It is a position, not the item: once the content changes it may "
+            "point at another item."
+        )
+    )
+    node: T = strawberry.field(description="The item itself.")
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "One page of a list, Relay style: the items (as edges with cursors, or as plain "
+        "nodes), where the page stands, and how long the whole list is."
+    )
+)
 class Connection(Generic[T]):
-    """A page of a list, Relay style."""
-
     window: strawberry.Private[Window[Any]]
 
-    @strawberry.field
+    @strawberry.field(description="The items on this page, in list order, each with its cursor.")
     def edges(self) -> list[Edge[T]]:
         start = self.window.start
         return [
             Edge(cursor=encode_cursor(start + i), node=n) for i, n in enumerate(self.window.items)
         ]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The items on this page, in list order, without cursors (edges { node })."
+    )
     def nodes(self) -> list[T]:
         return list(self.window.items)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Whether items come before and after this page, and the cursors to get them."
+    )
     def page_info(self) -> PageInfo:
         found, start = len(self.window.items), self.window.start
         return PageInfo(
@@ -80,7 +159,7 @@ class Connection(Generic[T]):
             end_cursor=encode_cursor(start + found - 1) if found else None,
         )
 
-    @strawberry.field
+    @strawberry.field(description="How many items the whole list holds, every page together.")
     def total_count(self) -> int:
         return self.window.total
 
@@ -120,7 +199,13 @@ def _treatment_indications(root: model.Treatment, info: Info) -> list[Indication
     return [merged[mention.slug] for mention in root.indications]
 
 
-def _treatment_related(root: model.Treatment, info: Info, first: int | None = 5) -> list[Treatment]:
+def _treatment_related(
+    root: model.Treatment,
+    info: Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="How many related treatments, 0 to 100.")
+    ] = 5,
+) -> list[Treatment]:
     first = 5 if first is None else first
     check_count(first, "first")
     related: Any = info.context.view.related(root.slug)[:first]
@@ -132,7 +217,13 @@ def _treatment_toc(root: model.Treatment) -> list[Heading]:
     return headings  # type: ignore[no-any-return]
 
 
-def _treatment_excerpt(root: model.Treatment, length: int | None = 160) -> str:
+def _treatment_excerpt(
+    root: model.Treatment,
+    length: Annotated[
+        int | None,
+        strawberry.argument(description="Most characters to return, the … included; at least 1."),
+    ] = 160,
+) -> str:
     length = 160 if length is None else length
     if length < 1:
         raise QueryError(f"'length' must be at least 1, got {length}")
@@ -145,39 +236,121 @@ def _treatment_excerpt(root: model.Treatment, length: int | None = 160) -> str:
     return cut.rstrip(" ,;:.-")[: length - 1] + "…"
 
 
-@strawberry.type(name="Treatment", description="A page: one treatment.")
+@strawberry.type(
+    name="Treatment",
+    description=(
+        "A treatment page: one Markdown file of the content folder, with what was read from "
+        "its front matter (title, category, dates, ...) and its body (HTML, text, images, "
+        "headings, indications)."
+    ),
+)
 class Treatment(Node):
-    id: strawberry.ID = strawberry.field(resolver=_treatment_id)
-    slug: str
-    title: str
-    path: str = strawberry.field(description="File path relative to the content root.")
-    category: Category | None = strawberry.field(resolver=_treatment_category)
-    summary: str | None
+    id: strawberry.ID = _global_id_field(_treatment_id, "treatment")
+    slug: str = strawberry.field(
+        description=(
+            "The page's key in URLs, unique among the served pages: front matter slug, else "
+            "the file name lower-cased with other characters turned into - "
+            "(treatment(slug:) looks it up)."
+        )
+    )
+    title: str = strawberry.field(
+        description="Front matter title, else the text of the body's first level-1 heading."
+    )
+    path: str = strawberry.field(
+        description="Path of the Markdown file in the content folder, with / between folders."
+    )
+    category: Category | None = strawberry.field(
+        resolver=_treatment_category,
+        description="The category named by front matter category (or layout); null if none.",
+    )
+    summary: str | None = strawberry.field(
+        description=(
+            "Front matter description, else the body's first paragraph as plain text; "
+            "null when there is neither."
+        )
+    )
     excerpt: str = strawberry.field(
         resolver=_treatment_excerpt,
-        description="Plain text cut at a word boundary, ending in … when cut.",
+        description=(
+            "The plain text with runs of white space made single spaces, cut at a word "
+            "boundary to at most `length` characters and ending in … when cut: for cards "
+            "and meta descriptions."
+        ),
     )
-    html: str = strawberry.field(description="The body as sanitised HTML, carousel removed.")
-    markdown: str
-    text: str
-    sections: list[Section]
-    table_of_contents: list[Heading] = strawberry.field(resolver=_treatment_toc)
-    images: list[Image]
-    indications: list[Indication] = strawberry.field(resolver=_treatment_indications)
+    html: str = strawberry.field(
+        description=(
+            "The body as HTML, sanitised (no scripts, event handlers, frames or styles) and "
+            "safe to insert as is. Headings carry id anchors; the leading image carousel is "
+            "left out (its pictures are in images)."
+        )
+    )
+    markdown: str = strawberry.field(
+        description="The body as written in the file, front matter left out."
+    )
+    text: str = strawberry.field(
+        description="The body as plain text: no tags, entities decoded, one line per block."
+    )
+    sections: list[Section] = strawberry.field(
+        description=(
+            "The body cut at its headings: one section per heading, up to the next heading, "
+            "in page order. Text before the first heading is in no section."
+        )
+    )
+    table_of_contents: list[Heading] = strawberry.field(
+        resolver=_treatment_toc,
+        description="Every heading of the body in page order, with its level and anchor.",
+    )
+    images: list[Image] = strawberry.field(
+        description=(
+            "Every picture on the page in page order: the carousel's, <img> and <amp-img> "
+            "tags and Markdown images."
+        )
+    )
+    indications: list[Indication] = strawberry.field(
+        resolver=_treatment_indications,
+        description=(
+            "What this treatment helps with, in page order: the list after a heading such as "
+            "'Mesotherapy also can help with:', then front matter indications."
+        ),
+    )
     related: list[Treatment] = strawberry.field(
         resolver=_treatment_related,
         description=(
             "Other treatments ranked by how many indications they share with this one "
-            "(ties by title)."
+            "(ties by title); treatments sharing none are left out."
         ),
     )
-    word_count: int
-    reading_time_minutes: int
-    date: dt.date | None
-    updated_at: dt.datetime | None
-    draft: bool = strawberry.field(description="True only for drafts seen with the preview token.")
-    order: int | None
-    front_matter: JSON
+    word_count: int = strawberry.field(description="How many words text holds.")
+    reading_time_minutes: int = strawberry.field(
+        description="Minutes to read the page at 200 words a minute, rounded up; at least 1."
+    )
+    date: dt.date | None = strawberry.field(
+        description="Front matter date (a date-time there gives its day); null if not given."
+    )
+    updated_at: dt.datetime | None = strawberry.field(
+        description=(
+            "Front matter updated, as a date-time with its zone (UTC when none is written, "
+            "midnight for a bare date); null if not given."
+        )
+    )
+    draft: bool = strawberry.field(
+        description=(
+            "True for a draft (front matter draft: true or published: false). Drafts are "
+            "served only to requests carrying the preview token, so others always see false."
+        )
+    )
+    order: int | None = strawberry.field(
+        description=(
+            "Front matter order (or weight), for a hand-made order with "
+            "orderBy: {field: ORDER}; null if not given."
+        )
+    )
+    front_matter: JSON = strawberry.field(
+        description=(
+            "Every front matter key of the page as a JSON object, keys this API does not "
+            "know included (dates as ISO 8601 strings): for site-specific data."
+        )
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, _info: Any) -> bool:
@@ -200,19 +373,52 @@ def _image_url(root: model.Image, info: Info) -> str:
     return base + root.src
 
 
-@strawberry.type(name="Image", description="A picture on a treatment page, in page order.")
+@strawberry.type(
+    name="Image",
+    description=(
+        "A picture on a treatment page: an <img> or <amp-img> tag or a Markdown image, "
+        "carousel pictures included."
+    ),
+)
 class Image(Node):
-    id: strawberry.ID = strawberry.field(resolver=_image_id)
-    src: str
-    url: str = strawberry.field(
-        resolver=_image_url, description="src made absolute with CONTENTAPI_PUBLIC_URL, if set."
+    id: strawberry.ID = _global_id_field(_image_id, "image")
+    src: str = strawberry.field(
+        description=(
+            "The picture's address as written on the page, tidied: backslashes become /, a "
+            "relative path gets a leading /, and URLs with a scheme are kept as written."
+        )
     )
-    alt: str | None
-    title: str | None
-    width: int | None
-    height: int | None
-    position: int
-    treatment: Treatment = strawberry.field(resolver=_image_treatment)
+    url: str = strawberry.field(
+        resolver=_image_url,
+        description=(
+            "src made absolute with the server's public URL (CONTENTAPI_PUBLIC_URL) when one "
+            "is set; otherwise the same as src. URLs with a scheme are kept as written."
+        ),
+    )
+    alt: str | None = strawberry.field(
+        description="Text for screen readers (alt, or ![alt] in Markdown); null if none."
+    )
+    title: str | None = strawberry.field(
+        description='Tooltip text (title, or ![](src "title") in Markdown); null if none.'
+    )
+    width: int | None = strawberry.field(
+        description=(
+            "Width in pixels from the tag's width attribute; null for a Markdown image and "
+            "when the tag gives no whole number."
+        )
+    )
+    height: int | None = strawberry.field(
+        description=(
+            "Height in pixels from the tag's height attribute; null for a Markdown image and "
+            "when the tag gives no whole number."
+        )
+    )
+    position: int = strawberry.field(
+        description="Where the picture comes on its page, counting from 0."
+    )
+    treatment: Treatment = strawberry.field(
+        resolver=_image_treatment, description="The treatment page the picture is on."
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, _info: Any) -> bool:
@@ -234,10 +440,10 @@ def _member_count(root: model.Indication | model.Category) -> int:
 def _member_treatments(
     root: model.Indication | model.Category,
     info: Info,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
+    first: PageFirst = None,
+    after: PageAfter = None,
+    last: PageLast = None,
+    before: PageBefore = None,
 ) -> Connection[Treatment]:
     members = sorted(_treatments_of(info, root.treatment_slugs), key=_by_title)
     return connect(members, first, after, last, before)  # type: ignore[no-any-return]
@@ -247,12 +453,27 @@ def _by_title(treatment: model.Treatment) -> tuple[str, str]:
     return (treatment.title.casefold(), treatment.slug)
 
 
-@strawberry.type(name="Indication", description="Something treatments help with.")
+@strawberry.type(
+    name="Indication",
+    description=(
+        "Something treatments help with, such as Hair loss. Pages listing the same name "
+        "(by slug) share one Indication that lists all of their treatments."
+    ),
+)
 class Indication(Node):
-    id: strawberry.ID = strawberry.field(resolver=_indication_id)
-    slug: str
-    name: str
-    treatment_count: int = strawberry.field(resolver=_member_count)
+    id: strawberry.ID = _global_id_field(_indication_id, "indication")
+    slug: str = strawberry.field(
+        description=(
+            "The name lower-cased with other characters turned into - (Redundant (sagging) "
+            "skin: redundant-sagging-skin); indication(slug:) and treatments(filter:) take it."
+        )
+    )
+    name: str = strawberry.field(
+        description="The name as spelled on the first page (by file path) that lists it."
+    )
+    treatment_count: int = strawberry.field(
+        resolver=_member_count, description="How many treatments help with it."
+    )
     treatments: Connection[Treatment] = strawberry.field(
         resolver=_member_treatments, description="Treatments that help with it, by title."
     )
@@ -262,12 +483,27 @@ class Indication(Node):
         return isinstance(obj, model.Indication)
 
 
-@strawberry.type(name="Category", description="A group of treatments (front matter category).")
+@strawberry.type(
+    name="Category",
+    description=(
+        "A group of treatments, named by their front matter category (or layout), such as "
+        "Skin Treatment. Each treatment is in at most one."
+    ),
+)
 class Category(Node):
-    id: strawberry.ID = strawberry.field(resolver=_category_id)
-    name: str
-    slug: str
-    treatment_count: int = strawberry.field(resolver=_member_count)
+    id: strawberry.ID = _global_id_field(_category_id, "category")
+    name: str = strawberry.field(
+        description="The name as written in front matter on the first page (by file path)."
+    )
+    slug: str = strawberry.field(
+        description=(
+            "The name lower-cased with other characters turned into - (Skin Treatment: "
+            "skin-treatment); category(slug:) and treatments(filter: {category:}) take it."
+        )
+    )
+    treatment_count: int = strawberry.field(
+        resolver=_member_count, description="How many treatments are in it."
+    )
     treatments: Connection[Treatment] = strawberry.field(
         resolver=_member_treatments, description="Treatments in it, by title."
     )
@@ -277,30 +513,45 @@ class Category(Node):
         return isinstance(obj, model.Category)
 
 
-@strawberry.type(name="Heading")
+@strawberry.type(
+    name="Heading", description="A heading of a page body: an entry of its table of contents."
+)
 class Heading:
-    level: int
-    title: str
-    anchor: str
+    level: int = strawberry.field(description="1 for a top-level heading (# or <h1>) to 6.")
+    title: str = strawberry.field(description="The heading's text, without markup.")
+    anchor: str = strawberry.field(description="The heading's id in html: link to it with #anchor.")
 
 
-@strawberry.type(name="Section", description="A body part from one heading to the next.")
+@strawberry.type(name="Section", description="A part of a page body, from one heading to the next.")
 class Section:
-    heading: Heading
-    html: str
-    text: str
+    heading: Heading = strawberry.field(description="The heading the section starts with.")
+    html: str = strawberry.field(
+        description="The section's HTML after its heading, sanitised like Treatment.html."
+    )
+    text: str = strawberry.field(description="The section's text after its heading, as plain text.")
 
 
-@strawberry.type(name="SearchHit")
+@strawberry.type(
+    name="SearchHit",
+    description="A treatment matching a search, with how well it matches and where.",
+)
 class SearchHit:
-    treatment: Treatment
-    score: float
+    treatment: Treatment = strawberry.field(description="The matching treatment.")
+    score: float = strawberry.field(
+        description=(
+            "How well it matches, higher is better (words in the title count most, then the "
+            "summary, then the text); compare scores within one search only."
+        )
+    )
     snippet: str = strawberry.field(
         description="HTML-safe text around the match, matched words wrapped in <mark>."
     )
 
 
-@strawberry.type(name="ContentInfo")
+@strawberry.type(
+    name="ContentInfo",
+    description="What is being served: a version that changes with the content, and counts.",
+)
 class ContentInfo:
     version: str = strawberry.field(
         description=(
@@ -308,15 +559,33 @@ class ContentInfo:
             "equal on every replica serving the same files."
         )
     )
-    treatment_count: int
-    indication_count: int
-    image_count: int
-    category_count: int
-    loaded_at: dt.datetime
+    treatment_count: int = strawberry.field(
+        description="How many treatments this request can see (drafts only with the preview token)."
+    )
+    indication_count: int = strawberry.field(
+        description="How many indications those treatments help with."
+    )
+    image_count: int = strawberry.field(
+        description="How many pictures those treatments hold, all pages together."
+    )
+    category_count: int = strawberry.field(
+        description="How many categories those treatments are in."
+    )
+    loaded_at: dt.datetime = strawberry.field(
+        description=(
+            "When the pages this request sees last changed on this server (its start or a "
+            "reload); a reload that changed only drafts leaves it as it was for the public."
+        )
+    )
 
 
-@strawberry.type(name="ContentError", description="A page that could not be loaded.")
+@strawberry.type(
+    name="ContentError",
+    description="A file that could not be read as a page: it is left out, the rest served.",
+)
 class ContentError:
-    path: str
-    line: int | None
-    message: str
+    path: str = strawberry.field(description="Path of the file in the content folder.")
+    line: int | None = strawberry.field(
+        description="Line of the file where the problem is; null when not known."
+    )
+    message: str = strawberry.field(description="What is wrong, in a sentence.")
