@@ -36,6 +36,7 @@ from contentapi.protocol import (
 )
 from contentapi.reload import LiveIndex, Watcher
 from contentapi.schema import Limits, build_schema
+from contentapi.schema.execution import fallbacks_of
 from contentapi.settings import Settings
 from contentapi.store import ContentStore
 
@@ -93,12 +94,17 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
 
+    fallbacks = fallbacks_of(schema)
+
     async def readyz(request: Request) -> Response:
         current = store.current
         ready: dict[str, Any] = {
             "status": "ready",
             "version": current.public.version,
             "treatments": len(current.public.treatments),
+            # Operations this worker's fast executor left to graphql-core unforeseen (not
+            # introspection, not errors in the answer): 0 unless something demoted it.
+            "fastPathFallbacks": fallbacks.count,
         }
         # A broken page may be a draft: its error is no one's business but the editors'.
         if endpoint.is_preview(request):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
+import strawberry
 from strawberry.schema import schema_converter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from contentapi.index import ContentIndex
+from contentapi.index import ContentIndex, ContentView
 from contentapi.schema import Context, build_schema
+from contentapi.schema.execution import FastExecutionContext, fallbacks_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAST = build_schema()
@@ -150,3 +153,82 @@ def test_resolvers_taking_builtin_scalars_skip_strawberrys_argument_conversion(
     filtered = '{ treatments(filter: {category: "skin-treatment"}) { nodes { slug } } }'
     assert run(FAST, index, filtered, None) == run(STANDARD, index, filtered, None)
     assert converted != []
+
+
+PLAIN = '{ treatment(slug: "peel") { title related { slug } } }'
+
+
+def test_an_unforeseen_fallback_is_counted_once_and_logged_with_its_reason(
+    index: ContentIndex, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    schema = build_schema()
+    fallbacks = fallbacks_of(schema)
+    assert run(schema, index, PLAIN, None)[1] == []
+    assert fallbacks.count == 0
+
+    def explode(self: ContentView, slug: str) -> None:
+        raise RuntimeError("related is broken")
+
+    monkeypatch.setattr(ContentView, "related", explode)
+    with caplog.at_level(logging.DEBUG, logger="contentapi"):
+        data, errors = run(schema, index, PLAIN, None)
+    assert data == {"treatment": None}
+    assert [error["message"] for error in errors] == ["Unexpected error."]
+    assert fallbacks.count == 1
+    assert (
+        "fast path fell back to graphql-core (RuntimeError: related is broken); fallbacks so far: 1"
+    ) in caplog.messages
+    monkeypatch.undo()
+    assert run(schema, index, PLAIN, None)[1] == []
+    assert fallbacks.count == 1
+    # Each schema counts its own.
+    assert fallbacks_of(build_schema()).count == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("{ __schema { queryType { name } } }", "_Introspection: introspection (__schema, __type)"),
+        (
+            "{ treatments(first: 1000) { totalCount } }",
+            "QueryError: 'first' must be at most 100, got 1000",
+        ),
+    ],
+)
+def test_introspection_and_errors_in_the_answer_fall_back_uncounted(
+    index: ContentIndex, caplog: pytest.LogCaptureFixture, query: str, reason: str
+) -> None:
+    schema = build_schema()
+    with caplog.at_level(logging.DEBUG, logger="contentapi"):
+        run(schema, index, query, None)
+    assert fallbacks_of(schema).count == 0
+    assert f"fast path left the operation to graphql-core, as always for {reason}" in (
+        caplog.messages
+    )
+
+
+def test_a_resolver_reading_more_of_info_than_context_makes_the_fast_path_fall_back() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def context(self, info: strawberry.Info) -> str:
+            return str(info.context)
+
+        @strawberry.field
+        def field_name(self, info: strawberry.Info) -> str:
+            return info.field_name
+
+    schema = strawberry.Schema(
+        query=Query, execution_context_class=FastExecutionContext.budgeted(0)
+    )
+    fallbacks = fallbacks_of(schema)
+    assert schema.execute_sync("{ context }", context_value="ctx").data == {"context": "ctx"}
+    assert fallbacks.count == 0
+    # graphql-core gives the answer, with a real Info.
+    assert schema.execute_sync("{ fieldName }").data == {"fieldName": "fieldName"}
+    assert fallbacks.count == 1
+
+
+def test_fallbacks_of_refuses_a_schema_without_the_fast_path() -> None:
+    with pytest.raises(TypeError, match="executes with .*StrawberryGraphQLCoreExecutionContext"):
+        fallbacks_of(STANDARD)

@@ -13,6 +13,13 @@ non-null field, an awaitable, @defer, introspection) it gives up and graphql-cor
 executes the operation from the start, so errors and partial results are exactly
 graphql-core's.
 
+Every fallback is logged at debug level with its reason. Those that are not foreseen are
+also counted (FallbackCount, shown in /readyz as fastPathFallbacks): introspection and an
+error in the answer always go to graphql-core, so they are left out, and the count stays
+0 on a healthy server. Anything else (a resolver reading more of `info` than `.context`,
+a change in Strawberry's or graphql-core's internals, a bug) is a silent demotion to the
+slow path that the count makes visible.
+
 Both paths count the bytes of the large values they complete against the response byte
 budget (CONTENTAPI_MAX_RESPONSE_BYTES) and stop at the first value past it, so a query
 whose answer would be too large is refused while it is built, not after.
@@ -20,6 +27,7 @@ whose answer would be too large is refused while it is built, not after.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -48,6 +56,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from contentapi.schema.errors import QueryError
 
+log = logging.getLogger("contentapi")
 _DEFINITION = "strawberry-definition"
 _MAX_COMPILED = 512
 # Strings up to this long are not counted against the response budget: the query cost
@@ -62,7 +71,43 @@ FieldPlan = tuple[str, str | None, GraphQLField | Resolve | None, Any, Complete]
 
 
 class _Fallback(Exception):
-    """The fast path cannot finish this operation the way graphql-core would."""
+    """The fast path cannot finish this operation the way graphql-core would (the message
+    says why)."""
+
+
+class _Introspection(_Fallback):
+    """A root field the schema's types do not declare: __schema or __type."""
+
+    def __init__(self) -> None:
+        super().__init__("introspection (__schema, __type)")
+
+
+_NULL = "null in a non-null field"
+
+
+class FallbackCount:
+    """How many operations the fast path handed to graphql-core for a reason not foreseen,
+    in this process: introspection and errors in the answer (QueryError) are not counted,
+    as they always go to graphql-core."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def add(self, reason: BaseException) -> None:
+        """Count one fallback, unless its reason is one of those foreseen; log it either way."""
+        why = f"{type(reason).__name__}: {str(reason)[:200]}"
+        if isinstance(reason, _Introspection | QueryError):
+            log.debug("fast path left the operation to graphql-core, as always for %s", why)
+            return
+        with self._lock:
+            self._count += 1
+            count = self._count
+        log.debug("fast path fell back to graphql-core (%s); fallbacks so far: %d", why, count)
 
 
 class ResponseTooLarge(QueryError):
@@ -86,11 +131,17 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _lock: ClassVar[threading.Lock] = threading.Lock()
     # Set per schema by a subclass (see budgeted); 0: no limit.
     max_response_bytes: ClassVar[int] = 0
+    # One per schema too (see budgeted), so each server counts its own.
+    fallbacks: ClassVar[FallbackCount] = FallbackCount()
 
     @classmethod
     def budgeted(cls, max_response_bytes: int) -> type[FastExecutionContext]:
-        """This class with a response byte budget."""
-        return type(cls.__name__, (cls,), {"max_response_bytes": max_response_bytes})
+        """This class with a response byte budget and a fallback count of its own."""
+        return type(
+            cls.__name__,
+            (cls,),
+            {"max_response_bytes": max_response_bytes, "fallbacks": FallbackCount()},
+        )
 
     def charge(self, value: Any) -> None:
         """Count a completed value against the budget: ResponseTooLarge once past it."""
@@ -126,7 +177,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return _run(self, root_type, plan, root_value)
             except ResponseTooLarge as exc:
                 raise GraphQLError(str(exc), original_error=exc) from None
-            except Exception:  # noqa: BLE001 - _Fallback or any surprise: graphql-core does it
+            except Exception as exc:  # noqa: BLE001 - _Fallback or any surprise: graphql-core does it
+                self.fallbacks.add(exc)
                 self.__dict__["_spent"] = 0
         return super().execute_root_grouped_field_set(
             root_type, root_value, grouped_field_set, serially, position_context
@@ -169,7 +221,7 @@ def _plan(ctx: FastExecutionContext, parent: GraphQLObjectType, grouped: Any) ->
             continue
         field_def = parent.fields.get(name)
         if field_def is None:
-            raise _Fallback  # introspection (__schema, __type)
+            raise _Introspection
         attribute = None if node.arguments else _attribute_of(field_def)
         direct = None if attribute else _direct_resolver(field_def, node)
         complete = _completer(ctx, field_def.type, details)
@@ -219,7 +271,7 @@ def _resolve(
     value = (field_def.resolve or ctx.field_resolver)(source, info, **args)
     if ctx.is_awaitable(value):
         getattr(value, "close", lambda: None)()
-        raise _Fallback
+        raise _Fallback("a resolver returned an awaitable")
     return value
 
 
@@ -242,13 +294,13 @@ def _completer(
                 return value
             if value is None:
                 if required:
-                    raise _Fallback
+                    raise _Fallback(_NULL)
                 return None
             if isinstance(value, Exception):
-                raise _Fallback
+                raise _Fallback("an error as a value")
             coerced = coerce(value)
             if coerced is None or coerced is Undefined:
-                raise _Fallback
+                raise _Fallback("a value its scalar cannot serialise")
             if ctx._large(coerced):
                 ctx.charge(coerced)
             return coerced
@@ -260,10 +312,10 @@ def _completer(
         def listed(ctx: FastExecutionContext, value: Any) -> Any:
             if value is None:
                 if required:
-                    raise _Fallback
+                    raise _Fallback(_NULL)
                 return None
             if isinstance(value, str | bytes | dict | Exception) or not hasattr(value, "__iter__"):
-                raise _Fallback
+                raise _Fallback("a value that is not a list in a list field")
             return [item(ctx, element) for element in value]
 
         return listed
@@ -276,18 +328,18 @@ def _completer(
         def abstract(ctx: FastExecutionContext, value: Any) -> Any:
             if value is None:
                 if required:
-                    raise _Fallback
+                    raise _Fallback(_NULL)
                 return None
             found = by_type.get(type(value))
             if found is None:
                 runtime = next((t for t in possible if _is_type_of(t, value)), None)
                 if runtime is None:
-                    raise _Fallback
+                    raise _Fallback("a value of no possible type of an abstract type")
                 found = by_type[type(value)] = _object_completer(runtime, details, required)
             return found(ctx, value)
 
         return abstract
-    raise _Fallback
+    raise _Fallback(f"an output type the fast path does not know: {kind}")
 
 
 def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> Complete:
@@ -299,7 +351,7 @@ def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> 
         nonlocal plan
         if value is None:
             if required:
-                raise _Fallback
+                raise _Fallback(_NULL)
             return None
         fits = accepted.get(type(value))
         if fits is None:
@@ -307,11 +359,11 @@ def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> 
                 kind.is_type_of is None or _is_type_of(kind, value)
             )
         if not fits:
-            raise _Fallback
+            raise _Fallback("a value not of the field's object type")
         if plan is None:
             collected = ctx.collect_subfields(kind, details)
             if collected[1]:  # new @defer usages
-                raise _Fallback
+                raise _Fallback("@defer in the selection")
             plan = _plan(ctx, kind, collected[0])
         return _run(ctx, kind, plan, value)
 
@@ -430,3 +482,14 @@ def _is_builtin_scalar(kind: Any) -> bool:
     if isinstance(kind, GraphQLNonNull):
         kind = kind.of_type
     return isinstance(kind, GraphQLScalarType) and kind.name in _BUILTIN_SCALARS
+
+
+def fallbacks_of(schema: Any) -> FallbackCount:
+    """The fallback count of a schema that executes with FastExecutionContext."""
+    execution = schema.execution_context_class
+    if not (isinstance(execution, type) and issubclass(execution, FastExecutionContext)):
+        raise TypeError(
+            f"the schema executes with {execution!r}, not FastExecutionContext: "
+            "it has no fast path to fall back from"
+        )
+    return execution.fallbacks
