@@ -25,6 +25,7 @@ test: install-test node-deps browser
 	$(BIN)/ruff check contentapi tests bench
 	$(BIN)/ruff format --check contentapi tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 node-deps:

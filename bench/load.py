@@ -63,8 +63,8 @@ def _cached_rows(cache: Path | None) -> int:
 
 def measure_load(spec: Measure) -> Measure:
     """Time load_all + ContentIndex.from_pages (what from_directory does) on one folder."""
-    from contentapi.build import load_all
-    from contentapi.index import ContentIndex
+    from contentapi.content.index import ContentIndex
+    from contentapi.content.load import load_all
 
     root = Path(spec["root"])
     cache = Path(spec["cache"]) if spec.get("cache") else None
@@ -92,7 +92,7 @@ def measure_load(spec: Measure) -> Measure:
 
 def measure_fts(spec: Measure) -> Measure:
     """Time building the public view's FTS5 index (after a warm-start load)."""
-    from contentapi.index import ContentIndex
+    from contentapi.content.index import ContentIndex
 
     index = ContentIndex.from_directory(Path(spec["root"]), cache_dir=Path(spec["cache"]))
     start = time.perf_counter()
@@ -104,11 +104,11 @@ def measure_fts(spec: Measure) -> Measure:
 
 def measure_reindex(spec: Measure) -> Measure:
     """Time parse_page on one edited page plus ContentIndex.from_pages with it swapped in."""
-    from contentapi.build import load_all
-    from contentapi.index import ContentIndex
-    from contentapi.loader import parse_page
-    from contentapi.markup import Renderer
-    from contentapi.model import Treatment
+    from contentapi.content.index import ContentIndex
+    from contentapi.content.load import load_all
+    from contentapi.content.markup import Renderer
+    from contentapi.content.model import Treatment
+    from contentapi.content.page import parse_page
 
     root = Path(spec["root"])
     pages = load_all(root, cache_dir=Path(spec["cache"]))
@@ -163,8 +163,8 @@ def measure_parsers(spec: Measure) -> Measure:
     import markdown
     import yaml
 
-    from contentapi import metadata
-    from contentapi.loader import find_pages
+    from contentapi.content import frontmatter as metadata
+    from contentapi.content.paths import find_pages
 
     files = [p for p in find_pages(Path(spec["root"])) if isinstance(p, Path)]
     fronts: list[str] = []
@@ -215,7 +215,7 @@ def measure_profile(spec: Measure) -> Measure:
     import io
     import pstats
 
-    from contentapi.index import ContentIndex
+    from contentapi.content.index import ContentIndex
 
     profiler = cProfile.Profile()
     profiler.enable()

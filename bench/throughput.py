@@ -362,7 +362,7 @@ def same_shape(ours: Any, theirs: Any) -> bool:
 def measure_load(content: Path, cache: Path) -> dict[str, Any]:
     """Time ContentIndex.from_directory (1 worker) with the page cache in `cache`."""
     started = time.perf_counter()
-    from contentapi.index import ContentIndex
+    from contentapi.content.index import ContentIndex
 
     imported = time.perf_counter()
     index = ContentIndex.from_directory(content, workers=1, cache_dir=cache)
@@ -376,7 +376,7 @@ def measure_load(content: Path, cache: Path) -> dict[str, Any]:
 
 def dump_peer_data(content: Path, cache: Path, target: Path) -> dict[str, Any]:
     """Write the public pages, in our default order, as the JSON the Node peer reads."""
-    from contentapi.index import ContentIndex
+    from contentapi.content.index import ContentIndex
 
     view = ContentIndex.from_directory(content, workers=1, cache_dir=cache).public
     treatments = []

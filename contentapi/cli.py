@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
+from contentapi.content.index import ContentIndex
 from contentapi.errors import SettingsError
-from contentapi.index import ContentIndex
-from contentapi.persisted import load_allow_list
-from contentapi.settings import SETTINGS, Settings
+from contentapi.http.persisted import load_allow_list
+from contentapi.settings import SETTINGS, Setting, Settings, convert
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,11 +29,17 @@ def _help(name: str) -> str:
     return f"{setting.help} [env: {setting.env}; default: {setting.default}]"
 
 
+# An option given as empty, turning its feature off (None would mean "not given").
+_OFF = object()
+
+
 def _settings(**overrides: Any) -> Settings:
     environ = dict(os.environ)
     environ.setdefault("CONTENTAPI_CONTENT_DIR", str(_default_content()))
+    off = {name: None for name, value in overrides.items() if value is _OFF}
+    given = {name: value for name, value in overrides.items() if value is not _OFF}
     try:
-        return Settings.from_env(environ, **overrides)
+        return Settings.from_env(environ, **given).replace(**off)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -68,6 +74,19 @@ def check(directory: Path | None) -> None:
     sys.exit(1 if index.errors else 0)
 
 
+def _as_setting(setting: Setting, flag: str) -> Callable[[Any, Any, str | None], Any]:
+    def parse(context: Any, parameter: Any, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            converted = convert(setting, value, flag)
+        except SettingsError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        return _OFF if converted is None else converted
+
+    return parse
+
+
 def _options_for(*names: str) -> Callable[[F], F]:
     """Click options for settings, each with its help, env var and default from the table."""
 
@@ -80,7 +99,8 @@ def _options_for(*names: str) -> Callable[[F], F]:
                     f"{flag}/--no-{name.replace('_', '-')}", default=None, help=_help(name)
                 )
             elif isinstance(setting.default, Path):
-                option = click.option(flag, type=click.Path(path_type=Path), help=_help(name))
+                # Read as the environment variable is: an empty cache folder means none.
+                option = click.option(flag, callback=_as_setting(setting, flag), help=_help(name))
             else:
                 option = click.option(flag, type=type(setting.default), help=_help(name))
             command = option(command)
@@ -104,7 +124,7 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
     """Serve the content over GraphQL (GraphiQL at /graphql in a browser)."""
     import uvicorn
 
-    from contentapi.edges import EdgeLimits, protocol_factory
+    from contentapi.http.edges import EdgeLimits, protocol_factory
 
     if content is not None:
         options["content_dir"] = content
@@ -128,9 +148,10 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         raise click.UsageError(str(exc)) from exc
     # Workers are separate processes: they rebuild the same settings from the environment.
     for setting in SETTINGS:
-        os.environ[setting.env] = str(getattr(settings, setting.name))
+        value = getattr(settings, setting.name)
+        os.environ[setting.env] = "" if value is None else str(value)
     uvicorn.run(
-        "contentapi.app:create_app",
+        "contentapi.http.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -69,7 +69,9 @@ class Settings:
         "", "Bearer token that shows drafts and content errors; empty: never."
     )
     watch: bool = _setting(False, "Reload content when files change.")
-    cache_dir: Path = _setting(Path(".contentapi-cache"), "Folder for the warm-start page cache.")
+    cache_dir: Path | None = _setting(
+        Path(".contentapi-cache"), "Folder for the warm-start page cache; empty: no cache."
+    )
     introspection: bool = _setting(True, "Allow schema introspection (and field suggestions).")
     graphiql: bool = _setting(True, "Serve GraphiQL to browsers at GET /graphql.")
     cors_origins: str = _setting(
@@ -244,8 +246,16 @@ def convert(setting: Setting, raw: str, source: str) -> Any:
             raise SettingsError(f"{source} must not be negative, not {raw!r}")
         return number
     if isinstance(setting.default, Path):
+        if not raw.strip():
+            if setting.name in _MAY_BE_EMPTY:
+                return None
+            raise SettingsError(f"{source} must name a folder, not {raw!r}")
         return Path(raw)
     return raw
+
+
+# Folder settings whose empty value turns the feature off.
+_MAY_BE_EMPTY = frozenset({"cache_dir"})
 
 
 SETTINGS: tuple[Setting, ...] = tuple(

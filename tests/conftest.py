@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from contentapi.index import ContentIndex
-from contentapi.loader import parse_page
-from contentapi.markup import Renderer
-from contentapi.model import ContentError, Treatment
+from contentapi.content.index import ContentIndex
+from contentapi.content.markup import Renderer
+from contentapi.content.model import ContentError, Treatment
+from contentapi.content.page import parse_page
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -11,7 +11,7 @@ import pytest
 from graphql import build_schema as parse_sdl
 from graphql.utilities import find_breaking_changes
 
-from contentapi.index import ContentIndex
+from contentapi.content.index import ContentIndex
 from contentapi.schema import build_schema
 from contentapi.settings import SETTINGS
 

@@ -72,7 +72,7 @@ def test_export_schema_prints_sdl() -> None:
     result = CliRunner().invoke(cli, ["export-schema"])
     assert result.exit_code == 0
     assert "type Treatment implements Node" in result.output
-    assert "treatments(filter: TreatmentFilter" in result.output
+    assert "  filter: TreatmentFilter = null\n" in result.output
 
 
 def test_two_processes_agree_on_version_and_ids() -> None:

@@ -24,7 +24,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 from starlette.testclient import TestClient
 
-from contentapi.app import create_app
+from contentapi.http.app import create_app
 from contentapi.settings import SETTINGS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent

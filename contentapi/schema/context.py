@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contentapi.index import ContentIndex, ContentView
+from contentapi.content.index import ContentIndex, ContentView
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from graphql import (
     get_named_type,
 )
 
-from contentapi.schema.pagination import DEFAULT_PAGE, MAX_PAGE
+from contentapi.schema.relay import DEFAULT_PAGE, MAX_PAGE
 
 # What a list sized by the content costs when nothing in the query sizes it: the seed
 # page has 2 images and 10 indications, so 10 errs on the side of the server.

@@ -12,26 +12,29 @@ from typing import Annotated, Any
 
 import strawberry
 
-from contentapi import model
-from contentapi.index import Ordering, TreatmentQuery
-from contentapi.schema.pagination import check_count, parse_position
-from contentapi.schema.types import (
-    Category,
+from contentapi.content import model
+from contentapi.content.index import Ordering, TreatmentQuery
+from contentapi.schema.relay import (
     Connection,
-    ContentError,
-    ContentInfo,
-    Image,
-    Indication,
-    Info,
     Node,
     PageAfter,
     PageBefore,
     PageFirst,
     PageLast,
-    SearchHit,
-    Treatment,
+    check_count,
     connect,
     parse_global_id,
+    parse_position,
+)
+from contentapi.schema.types import (
+    Category,
+    ContentError,
+    ContentInfo,
+    Image,
+    Indication,
+    Info,
+    SearchHit,
+    Treatment,
 )
 
 _PAGE = "A connection: pages of up to 100, 20 without first or last."

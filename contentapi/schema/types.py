@@ -10,169 +10,31 @@ counted in /readyz as fastPathFallbacks).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
-from contentapi import model
+from contentapi.content import model
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
-from contentapi.schema.pagination import Window, check_count, encode_cursor, window
+from contentapi.schema.relay import (
+    Connection,
+    Node,
+    PageAfter,
+    PageBefore,
+    PageFirst,
+    PageLast,
+    check_count,
+    connect,
+    global_id,
+    global_id_field,
+)
 
 T = TypeVar("T")
 Info = strawberry.Info[Context, None]
-
-
-def global_id(kind: str, key: str) -> str:
-    """A Relay global id: base64 of 'Type:key', the same on every replica."""
-    return base64.b64encode(f"{kind}:{key}".encode()).decode()
-
-
-def parse_global_id(value: str) -> tuple[str, str] | None:
-    """(type name, key) of a global id, or None if it is not one."""
-    try:
-        kind, _, key = base64.b64decode(value.encode(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    return (kind, key) if key else None
-
-
-_GLOBAL_ID = "Global id of this {kind}, the same on every replica: node(id:) fetches it again."
-
-
-def _global_id_field(resolver: Any, kind: str) -> Any:
-    return strawberry.field(resolver=resolver, description=_GLOBAL_ID.format(kind=kind))
-
-
-@strawberry.interface(
-    description=(
-        "An object with a global id: Treatment, Image, Indication or Category. "
-        "node(id:) and nodes(ids:) fetch any of them by id."
-    )
-)
-class Node:
-    id: strawberry.ID = strawberry.field(
-        description="Global id of the object, the same on every replica: node(id:) fetches it."
-    )
-
-
-# The pagination arguments of every connection field, described once.
-PageFirst = Annotated[
-    int | None,
-    strawberry.argument(
-        description=(
-            "Take the first N items (0 to 100) after the `after` cursor, or from the start. "
-            "Without first or last, a page holds 20 items."
-        )
-    ),
-]
-PageAfter = Annotated[
-    str | None,
-    strawberry.argument(
-        description=(
-            "Cursor of an item (edges.cursor, or pageInfo.endCursor for the next page): "
-            "the page starts just after it."
-        )
-    ),
-]
-PageLast = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Take the last N items (0 to 100) before the `before` cursor, or from the end."
-    ),
-]
-PageBefore = Annotated[
-    str | None,
-    strawberry.argument(
-        description=(
-            "Cursor of an item (edges.cursor, or pageInfo.startCursor for the page before): "
-            "the page ends just before it."
-        )
-    ),
-]
-
-
-@strawberry.type(description="Where a page of a connection stands in the whole list.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(
-        description="True when items follow this page: ask again with after: endCursor."
-    )
-    has_previous_page: bool = strawberry.field(
-        description="True when items come before this page: ask again with before: startCursor."
-    )
-    start_cursor: str | None = strawberry.field(
-        description="Cursor of the first item on this page; null when the page is empty."
-    )
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last item on this page; null when the page is empty."
-    )
-
-
-@strawberry.type(description="One item of a connection with its cursor.")
-class Edge(Generic[T]):
-    cursor: str = strawberry.field(
-        description=(
-            "Opaque position of the item in the list: pass it as after: or before: to page "
-            "from here. It is a position, not the item: once the content changes it may "
-            "point at another item."
-        )
-    )
-    node: T = strawberry.field(description="The item itself.")
-
-
-@strawberry.type(
-    description=(
-        "One page of a list, Relay style: the items (as edges with cursors, or as plain "
-        "nodes), where the page stands, and how long the whole list is."
-    )
-)
-class Connection(Generic[T]):
-    window: strawberry.Private[Window[Any]]
-
-    @strawberry.field(description="The items on this page, in list order, each with its cursor.")
-    def edges(self) -> list[Edge[T]]:
-        start = self.window.start
-        return [
-            Edge(cursor=encode_cursor(start + i), node=n) for i, n in enumerate(self.window.items)
-        ]
-
-    @strawberry.field(
-        description="The items on this page, in list order, without cursors (edges { node })."
-    )
-    def nodes(self) -> list[T]:
-        return list(self.window.items)
-
-    @strawberry.field(
-        description="Whether items come before and after this page, and the cursors to get them."
-    )
-    def page_info(self) -> PageInfo:
-        found, start = len(self.window.items), self.window.start
-        return PageInfo(
-            has_next_page=self.window.has_next,
-            has_previous_page=self.window.has_previous,
-            start_cursor=encode_cursor(start) if found else None,
-            end_cursor=encode_cursor(start + found - 1) if found else None,
-        )
-
-    @strawberry.field(description="How many items the whole list holds, every page together.")
-    def total_count(self) -> int:
-        return self.window.total
-
-
-def connect(
-    items: Sequence[Any],
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Any:
-    """A Connection over items (typed Any: the same object serves every node type)."""
-    return Connection(window=window(items, first, after, last, before))
 
 
 def _treatments_of(info: Info, slugs: Sequence[str]) -> list[model.Treatment]:
@@ -245,7 +107,7 @@ def _treatment_excerpt(
     ),
 )
 class Treatment(Node):
-    id: strawberry.ID = _global_id_field(_treatment_id, "treatment")
+    id: strawberry.ID = global_id_field(_treatment_id, "treatment")
     slug: str = strawberry.field(
         description=(
             "The page's key in URLs, unique among the served pages: front matter slug, else "
@@ -381,7 +243,7 @@ def _image_url(root: model.Image, info: Info) -> str:
     ),
 )
 class Image(Node):
-    id: strawberry.ID = _global_id_field(_image_id, "image")
+    id: strawberry.ID = global_id_field(_image_id, "image")
     src: str = strawberry.field(
         description=(
             "The picture's address as written on the page, tidied: backslashes become /, a "
@@ -461,7 +323,7 @@ def _by_title(treatment: model.Treatment) -> tuple[str, str]:
     ),
 )
 class Indication(Node):
-    id: strawberry.ID = _global_id_field(_indication_id, "indication")
+    id: strawberry.ID = global_id_field(_indication_id, "indication")
     slug: str = strawberry.field(
         description=(
             "The name lower-cased with other characters turned into - (Redundant (sagging) "
@@ -491,7 +353,7 @@ class Indication(Node):
     ),
 )
 class Category(Node):
-    id: strawberry.ID = _global_id_field(_category_id, "category")
+    id: strawberry.ID = global_id_field(_category_id, "category")
     name: str = strawberry.field(
         description="The name as written in front matter on the first page (by file path)."
     )

@@ -1,0 +1,312 @@
+"""All pages of a content folder, cross-linked: lookups, relations, filters and search."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+import itertools
+import secrets
+import threading
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import overload
+
+from contentapi.content.load import load_all
+from contentapi.content.model import Category, ContentError, Image, Indication, Treatment
+from contentapi.content.page import LOADER_VERSION
+from contentapi.content.search import Hit, SearchIndex
+
+ORDER_FIELDS = ("TITLE", "DATE", "UPDATED_AT", "WORD_COUNT", "ORDER")
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentQuery:
+    """Filters on treatments; all that are set must hold."""
+
+    category: str | None = None
+    indication: str | None = None
+    indications_all: tuple[str, ...] | None = None
+    search: str | None = None
+    slugs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """One sort key: a field of ORDER_FIELDS and a direction."""
+
+    field: str
+    descending: bool = False
+
+
+class AllImages(Sequence[Image]):
+    """Every image of some treatments, in their order, made when asked for: pages keep
+    their images packed."""
+
+    def __init__(self, treatments: Sequence[Treatment]) -> None:
+        self._treatments = treatments
+        # Where each treatment's images end in the whole sequence.
+        self._ends = array("q", itertools.accumulate(t.image_count for t in treatments))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    @overload
+    def __getitem__(self, index: int) -> Image: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Image]: ...
+
+    def __getitem__(self, index: int | slice) -> Image | Sequence[Image]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"image {index} of {len(self)}")
+        owner = bisect.bisect_right(self._ends, index)
+        start = self._ends[owner - 1] if owner else 0
+        return self._treatments[owner].images[index - start]
+
+
+class ContentView:
+    """What one audience sees: published pages only, or drafts too (preview)."""
+
+    def __init__(self, treatments: Sequence[Treatment]) -> None:
+        self.treatments = tuple(treatments)
+        self.by_slug = {t.slug: t for t in self.treatments}
+        self.images = AllImages(self.treatments)
+        self.indications = _merge_indications(self.treatments)
+        self.categories = _merge_categories(self.treatments)
+        self.version = _version(self.treatments)
+        self._search: SearchIndex | None = None
+        self._related: dict[str, tuple[Treatment, ...]] = {}
+        self._by_title: tuple[Treatment, ...] | None = None
+        self.indications_by_name = tuple(
+            sorted(self.indications.values(), key=lambda i: (i.name.casefold(), i.slug))
+        )
+        self.categories_by_name = tuple(
+            sorted(self.categories.values(), key=lambda c: (c.name.casefold(), c.slug))
+        )
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The FTS5 index, built on first use so loading stays fast."""
+        if self._search is None:
+            self._search = SearchIndex(self.treatments)
+        return self._search
+
+    def image(self, slug: str, position: int) -> Image | None:
+        """One image of one treatment, or None."""
+        treatment = self.by_slug.get(slug)
+        if treatment is None or not 0 <= position < treatment.image_count:
+            return None
+        return treatment.images[position]
+
+    def search(self, query: str, limit: int | None = None) -> list[Hit]:
+        """Ranked full-text hits."""
+        return self.search_index.search(query, limit)
+
+    def related(self, slug: str) -> tuple[Treatment, ...]:
+        """Other treatments by how many indications they share (most first), ties by title.
+
+        An unknown slug has no related treatments.
+        """
+        if slug not in self.by_slug:
+            return ()
+        if slug not in self._related:
+            shared: dict[str, int] = {}
+            for mention in self.by_slug[slug].indications:
+                for other in self.indications[mention.slug].treatment_slugs:
+                    if other != slug:
+                        shared[other] = shared.get(other, 0) + 1
+            ranked = sorted(shared, key=lambda s: (-shared[s], self.by_slug[s].title.casefold(), s))
+            self._related[slug] = tuple(self.by_slug[s] for s in ranked)
+        return self._related[slug]
+
+    @property
+    def by_title(self) -> tuple[Treatment, ...]:
+        """Treatments in the default order (title, then slug), sorted on first use."""
+        if self._by_title is None:
+            self._by_title = tuple(
+                sorted(self.treatments, key=lambda t: (t.title.casefold(), t.slug))
+            )
+        return self._by_title
+
+    def find(
+        self, query: TreatmentQuery | None = None, order: Sequence[Ordering] = ()
+    ) -> list[Treatment]:
+        """Treatments matching every filter, by `order` (ties by slug); by default by title,
+        or by relevance when searching."""
+        query = query or TreatmentQuery()
+        if query.search is not None:
+            hits = self.search_index.search(query.search, snippets=False)
+            found = [self.by_slug[hit.slug] for hit in hits]
+            found = [t for t in found if _matches(t, query)]
+        elif query == _EVERYTHING:
+            found = list(self.by_title)
+        else:
+            found = [t for t in self.by_title if _matches(t, query)]
+        if not order:
+            return found
+        found.sort(key=lambda t: t.slug)
+        for ordering in reversed(order):
+            found = _sorted(found, ordering)
+        return found
+
+
+_EVERYTHING = TreatmentQuery()
+
+
+def _matches(treatment: Treatment, query: TreatmentQuery) -> bool:
+    """Every filter but search holds for the treatment."""
+    if query.slugs is not None and treatment.slug not in query.slugs:
+        return False
+    if query.category is not None and (
+        treatment.category is None or treatment.category.slug != query.category
+    ):
+        return False
+    if query.indication is not None or query.indications_all is not None:
+        needed = {*query.indications_all} if query.indications_all else set()
+        if query.indication is not None:
+            needed.add(query.indication)
+        if not needed <= {mention.slug for mention in treatment.indications}:
+            return False
+    return True
+
+
+class ContentIndex:
+    """A loaded content folder: the public view, the preview view (built when first asked
+    for, so a reload stays fast) and the errors."""
+
+    def __init__(
+        self,
+        root: Path,
+        public: ContentView,
+        preview: Sequence[Treatment],
+        errors: tuple[ContentError, ...],
+    ) -> None:
+        self.root = root
+        self.public = public
+        self.errors = errors
+        self.loaded_at = dt.datetime.now(dt.UTC)
+        # When what the public sees last changed: a reload that changed only drafts keeps
+        # the previous index's (see ContentStore.swap), so it cannot be told from outside.
+        self.public_loaded_at = self.loaded_at
+        # Unique per index: whatever was cached for another index is stale for this one.
+        self.fingerprint = secrets.token_hex(8)
+        self._preview_pages = preview
+        self._preview: ContentView | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def preview(self) -> ContentView:
+        """Drafts included; built on first use."""
+        if self._preview is None:
+            with self._lock:
+                if self._preview is None:
+                    self._preview = ContentView(self._preview_pages)
+        return self._preview
+
+    def with_errors(self, extra: Iterable[ContentError]) -> ContentIndex:
+        """The same pages with more errors reported first."""
+        index = ContentIndex(self.root, self.public, self._preview_pages, (*extra, *self.errors))
+        index._preview = self._preview
+        index.public_loaded_at = self.public_loaded_at
+        return index
+
+    @classmethod
+    def from_directory(
+        cls, root: Path, workers: int = 1, cache_dir: Path | None = None
+    ) -> ContentIndex:
+        """Load every page under root; bad pages become errors, the rest is served."""
+        return cls.from_pages(root, load_all(root, workers=workers, cache_dir=cache_dir))
+
+    @classmethod
+    def from_pages(cls, root: Path, pages: Iterable[Treatment | ContentError]) -> ContentIndex:
+        """Cross-link loaded pages (in path order): duplicates become errors, drafts kept aside."""
+        treatments: list[Treatment] = []
+        errors: list[ContentError] = []
+        first_path: dict[str, str] = {}
+        pages = list(pages)
+        # The public view never sees drafts, so a draft cannot shadow a published page there.
+        public_slugs: set[str] = set()
+        public = []
+        for page in pages:
+            if isinstance(page, Treatment) and not page.draft and page.slug not in public_slugs:
+                public_slugs.add(page.slug)
+                public.append(page)
+        for page in pages:
+            if isinstance(page, ContentError):
+                errors.append(page)
+            elif page.slug in first_path:
+                errors.append(
+                    ContentError(
+                        page.path,
+                        None,
+                        f"has the slug {page.slug!r}, already used by {first_path[page.slug]}: "
+                        "only the first is served",
+                    )
+                )
+            else:
+                first_path[page.slug] = page.path
+                treatments.append(page)
+        return cls(root, ContentView(public), treatments, tuple(errors))
+
+    def view(self, preview: bool) -> ContentView:
+        """The preview view (drafts included) or the public one."""
+        return self.preview if preview else self.public
+
+    def loaded_at_for(self, preview: bool) -> dt.datetime:
+        """When what this audience sees was loaded."""
+        return self.loaded_at if preview else self.public_loaded_at
+
+
+def _sorted(treatments: list[Treatment], ordering: Ordering) -> list[Treatment]:
+    # Missing values go last whichever the direction, so split them off first.
+    def value(t: Treatment) -> object:
+        if ordering.field == "TITLE":
+            return t.title.casefold()
+        if ordering.field == "DATE":
+            return t.date
+        if ordering.field == "UPDATED_AT":
+            return t.updated_at
+        if ordering.field == "WORD_COUNT":
+            return t.word_count
+        if ordering.field == "ORDER":
+            return t.order
+        raise ValueError(f"cannot order treatments by {ordering.field!r}")
+
+    present = [t for t in treatments if value(t) is not None]
+    missing = [t for t in treatments if value(t) is None]
+    present.sort(key=value, reverse=ordering.descending)  # type: ignore[arg-type]
+    return present + missing
+
+
+def _merge_indications(treatments: Iterable[Treatment]) -> dict[str, Indication]:
+    names: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for treatment in treatments:
+        for mention in treatment.indications:
+            names.setdefault(mention.slug, mention.name)
+            members.setdefault(mention.slug, []).append(treatment.slug)
+    return {slug: Indication(slug, names[slug], tuple(members[slug])) for slug in names}
+
+
+def _merge_categories(treatments: Iterable[Treatment]) -> dict[str, Category]:
+    names: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for treatment in treatments:
+        if treatment.category is not None:
+            names.setdefault(treatment.category.slug, treatment.category.name)
+            members.setdefault(treatment.category.slug, []).append(treatment.slug)
+    return {slug: Category(slug, names[slug], tuple(members[slug])) for slug in names}
+
+
+def _version(treatments: Iterable[Treatment]) -> str:
+    digest = hashlib.sha256(LOADER_VERSION.encode())
+    for treatment in sorted(treatments, key=lambda t: t.path):
+        digest.update(f"\0{treatment.path}\0{treatment.digest}".encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,167 @@
+"""Live reload: re-parse only changed files, keep last good pages, swap the index whole."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from watchfiles import awatch
+
+from contentapi.content.index import ContentIndex
+from contentapi.content.load import Page, load_all
+from contentapi.content.markup import Renderer
+from contentapi.content.model import ContentError, Treatment
+from contentapi.content.page import parse_page, read_page
+from contentapi.content.paths import PAGE_SUFFIXES, examine, relative
+from contentapi.content.store import ContentStore
+from contentapi.settings import Settings
+
+log = logging.getLogger("contentapi.content.reload")
+
+
+class LiveIndex:
+    """The pages of a folder by path, updated file by file."""
+
+    def __init__(self, root: Path, pages: Iterable[Page]) -> None:
+        self.root = root
+        self.pages: dict[str, Page] = {page.path: page for page in pages}
+        self.last_good: dict[str, Treatment] = {
+            path: page for path, page in self.pages.items() if isinstance(page, Treatment)
+        }
+        # Pages that are symlinks, by the page file they lead to: a watcher reports an edit
+        # of that file only, and the link must be read again with it.
+        self.links: dict[str, str] = {}
+        resolved = root.resolve()
+        for path, page in self.pages.items():
+            if isinstance(page, Treatment):
+                self._note_link(path, resolved / path)
+        self._renderer = Renderer()
+
+    @classmethod
+    def load(cls, root: Path, workers: int = 1, cache_dir: Path | None = None) -> LiveIndex:
+        """Load the whole folder once."""
+        return cls(root, load_all(root, workers=workers, cache_dir=cache_dir))
+
+    def update(self, changed: Iterable[Path]) -> None:
+        """Re-read the given files as a full load would (see loader.examine), and the links
+        inside the folder that lead to them; gone ones are dropped. Folders are not walked:
+        the watcher loads the whole folder again for those.
+        """
+        done = {self._update_file(path) for path in changed}
+        followers = [link for link, target in self.links.items() if target in done]
+        resolved = self.root.resolve()
+        for link in followers:
+            if link not in done:
+                self._update_file(resolved / link)
+
+    def _update_file(self, path: Path) -> str:
+        """Read one file again; the path as shown to users."""
+        item = examine(path, self.root)
+        if item is None or (isinstance(item, Path) and not os.path.lexists(item)):
+            return self._drop(relative(path, self.root))
+        if isinstance(item, ContentError):
+            self._drop(item.path)
+            self.pages[item.path] = item
+            return item.path
+        shown = relative(item, self.root)
+        data = read_page(item, shown)
+        page = data if isinstance(data, ContentError) else parse_page(data, shown, self._renderer)
+        self.pages[shown] = page
+        if isinstance(page, Treatment):
+            self.last_good[shown] = page
+        self._note_link(shown, item)
+        return shown
+
+    def _drop(self, shown: str) -> str:
+        self.pages.pop(shown, None)
+        self.last_good.pop(shown, None)
+        self.links.pop(shown, None)
+        return shown
+
+    def _note_link(self, shown: str, path: Path) -> None:
+        if path.is_symlink():
+            self.links[shown] = relative(path.resolve(), self.root)
+        else:
+            self.links.pop(shown, None)
+
+    def index(self) -> ContentIndex:
+        """A new index: a page broken since it last loaded is served as it was, error reported."""
+        served: list[Page] = []
+        errors: list[ContentError] = []
+        for path in sorted(self.pages):
+            page = self.pages[path]
+            if isinstance(page, ContentError) and path in self.last_good:
+                errors.append(
+                    ContentError(
+                        page.path, page.line, page.message + " (serving its last good version)"
+                    )
+                )
+                served.append(self.last_good[path])
+            else:
+                served.append(page)
+        index = ContentIndex.from_pages(self.root, served)
+        return index.with_errors(errors) if errors else index
+
+
+class Watcher:
+    """Watches the content folder and swaps in a new index after each burst of changes."""
+
+    def __init__(self, settings: Settings, store: ContentStore, live: LiveIndex) -> None:
+        self.root = settings.content_dir
+        self.store = store
+        self.live = live
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.rebuilds = 0
+
+    async def start(self) -> None:
+        """Start watching in the background."""
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop watching and wait for the watcher to end."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        root = self.root.resolve()
+        async for changes in awatch(
+            root, stop_event=self._stop, debounce=800, step=100, recursive=True
+        ):
+            paths = {Path(path) for _, path in changes}
+            try:
+                index = await asyncio.to_thread(self._rebuild, paths)
+            except Exception:  # noqa: BLE001 - a failed rebuild keeps the current index
+                log.exception("reloading content failed; still serving the previous version")
+                continue
+            old = self.store.current.public.version
+            self.store.swap(index)
+            self.rebuilds += 1
+            for error in index.errors:
+                log.warning("content error: %s", error)
+            log.info(
+                "content reloaded: %d files changed, version %s -> %s",
+                len(paths),
+                old,
+                index.public.version,
+            )
+
+    def _rebuild(self, paths: set[Path]) -> ContentIndex:
+        # A folder added, moved or removed: walk everything again, keeping last good pages.
+        if any(
+            p.is_dir() or (not p.exists() and not p.name.endswith(PAGE_SUFFIXES)) for p in paths
+        ):
+            fresh = LiveIndex.load(self.root)
+            fresh.last_good = {
+                path: page
+                for path, page in {**self.live.last_good, **fresh.last_good}.items()
+                if path in fresh.pages
+            }
+            self.live = fresh
+        else:
+            self.live.update(paths)
+        return self.live.index()

@@ -1,0 +1,173 @@
+"""Full-text search over treatments: SQLite FTS5, BM25 with title weighted first.
+
+The FTS5 table is contentless (it keeps the index, not a second copy of every page's
+text), so the snippets around the matches are cut here, from the pages themselves, with
+the same folding of case and accents as the index.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from contentapi.content.model import Treatment
+
+log = logging.getLogger("contentapi")
+# Weights of the columns (title, summary, text) in BM25: a title match counts most.
+_WEIGHTS = (10.0, 4.0, 1.0)
+_MAX_WORDS = 16
+_WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_TIE_MARGIN = 50
+_SNIPPET_TOKENS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One treatment matching a query, with a higher score for a better match."""
+
+    slug: str
+    score: float
+    snippet: str
+
+
+def terms(query: str) -> str | None:
+    """User text as an FTS5 query of plain words (the last one a prefix), or None if no words."""
+    words = _words(query)
+    if not words:
+        return None
+    quoted = ['"' + word.replace('"', "") + '"' for word in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _words(query: str) -> list[str]:
+    return _WORD.findall(query[:4096])[:_MAX_WORDS]
+
+
+def _indexed(database: str, treatments: Sequence[Treatment]) -> sqlite3.Connection:
+    db = sqlite3.connect(database, check_same_thread=False)
+    try:
+        # A bigger cache of SQLite's own measured no faster, only bigger.
+        db.execute("PRAGMA cache_size = -128")
+        db.execute(
+            "CREATE VIRTUAL TABLE pages USING fts5("
+            "title, summary, text, content = '', "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        db.executemany(
+            "INSERT INTO pages (rowid, title, summary, text) VALUES (?, ?, ?, ?)",
+            ((rowid, t.title, t.summary or "", t.text) for rowid, t in enumerate(treatments)),
+        )
+        db.commit()
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+class SearchIndex:
+    """A contentless FTS5 index of the given treatments, in a temporary database."""
+
+    def __init__(self, treatments: Iterable[Treatment], database: str = "") -> None:
+        """Index the treatments in `database` ("" is a temporary one: past its page cache it
+        lives in a file, which the OS caches), or in memory if that cannot be written."""
+        self._treatments = list(treatments)
+        self._lock = threading.Lock()
+        try:
+            self._db = _indexed(database, self._treatments)
+        except sqlite3.OperationalError as exc:
+            log.warning("keeping the search index in memory: %s", exc)
+            self._db = _indexed(":memory:", self._treatments)
+
+    def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
+        """Treatments matching every word of the query, best first (ties by slug).
+
+        Snippets are made for the hits returned only, and not at all when `snippets` is
+        false: then each hit's snippet is empty.
+        """
+        match = terms(query)
+        if match is None:
+            return []
+        # Sorting by rank alone is twice as fast in SQLite as by (rank, slug); ties are put
+        # in slug order here, among a margin of extra rows fetched past the limit.
+        sql = (
+            "SELECT rowid, bm25(pages, ?, ?, ?) AS rank FROM pages "
+            "WHERE pages MATCH ? ORDER BY rank"
+        )
+        params: list[object] = [*_WEIGHTS, match]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit + _TIE_MARGIN)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        found = sorted(
+            ((rank, self._treatments[rowid]) for rowid, rank in rows),
+            key=lambda hit: (hit[0], hit[1].slug),
+        )
+        if limit is not None:
+            found = found[:limit]
+        words = [_fold(word) for word in _words(query)] if snippets else []
+        return [Hit(t.slug, -rank, snippet(t, words) if snippets else "") for rank, t in found]
+
+
+def snippet(treatment: Treatment, words: Sequence[str]) -> str:
+    """HTML-escaped text around the first match in the text (else the summary, else the
+    title), matched words in <mark>; the last word matches as a prefix, as in the search."""
+    if not words:
+        return ""
+    exact, prefix = set(words), words[-1]
+
+    def matches(token: re.Match[str]) -> bool:
+        folded = _fold(token.group())
+        return folded in exact or folded.startswith(prefix)
+
+    for field in (treatment.text, treatment.summary or "", treatment.title):
+        tokens: list[re.Match[str]] = []
+        first: int | None = None
+        more = False
+        for index, token in enumerate(_TOKEN.finditer(field)):
+            if first is not None and index >= first + _SNIPPET_TOKENS:
+                more = True
+                break
+            tokens.append(token)
+            if first is None and matches(token):
+                first = index
+        if first is not None:
+            return _window(field, tokens, first, more, matches)
+    return ""
+
+
+def _window(
+    field: str,
+    tokens: list[re.Match[str]],
+    first: int,
+    more: bool,
+    matches: Callable[[re.Match[str]], bool],
+) -> str:
+    start = max(0, min(first - 2, len(tokens) - _SNIPPET_TOKENS))
+    end = min(len(tokens), start + _SNIPPET_TOKENS)
+    more = more or end < len(tokens)
+    pieces = ["…"] if start > 0 else []
+    cursor = tokens[start].start() if start > 0 else 0
+    for token in tokens[start:end]:
+        pieces.append(html.escape(field[cursor : token.start()]))
+        text = html.escape(token.group())
+        pieces.append(f"<mark>{text}</mark>" if matches(token) else text)
+        cursor = token.end()
+    pieces.append("…" if more else html.escape(field[cursor:]))
+    return " ".join("".join(pieces).split())
+
+
+def _fold(word: str) -> str:
+    """Case and accents folded, as the index's unicode61 tokenizer does."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()

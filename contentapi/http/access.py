@@ -1,0 +1,123 @@
+"""The access log and its middleware: one JSON line per request, written in batches by a
+timer thread.
+
+It bypasses the logging module on purpose: a log record per request (time, thread and
+process lookups, handler locks, a write each) cost a third of a cached answer's time.
+Here a request appends one encoded line to a list; every `interval` seconds, and when
+the log closes, the lines go out in one write.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contentapi.http.state import COST, OPERATION
+
+
+class AccessLog:
+    """Where access lines go: stderr ("-"), a file (appended to), or nowhere ("")."""
+
+    def __init__(self, target: str, interval: float = 0.5) -> None:
+        self.target = target
+        self.interval = interval
+        self._lines: list[bytes] = []
+        # Held to append a line or take the queued ones: without it, a line appended to the
+        # list the timer has just taken is lost. Never held during a write, so a slow stderr
+        # never stalls a request.
+        self._queue_lock = threading.Lock()
+        # Held while lines are written, so two flushes (the timer's and close's) keep order.
+        self._write_lock = threading.Lock()
+        self._stream: BinaryIO | None = None
+        self._stopped = threading.Event()
+        self._timer: threading.Thread | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """False when the log goes nowhere."""
+        return bool(self.target)
+
+    def open(self) -> None:
+        """Open the target and start the timer (at app start, not at import)."""
+        if not self.target or self._stream is not None:
+            return
+        if self.target == "-":
+            self._stream = open(sys.stderr.fileno(), "wb", closefd=False)  # noqa: SIM115
+        else:
+            self._stream = Path(self.target).open("ab")  # noqa: SIM115 - closed in close()
+        self._stopped.clear()
+        self._timer = threading.Thread(target=self._flush_regularly, daemon=True)
+        self._timer.start()
+
+    def write(self, entry: dict[str, Any]) -> None:
+        """Queue one line (dropped while the log is not open)."""
+        if self._stream is not None:
+            line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+            with self._queue_lock:
+                self._lines.append(line)
+
+    def flush(self) -> None:
+        """Write the queued lines now."""
+        with self._write_lock:
+            with self._queue_lock:
+                lines, self._lines = self._lines, []
+            if lines and self._stream is not None:
+                self._stream.write(b"".join(lines))
+                self._stream.flush()
+
+    def close(self) -> None:
+        """Write what is queued and stop the timer."""
+        self._stopped.set()
+        if self._timer is not None:
+            self._timer.join()
+            self._timer = None
+        self.flush()
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def _flush_regularly(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self.flush()
+
+
+class AccessLogMiddleware:
+    """One JSON line per request: method, path, status, duration, operation name and cost."""
+
+    def __init__(self, app: ASGIApp, log: AccessLog) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.log.enabled:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            state = scope.get("state", {})
+            self.log.write(
+                {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "operation": state.get(OPERATION),
+                    "cost": state.get(COST),
+                }
+            )

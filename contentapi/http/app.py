@@ -1,0 +1,177 @@
+"""The ASGI app: routes, middleware and settings around the GraphQL endpoint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from contentapi.content.index import ContentIndex
+from contentapi.content.reload import LiveIndex, Watcher
+from contentapi.content.store import ContentStore
+from contentapi.http.access import AccessLog, AccessLogMiddleware
+from contentapi.http.endpoint import GraphQLEndpoint
+from contentapi.http.headers import SecurityHeadersMiddleware
+from contentapi.http.lane import FastLane
+from contentapi.http.media import ImageFiles
+from contentapi.http.protocol import (
+    error_body,
+)
+from contentapi.http.route import GraphQLRoute
+from contentapi.schema import Limits, build_schema
+from contentapi.schema.execution import fallbacks_of
+from contentapi.settings import Settings
+
+log = logging.getLogger("contentapi")
+STATIC = Path(__file__).parent.parent / "static"
+# The example frontend lives in a checkout, beside the package (not installed with it).
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples" / "web"
+
+
+def create_app(settings: Settings | None = None, *, index: ContentIndex | None = None) -> Starlette:
+    """Build the app; content is loaded now, so a missing folder fails before serving."""
+    settings = settings or Settings.from_env()
+    live = None
+    if settings.watch:
+        live = LiveIndex.load(settings.content_dir, settings.workers, settings.cache_dir)
+        index = live.index()
+    elif index is None:
+        index = ContentIndex.from_directory(
+            settings.content_dir, workers=settings.workers, cache_dir=settings.cache_dir
+        )
+    store = ContentStore(index)
+    for error in index.errors:
+        log.warning("content error: %s", error)
+    schema = build_schema(Limits.from_settings(settings))
+    endpoint = GraphQLEndpoint(schema, store, settings)
+
+    graphql = GraphQLRoute(endpoint, settings)
+
+    async def healthz(request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    fallbacks = fallbacks_of(schema)
+
+    async def readyz(request: Request) -> Response:
+        current = store.current
+        ready: dict[str, Any] = {
+            "status": "ready",
+            "version": current.public.version,
+            "treatments": len(current.public.treatments),
+            # Operations this worker's fast executor left to graphql-core unforeseen (not
+            # introspection, not errors in the answer): 0 unless something demoted it.
+            "fastPathFallbacks": fallbacks.count,
+        }
+        # A broken page may be a draft: its error is no one's business but the editors'.
+        if endpoint.is_preview(request):
+            ready["errors"] = len(current.errors)
+        return _json(ready)
+
+    access_log = AccessLog(settings.access_log)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        access_log.open()
+        watcher = None
+        if live is not None:
+            watcher = Watcher(settings, store, live)
+            app.state.watcher = watcher
+            await watcher.start()
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                await watcher.stop()
+            access_log.close()
+
+    routes: list[Any] = [
+        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        Mount(
+            "/graphiql/static",
+            GZipMiddleware(StaticFiles(directory=STATIC / "graphiql"), settings.gzip_min_size),
+            name="graphiql",
+        ),
+    ]
+    if settings.examples and EXAMPLES.is_dir():
+        routes.append(
+            Mount("/examples", StaticFiles(directory=EXAMPLES, html=True), name="examples")
+        )
+    # One route for /img, /img/ and below (a Mount would redirect /img to a URL built from
+    # Host); mounted even with no img/ folder, so every answer there carries Cache-Control.
+    images = ImageFiles(settings.content_dir / "img", store, settings)
+    routes.append(Route("/img{path:path}", images, name="img"))
+    # The middleware, outermost first (Starlette's ServerErrorMiddleware wraps them all):
+    #
+    #   AccessLogMiddleware         one line per request, replayed or not, as finally sent
+    #   └ CORSMiddleware            Access-Control-* and Vary: Origin for this request's
+    #     │                         Origin; answers preflights itself
+    #     └ FastLane                replays recorded answers to exact repeats of /graphql
+    #       └ SecurityHeaders       nosniff, CSP, ...: the same for everyone, so recorded
+    #         └ routes              /graphql (GraphQLEndpoint), /img, /healthz, ...
+    #
+    # Why the order matters: the lane records what comes up from below it and replays it
+    # to anyone. CORS headers depend on the caller's Origin, so CORS must sit above the
+    # lane (inside, a replay would carry the first caller's Access-Control-Allow-Origin);
+    # and the access log must sit above the lane too, or replays would go unlogged.
+    middleware = [Middleware(AccessLogMiddleware, log=access_log)]
+    if settings.origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=settings.allowed_headers,
+                allow_credentials=settings.cors_allow_credentials,
+                expose_headers=["ETag"],
+                max_age=600,
+            )
+        )
+    middleware += [
+        # The lane keeps its recordings in the endpoint's cache: one budget for both.
+        Middleware(FastLane, store=store, cache=endpoint.cache, path="/graphql"),
+        Middleware(SecurityHeadersMiddleware),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.endpoint = endpoint
+    return app
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return Response(
+        error_body(exc.detail or "error"),
+        status_code=exc.status_code,
+        media_type="application/json",
+        headers=exc.headers,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(error_body("Unexpected error."), status_code=500, media_type="application/json")

@@ -1,0 +1,246 @@
+"""Running GraphQL operations for HTTP requests: persisted queries, caching, execution."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from contentapi.bounded import digest
+from contentapi.content.index import ContentIndex
+from contentapi.content.store import ContentStore
+from contentapi.http.persisted import (
+    MISMATCH,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    PersistedQueries,
+    PersistedQueryError,
+    load_allow_list,
+)
+from contentapi.http.protocol import (
+    GRAPHQL_RESPONSE,
+    Operation,
+    RequestError,
+    accepts_gzip,
+    error_body,
+    media_type,
+)
+from contentapi.http.responses import Answer, ResponseCache
+from contentapi.http.state import COST, OPERATION, REPLAYABLE
+from contentapi.schema import ContentSchema, Context
+from contentapi.settings import Settings
+
+log = logging.getLogger("contentapi")
+NO_SUBSCRIPTIONS = (
+    "this server has no subscriptions (its schema has no Subscription type), over HTTP "
+    "or WebSocket; to follow changes, poll the query { contentInfo { version } }: "
+    "its version changes whenever the content does"
+)
+_CODES = {
+    NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
+    MISMATCH: "PERSISTED_QUERY_MISMATCH",
+    NOT_ALLOWED: "PERSISTED_QUERY_NOT_ALLOWED",
+}
+
+
+def carries_preview_token(headers: Mapping[str, str], token: str) -> bool:
+    """True when `Authorization: Bearer <token>` is sent (compared in constant time); an empty
+    token is never carried. Drafts' pages and their images are shown on this test alone."""
+    header = headers.get("authorization", "")
+    if not token or not header.lower().startswith("bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
+
+
+class GraphQLEndpoint:
+    """Runs operations against the current index; caches whole responses per content index.
+
+    `cache` also holds the fast lane's recordings (create_app hands it to FastLane): one
+    budget of CONTENTAPI_RESPONSE_CACHE_BYTES for both, keys and all.
+    """
+
+    def __init__(self, schema: ContentSchema, store: ContentStore, settings: Settings):
+        self.schema = schema
+        self.store = store
+        self.settings = settings
+        self.cache = ResponseCache(settings.response_cache_bytes)
+        allow_list = None
+        if settings.persisted_queries:
+            allow_list = load_allow_list(Path(settings.persisted_queries))
+        self.persisted = PersistedQueries(allow_list)
+
+    def is_preview(self, request: Request) -> bool:
+        """True when the request carries the configured preview token."""
+        return carries_preview_token(request.headers, self.settings.preview_token)
+
+    async def run(self, request: Request, operation: Operation, *, is_get: bool) -> Response:
+        """Execute (or serve from cache) and answer with the negotiated media type."""
+        kind = media_type(request)
+        preview = self.is_preview(request)
+        index = self.store.current
+        try:
+            operation = self._resolve(operation)
+        except PersistedQueryError as exc:
+            body = error_body(exc.message, code=_CODES[exc.code])
+            headers = {"cache-control": "no-store", "vary": "Accept"}
+            return Response(body, status_code=200, media_type=kind, headers=headers)
+        answer = await self._answer(index, operation, preview, is_get, kind)
+        headers = self._cache_headers(preview, is_get)
+        setattr(
+            request.state, OPERATION, answer.report.get("operation") or operation.operation_name
+        )
+        setattr(request.state, COST, answer.report.get("cost"))
+        if is_get and not preview:
+            # From the bytes sent (before gzip) and their media type: a 304 only ever
+            # confirms a body the client already holds, byte for byte.
+            headers["etag"] = answer.etag
+            if answer.status == 200 and _matches(request, answer.etag):
+                return Response(status_code=304, headers=headers)
+        # The same request bytes will get the same answer until the content changes.
+        setattr(request.state, REPLAYABLE, answer.status == 200 and not preview)
+        body = answer.body
+        if len(body) >= self.settings.gzip_min_size and accepts_gzip(
+            request.headers.getlist("accept-encoding")
+        ):
+            body = answer.gzipped()
+            headers["content-encoding"] = "gzip"
+        return Response(body, status_code=answer.status, media_type=kind, headers=headers)
+
+    async def run_batch(self, request: Request, operations: list[Operation]) -> Response:
+        """Run a batched POST: a JSON array of results in request order (never cached by HTTP)."""
+        kind = media_type(request)
+        preview = self.is_preview(request)
+        index = self.store.current
+        resolved: list[Operation | PersistedQueryError] = []
+        for operation in operations:
+            try:
+                resolved.append(self._resolve(operation))
+            except PersistedQueryError as exc:
+                resolved.append(exc)
+        self._check_batch_cost([op for op in resolved if isinstance(op, Operation)])
+        bodies = []
+        for item in resolved:
+            if isinstance(item, PersistedQueryError):
+                bodies.append(error_body(item.message, code=_CODES[item.code]))
+            else:
+                bodies.append((await self._answer(index, item, preview, False, kind)).body)
+        headers = {"cache-control": "private, no-store" if preview else "no-store"}
+        return Response(b"[" + b",".join(bodies) + b"]", media_type=kind, headers=headers)
+
+    def _check_batch_cost(self, operations: list[Operation]) -> None:
+        """A batch costs the sum of its operations: refused whole, before any runs, when
+        that is over the limit (operations that would be refused alone count nothing)."""
+        preparer = self.schema.preparer
+        total = 0
+        for operation in operations:
+            cost = preparer.cost(operation.query, operation.operation_name, operation.variables)
+            total += cost or 0
+        if total > self.settings.max_cost:
+            raise RequestError(
+                f"the batch's operations cost {total} together, over the limit of "
+                f"{self.settings.max_cost} (CONTENTAPI_MAX_COST): send fewer or cheaper ones"
+            )
+
+    def _resolve(self, operation: Operation) -> Operation:
+        query = self.persisted.resolve(operation.query, operation.extensions, operation.document_id)
+        return operation if query == operation.query else replace(operation, query=query)
+
+    async def _answer(
+        self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
+    ) -> Answer:
+        # A digest of everything that shapes the answer: 32 bytes, however long the query.
+        key = digest(
+            ResponseCache.ANSWER_KEY,
+            index.fingerprint.encode(),
+            operation.query.encode(),
+            orjson.dumps(operation.variables, option=orjson.OPT_SORT_KEYS),
+            (operation.operation_name or "").encode(),
+            b"1" if operation.operation_name is None else b"0",
+            orjson.dumps(operation.extensions, option=orjson.OPT_SORT_KEYS),
+            bytes((preview, is_get)),
+            kind.encode(),
+        )
+        cached = self.cache.answer(key)
+        if cached is None:
+            cached = await self._execute(index, operation, preview, is_get, kind)
+            if cached.status == 200:
+                self.cache.put(key, cached, cached.cost(), index.fingerprint)
+        return cached
+
+    async def _execute(
+        self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
+    ) -> Answer:
+        allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
+        context = Context(index=index, preview=preview, public_url=self.settings.public_url)
+        try:
+            result = await self.schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=operation.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type == OperationType.SUBSCRIPTION:
+                # Over any method: the schema has no Subscription type to serve.
+                raise RequestError(NO_SUBSCRIPTIONS) from None
+            raise RequestError(
+                f"{exc.operation_type.value} operations are only allowed over POST",
+                status=405,
+                headers={"allow": "POST"},
+            ) from None
+        except CannotGetOperationTypeError as exc:
+            raise RequestError(exc.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise RequestError("the request has no 'query' string") from None
+        # No data and only errors without a path: the operation never ran (a syntax,
+        # validation or variable error), so the response has no `data` entry and
+        # graphql-response+json answers 400. Once execution started, `data` is there,
+        # even as null (a field error that reached a non-null root field).
+        errors = result.errors or []
+        request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
+        payload: dict[str, Any] = {}
+        if errors:
+            payload["errors"] = [error.formatted for error in errors]
+        if not request_error:
+            payload["data"] = result.data
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
+        # A copy: orjson's bytes keep the 4 KB or more it wrote them into, which the cache,
+        # counting len(body), would not see.
+        return Answer(status, bytes(memoryview(orjson.dumps(payload))), kind, context.report)
+
+    def _cache_headers(self, preview: bool, is_get: bool) -> dict[str, str]:
+        if preview:
+            return {
+                "cache-control": "private, no-store",
+                "vary": "Authorization, Accept, Accept-Encoding",
+            }
+        if not is_get:
+            return {"cache-control": "no-store", "vary": "Authorization, Accept, Accept-Encoding"}
+        return {
+            "cache-control": f"public, max-age={self.settings.cache_max_age}",
+            "vary": "Authorization, Accept, Accept-Encoding",
+        }
+
+
+def _matches(request: Request, etag: str) -> bool:
+    """If-None-Match names this ETag (compared weakly, as RFC 9110 13.1.2 asks: W/ or not,
+    in a list, in any of the request's If-None-Match headers, or *)."""
+    wanted = request.headers.getlist("if-none-match")
+    if not wanted:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in ",".join(wanted).split(",")}
+    return etag.removeprefix("W/") in tags or "*" in tags

@@ -1,0 +1,13 @@
+"""What a request leaves in its ASGI scope's state for the middleware around it: written
+by the GraphQL endpoint, read by the fast lane and the access log (one spelling each)."""
+
+from __future__ import annotations
+
+OPERATION = "operation"
+"""The operation's name, for the access log."""
+COST = "cost"
+"""The query cost, for the access log."""
+REPLAYABLE = "lane_replayable"
+"""True when the same request bytes will get the same answer until the content changes."""
+LOGGED = (OPERATION, COST)
+"""What a replayed answer carries over to the access log."""

@@ -1,0 +1,298 @@
+"""The cross-linked index: filters, orderings, relations, merged lists, views and versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from contentapi.content.index import (
+    ORDER_FIELDS,
+    ContentIndex,
+    ContentView,
+    Ordering,
+    TreatmentQuery,
+)
+from contentapi.content.model import Category, Indication
+
+
+@pytest.fixture(scope="module")
+def catalog(fixtures_dir: Path) -> ContentIndex:
+    index = ContentIndex.from_directory(fixtures_dir / "catalog")
+    assert index.errors == ()
+    return index
+
+
+@pytest.fixture(scope="module")
+def public(catalog: ContentIndex) -> ContentView:
+    return catalog.public
+
+
+def slugs(view: ContentView, query: TreatmentQuery | None = None, *order: Ordering) -> list[str]:
+    return [t.slug for t in view.find(query, order)]
+
+
+# --------------------------------------------------------------------------- views
+
+
+def test_public_and_preview(catalog: ContentIndex) -> None:
+    assert [t.slug for t in catalog.public.treatments] == [
+        "alpha",
+        "beta",
+        "creme",
+        "delta",
+        "echo",
+    ]
+    assert [t.slug for t in catalog.preview.treatments] == [
+        "alpha",
+        "beta",
+        "creme",
+        "delta",
+        "echo",
+        "hidden-draft",
+    ]
+    assert catalog.view(preview=False) is catalog.public
+    assert catalog.view(preview=True) is catalog.preview
+
+
+def test_indications_merged_per_view(catalog: ContentIndex) -> None:
+    assert catalog.public.indications == {
+        "acne": Indication("acne", "Acne", ("alpha", "beta", "delta")),
+        "dry-skin": Indication("dry-skin", "Dry skin", ("alpha", "beta", "delta")),
+        "wrinkles": Indication("wrinkles", "Wrinkles", ("alpha", "creme", "delta")),
+    }
+    assert catalog.preview.indications["acne"].treatment_slugs == (
+        "alpha",
+        "beta",
+        "delta",
+        "hidden-draft",
+    )
+    assert catalog.preview.indications["secret-thing"].treatment_slugs == ("hidden-draft",)
+    assert [i.slug for i in catalog.public.indications_by_name] == ["acne", "dry-skin", "wrinkles"]
+
+
+def test_categories_merged_per_view(catalog: ContentIndex) -> None:
+    assert catalog.public.categories == {
+        "skin-treatment": Category("skin-treatment", "Skin Treatment", ("alpha", "beta")),
+        "facials": Category("facials", "Facials", ("creme", "delta")),
+    }
+    assert catalog.preview.categories["skin-treatment"].treatment_slugs == (
+        "alpha",
+        "beta",
+        "hidden-draft",
+    )
+    assert [c.slug for c in catalog.public.categories_by_name] == ["facials", "skin-treatment"]
+
+
+# --------------------------------------------------------------------------- find: filters
+
+
+def test_find_without_filters_is_every_public_treatment_by_title(public: ContentView) -> None:
+    assert slugs(public) == ["alpha", "beta", "creme", "delta", "echo"]
+    assert slugs(public, TreatmentQuery()) == ["alpha", "beta", "creme", "delta", "echo"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (TreatmentQuery(category="skin-treatment"), ["alpha", "beta"]),
+        (TreatmentQuery(category="facials"), ["creme", "delta"]),
+        (TreatmentQuery(category="nope"), []),
+        (TreatmentQuery(indication="acne"), ["alpha", "beta", "delta"]),
+        (TreatmentQuery(indication="secret-thing"), []),
+        (TreatmentQuery(indications_all=("acne", "wrinkles")), ["alpha", "delta"]),
+        (TreatmentQuery(indications_all=("acne", "nope")), []),
+        (TreatmentQuery(indications_all=()), ["alpha", "beta", "creme", "delta", "echo"]),
+        (TreatmentQuery(slugs=("echo", "alpha", "nope", "hidden-draft")), ["alpha", "echo"]),
+        (TreatmentQuery(slugs=()), []),
+        (TreatmentQuery(search="gent"), ["alpha", "delta"]),
+        # Every filter that is set must hold.
+        (TreatmentQuery(category="skin-treatment", indication="wrinkles"), ["alpha"]),
+        (TreatmentQuery(category="facials", indication="wrinkles"), ["creme", "delta"]),
+        (TreatmentQuery(indication="acne", indications_all=("wrinkles",)), ["alpha", "delta"]),
+        (TreatmentQuery(category="facials", search="gent"), ["delta"]),
+        (
+            TreatmentQuery(slugs=("alpha", "beta", "creme"), indication="wrinkles"),
+            ["alpha", "creme"],
+        ),
+        (
+            TreatmentQuery(
+                category="skin-treatment",
+                indication="acne",
+                indications_all=("dry-skin",),
+                slugs=("alpha", "beta"),
+                search="peel",
+            ),
+            ["alpha"],
+        ),
+        (TreatmentQuery(category="skin-treatment", search="pulses"), []),
+    ],
+)
+def test_find_filters_combine_with_and(
+    public: ContentView, query: TreatmentQuery, expected: list[str]
+) -> None:
+    assert sorted(slugs(public, query)) == expected
+
+
+def test_drafts_are_found_only_in_preview(catalog: ContentIndex) -> None:
+    query = TreatmentQuery(category="skin-treatment", indication="acne")
+    assert slugs(catalog.public, query) == ["alpha", "beta"]
+    assert slugs(catalog.preview, query) == ["alpha", "beta", "hidden-draft"]
+    assert slugs(catalog.public, TreatmentQuery(search="secret")) == []
+    assert slugs(catalog.preview, TreatmentQuery(search="secret")) == ["hidden-draft"]
+
+
+# --------------------------------------------------------------------------- find: order
+
+ORDERS = [
+    ("TITLE", False, ["alpha", "beta", "creme", "delta", "echo"]),
+    ("TITLE", True, ["echo", "delta", "creme", "beta", "alpha"]),
+    # alpha and delta share a date: ties by slug; no date last, by slug.
+    ("DATE", False, ["beta", "alpha", "delta", "creme", "echo"]),
+    ("DATE", True, ["alpha", "delta", "beta", "creme", "echo"]),
+    # alpha 10:00Z and delta 12:00+02:00 are the same instant.
+    ("UPDATED_AT", False, ["creme", "alpha", "delta", "beta", "echo"]),
+    ("UPDATED_AT", True, ["alpha", "delta", "creme", "beta", "echo"]),
+    # alpha and creme both have 9 words.
+    ("WORD_COUNT", False, ["beta", "alpha", "creme", "delta", "echo"]),
+    ("WORD_COUNT", True, ["echo", "delta", "alpha", "creme", "beta"]),
+    ("ORDER", False, ["creme", "alpha", "delta", "beta", "echo"]),
+    ("ORDER", True, ["alpha", "delta", "creme", "beta", "echo"]),
+]
+
+
+@pytest.mark.parametrize(("field", "descending", "expected"), ORDERS)
+def test_every_order_field(
+    public: ContentView, field: str, descending: bool, expected: list[str]
+) -> None:
+    assert slugs(public, None, Ordering(field, descending)) == expected
+
+
+def test_orders_cover_every_field() -> None:
+    assert {field for field, _, _ in ORDERS} == set(ORDER_FIELDS)
+
+
+def test_word_counts_behind_the_word_count_order(public: ContentView) -> None:
+    counts = {t.slug: t.word_count for t in public.treatments}
+    assert counts == {"alpha": 9, "beta": 5, "creme": 9, "delta": 12, "echo": 42}
+
+
+def test_several_order_keys(public: ContentView) -> None:
+    assert slugs(public, None, Ordering("ORDER", True), Ordering("TITLE", True)) == [
+        "delta",
+        "alpha",
+        "creme",
+        "echo",
+        "beta",
+    ]
+    assert slugs(public, None, Ordering("DATE"), Ordering("WORD_COUNT", True)) == [
+        "beta",
+        "delta",
+        "alpha",
+        "echo",
+        "creme",
+    ]
+
+
+def test_unknown_order_field_is_refused(public: ContentView) -> None:
+    with pytest.raises(ValueError, match="cannot order treatments by 'PRICE'"):
+        public.find(None, [Ordering("PRICE")])
+
+
+def test_search_ranks_unless_an_order_is_given(public: ContentView) -> None:
+    ranked = slugs(public, TreatmentQuery(search="delta"))
+    assert ranked[0] == "delta"
+    assert slugs(public, TreatmentQuery(search="gent"), Ordering("TITLE", True)) == [
+        "delta",
+        "alpha",
+    ]
+
+
+# --------------------------------------------------------------------------- related
+
+
+def test_related_by_shared_indications_then_title(catalog: ContentIndex) -> None:
+    public = catalog.public
+    assert [t.slug for t in public.related("alpha")] == ["delta", "beta", "creme"]
+    # beta shares two with alpha and with delta: ties by title ("Alpha Peel" < "delta lift").
+    assert [t.slug for t in public.related("beta")] == ["alpha", "delta"]
+    assert [t.slug for t in public.related("creme")] == ["alpha", "delta"]
+    assert public.related("echo") == ()
+    assert public.related("no-such-slug") == ()
+    assert public.related("hidden-draft") == ()
+    assert [t.slug for t in catalog.preview.related("beta")] == ["alpha", "delta", "hidden-draft"]
+
+
+# --------------------------------------------------------------------------- version
+
+
+def test_version_is_stable_for_the_same_folder(
+    fixtures_dir: Path, copy_fixture: Callable[[str], Path]
+) -> None:
+    first = ContentIndex.from_directory(fixtures_dir / "catalog")
+    second = ContentIndex.from_directory(fixtures_dir / "catalog")
+    copied = ContentIndex.from_directory(copy_fixture("catalog"))
+    assert first.public.version == second.public.version == copied.public.version
+    assert first.preview.version == second.preview.version == copied.preview.version
+    assert first.public.version != first.preview.version
+    assert len(first.public.version) == 16
+
+
+def test_version_changes_after_an_edit(
+    fixtures_dir: Path, copy_fixture: Callable[[str], Path]
+) -> None:
+    before = ContentIndex.from_directory(fixtures_dir / "catalog")
+    root = copy_fixture("catalog")
+    page = root / "beta.md"
+    page.write_text(page.read_text() + "\nOne more sentence.\n")
+    after = ContentIndex.from_directory(root)
+    assert after.public.version != before.public.version
+    assert after.preview.version != before.preview.version
+
+
+def test_editing_a_draft_changes_only_the_preview_version(
+    fixtures_dir: Path, copy_fixture: Callable[[str], Path]
+) -> None:
+    before = ContentIndex.from_directory(fixtures_dir / "catalog")
+    root = copy_fixture("catalog")
+    draft = root / "hidden-draft.md"
+    draft.write_text(draft.read_text() + "\nStill secret.\n")
+    after = ContentIndex.from_directory(root)
+    assert after.public.version == before.public.version
+    assert after.preview.version != before.preview.version
+
+
+def test_renaming_a_page_changes_the_version(
+    fixtures_dir: Path, copy_fixture: Callable[[str], Path]
+) -> None:
+    before = ContentIndex.from_directory(fixtures_dir / "catalog")
+    root = copy_fixture("catalog")
+    (root / "echo.md").rename(root / "echo-two.md")
+    assert ContentIndex.from_directory(root).public.version != before.public.version
+
+
+def test_from_pages_in_path_order_marks_duplicates(fixtures_dir: Path) -> None:
+    first = ContentIndex.from_directory(fixtures_dir / "catalog")
+    pages = [*first.preview.treatments, first.preview.by_slug["alpha"]]
+    index = ContentIndex.from_pages(fixtures_dir / "catalog", pages)
+    assert [str(e) for e in index.errors] == [
+        "alpha.md: has the slug 'alpha', already used by alpha.md: only the first is served"
+    ]
+    assert index.public.treatments == first.public.treatments
+
+
+def test_all_images_in_treatment_order(fixtures_dir: Path) -> None:
+    public = ContentIndex.from_directory(fixtures_dir / "clinic").public
+    every = [image for treatment in public.treatments for image in treatment.images]
+    assert len(every) >= 3 and len(public.images) == len(every)
+    assert list(public.images) == every
+    assert [public.images[i] for i in range(len(every))] == every
+    assert public.images[-1] == every[-1]
+    assert public.images[1:3] == every[1:3]
+    assert public.images[len(every) - 1 :] == every[-1:]
+    with pytest.raises(IndexError):
+        public.images[len(every)]
+    owner = public.by_slug[every[0].treatment_slug]
+    assert public.image(owner.slug, 0) == every[0]
+    assert public.image(owner.slug, owner.image_count) is None
