@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 
 from contentapi.content.index import ContentIndex
 from contentapi.content.reload import LiveIndex
-from contentapi.http.app import create_app
 from contentapi.settings import Settings
+
+from clients import make_client
 
 TOKEN = "preview"
 
@@ -37,7 +38,7 @@ def client(folder: Path) -> Iterator[TestClient]:
     settings = Settings(
         content_dir=folder, watch=True, preview_token=TOKEN, cache_dir=folder.parent / "cache"
     )
-    with TestClient(create_app(settings)) as client:
+    with make_client(settings, raise_server_exceptions=True) as client:
         yield client
 
 

@@ -16,6 +16,8 @@ from contentapi.errors import SettingsError
 from contentapi.http.app import create_app
 from contentapi.settings import Settings
 
+from clients import make_client
+
 CLINIC = Path(__file__).parent.parent / "fixtures" / "clinic"
 SEED_QUERY = '{ treatment(slug: "mesotherapy") { title images { src width } } }'
 TOKEN = "s3cret-preview"
@@ -24,7 +26,7 @@ TOKEN = "s3cret-preview"
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     settings = Settings(content_dir=CLINIC, preview_token=TOKEN, cache_dir=None)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with make_client(settings) as client:
         yield client
 
 
@@ -161,7 +163,9 @@ def test_preview_token_shows_drafts_privately(client: TestClient) -> None:
 
 
 def test_no_token_configured_never_serves_drafts() -> None:
-    with TestClient(create_app(Settings(content_dir=CLINIC, cache_dir=None))) as c:
+    with make_client(
+        Settings(content_dir=CLINIC, cache_dir=None), raise_server_exceptions=True
+    ) as c:
         response = c.post(
             "/graphql",
             json={"query": '{ treatment(slug: "secret") { title } }'},
@@ -272,7 +276,7 @@ def test_graphiql_only_when_html_is_preferred(client: TestClient, accept: str, p
 
 def test_large_bodies_are_refused_with_413() -> None:
     settings = Settings(content_dir=CLINIC, max_body_bytes=1000, cache_dir=None)
-    with TestClient(create_app(settings)) as small:
+    with make_client(settings, raise_server_exceptions=True) as small:
         response = small.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 2000})
     assert response.status_code == 413
     assert "1000 bytes" in response.json()["errors"][0]["message"]
@@ -282,7 +286,7 @@ def test_cors_is_off_unless_configured(client: TestClient) -> None:
     headers = {"origin": "https://site.example", "access-control-request-method": "POST"}
     assert "access-control-allow-origin" not in client.options("/graphql", headers=headers).headers
     settings = Settings(content_dir=CLINIC, cors_origins="https://site.example", cache_dir=None)
-    with TestClient(create_app(settings)) as cors:
+    with make_client(settings, raise_server_exceptions=True) as cors:
         allowed = cors.options("/graphql", headers=headers)
         assert allowed.headers["access-control-allow-origin"] == "https://site.example"
 
@@ -295,7 +299,7 @@ def test_cors_origins_are_compared_as_browsers_send_them() -> None:
         "http://localhost:5173",
         "https://cdn.example",
     ]
-    with TestClient(create_app(settings)) as cors:
+    with make_client(settings, raise_server_exceptions=True) as cors:
         for origin in settings.origins:
             answer = cors.post("/graphql", json={"query": SEED_QUERY}, headers={"origin": origin})
             assert answer.headers["access-control-allow-origin"] == origin
@@ -325,7 +329,7 @@ def test_cors_allowed_headers_and_credentials_are_settings() -> None:
         "access-control-request-headers": "content-type,apollographql-client-name,traceparent",
     }
     settings = Settings(content_dir=CLINIC, cors_origins="https://site.example", cache_dir=None)
-    with TestClient(create_app(settings)) as cors:
+    with make_client(settings, raise_server_exceptions=True) as cors:
         allowed = cors.options("/graphql", headers=preflight)
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-headers"] == (
@@ -341,7 +345,7 @@ def test_cors_allowed_headers_and_credentials_are_settings() -> None:
     narrow = settings.replace(
         cors_allow_headers="Content-Type, X-Custom", cors_allow_credentials=True
     )
-    with TestClient(create_app(narrow)) as cors:
+    with make_client(narrow, raise_server_exceptions=True) as cors:
         refused = cors.options("/graphql", headers=preflight)
         assert (refused.status_code, refused.text) == (400, "Disallowed CORS headers")
         custom = cors.options(
@@ -393,14 +397,16 @@ def test_image_symlinks_leading_outside_are_not_followed(tmp_path: Path) -> None
     secret = tmp_path / "secret.txt"
     secret.write_text("private", encoding="utf-8")
     (content / "img" / "leak.txt").symlink_to(secret)
-    with TestClient(create_app(Settings(content_dir=content, cache_dir=tmp_path / "c"))) as c:
+    with make_client(
+        Settings(content_dir=content, cache_dir=tmp_path / "c"), raise_server_exceptions=True
+    ) as c:
         assert c.get("/img/leak.txt").status_code == 404
 
 
 def test_access_log_is_one_json_line_per_request(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     settings = Settings(content_dir=CLINIC, access_log=str(log), cache_dir=tmp_path / "cache")
-    with TestClient(create_app(settings)) as client:
+    with make_client(settings, raise_server_exceptions=True) as client:
         client.post(
             "/graphql",
             json={"query": "query Peel { treatments(first: 2) { nodes { slug } } }"},

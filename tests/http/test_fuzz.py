@@ -22,6 +22,8 @@ from starlette.testclient import TestClient
 from contentapi.http.app import create_app
 from contentapi.settings import Settings
 
+from clients import make_client
+
 CLINIC = Path(__file__).resolve().parent.parent / "fixtures" / "clinic"
 FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -36,7 +38,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings_ = Settings(
         content_dir=CLINIC, preview_token="t", cache_dir=tmp_path_factory.mktemp("cache")
     )
-    with TestClient(create_app(settings_), raise_server_exceptions=False) as client:
+    with make_client(settings_) as client:
         yield client
 
 
@@ -48,7 +50,7 @@ def batch_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
         batch_limit=4,
         cache_dir=tmp_path_factory.mktemp("cache"),
     )
-    with TestClient(create_app(settings_), raise_server_exceptions=False) as client:
+    with make_client(settings_) as client:
         yield client
 
 

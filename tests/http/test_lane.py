@@ -13,9 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from contentapi.content.index import ContentIndex
-from contentapi.http.app import create_app
 from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.settings import Settings
+
+from clients import make_client
 
 CLINIC = Path(__file__).parent.parent / "fixtures" / "clinic"
 QUERY = {"query": '{ treatment(slug: "peel") { title } }'}
@@ -40,7 +41,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     content = tmp_path / "content"
     shutil.copytree(CLINIC, content)
     settings = Settings(content_dir=content, preview_token="t", cache_dir=tmp_path / "cache")
-    with TestClient(create_app(settings)) as client:
+    with make_client(settings, raise_server_exceptions=True) as client:
         yield client
 
 
@@ -114,7 +115,7 @@ def test_replays_are_logged_with_operation_and_cost(tmp_path: Path, calls: list[
     log = tmp_path / "access.log"
     named = {"query": "query Peel { treatments(first: 2) { nodes { slug } } }"}
     settings = Settings(content_dir=CLINIC, access_log=str(log), cache_dir=tmp_path / "cache")
-    with TestClient(create_app(settings)) as client:
+    with make_client(settings, raise_server_exceptions=True) as client:
         client.post("/graphql", json=named)
         client.post("/graphql", json=named)
     entries = [json.loads(line) for line in log.read_text().splitlines()]
@@ -146,7 +147,7 @@ def test_replays_get_cors_headers_for_their_own_origin(tmp_path: Path, calls: li
         cache_dir=tmp_path / "cache",
     )
     vary = "Authorization, Accept, Accept-Encoding, Origin"
-    with TestClient(create_app(settings)) as client:
+    with make_client(settings, raise_server_exceptions=True) as client:
         for origin in ("https://a.example", "https://b.example", "https://a.example"):
             answer = client.post("/graphql", json=QUERY, headers={"origin": origin})
             assert answer.headers["access-control-allow-origin"] == origin

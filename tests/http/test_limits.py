@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from contentapi.http.app import create_app
-from contentapi.settings import Settings
+from clients import make_client
 
 CLINIC = Path(__file__).parent.parent / "fixtures" / "clinic"
-
-
-def make_client(**settings: object) -> TestClient:
-    config = Settings(content_dir=CLINIC, cache_dir=None)
-    return TestClient(create_app(config.replace(**settings)), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from contentapi.content.index import ContentIndex
-from contentapi.http.app import create_app
 from contentapi.settings import Settings
 
+from clients import make_client
 from server import running_server
 
 MEDIA = Path(__file__).parent.parent / "fixtures" / "media"
@@ -66,7 +66,7 @@ def client(content: Path, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
         content_dir=content, preview_token=TOKEN, cache_dir=tmp_path / "cache", cache_max_age=300
     )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with make_client(settings) as client:
         yield client
 
 
@@ -169,7 +169,7 @@ def test_draft_pictures_only_with_the_preview_token(
 
 def test_no_token_configured_means_no_draft_pictures(content: Path, tmp_path: Path) -> None:
     settings = Settings(content_dir=content, cache_dir=tmp_path / "cache")
-    with TestClient(create_app(settings)) as client:
+    with make_client(settings, raise_server_exceptions=True) as client:
         assert_not_found(client.get("/img/pages/launch.png", headers={"authorization": "Bearer "}))
         assert client.get("/img/pages/front.png").headers["cache-control"] == "public, max-age=60"
 
@@ -227,7 +227,9 @@ def test_no_img_folder_is_404_everywhere(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
     (content / "page.md").write_text("---\ntitle: Page\n---\nBody.\n", encoding="utf-8")
-    with TestClient(create_app(Settings(content_dir=content, cache_dir=tmp_path / "c"))) as c:
+    with make_client(
+        Settings(content_dir=content, cache_dir=tmp_path / "c"), raise_server_exceptions=True
+    ) as c:
         for path in ("/img/x.png", "/img/", "/img"):
             assert_not_found(c.get(path, headers={"host": "evil.com"}, follow_redirects=False))
 

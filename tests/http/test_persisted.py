@@ -18,6 +18,8 @@ from contentapi.http.app import create_app
 from contentapi.http.persisted import PersistedQueries, PersistedQueryError
 from contentapi.settings import Settings
 
+from clients import make_client
+
 CLINIC = Path(__file__).parent.parent / "fixtures" / "clinic"
 QUERY = '{ treatment(slug: "peel") { title } }'
 DIGEST = hashlib.sha256(QUERY.encode()).hexdigest()
@@ -25,8 +27,7 @@ PEEL = {"data": {"treatment": {"title": "Chemical Peel"}}}
 
 
 def client(**settings: object) -> TestClient:
-    config = Settings(content_dir=CLINIC, cache_dir=None).replace(**settings)
-    return TestClient(create_app(config))
+    return make_client(raise_server_exceptions=True, **settings)
 
 
 def persisted(digest: str = DIGEST) -> dict[str, object]:
