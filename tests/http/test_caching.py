@@ -20,7 +20,6 @@ from starlette.types import Message
 from contentapi.bounded import ENTRY_OVERHEAD, BoundedCache, digest
 from contentapi.content.index import ContentIndex
 from contentapi.http.app import create_app
-from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.http.protocol import JSON, MAX_ACCEPT_LENGTH, negotiate
 from contentapi.http.responses import Answer, Recording, ResponseCache
 from contentapi.settings import Settings
@@ -118,20 +117,6 @@ def make_app(content: Path, tmp_path: Path, **settings: Any) -> Starlette:
 @pytest.fixture
 def app(content: Path, tmp_path: Path) -> Starlette:
     return make_app(content, tmp_path)
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every request that reached the GraphQL endpoint (the lane answers the others)."""
-    seen: list[str] = []
-    original = GraphQLEndpoint.run
-
-    async def counting(self: GraphQLEndpoint, request: Any, operation: Any, **kw: Any) -> Any:
-        seen.append(operation.query)
-        return await original(self, request, operation, **kw)
-
-    monkeypatch.setattr(GraphQLEndpoint, "run", counting)
-    return seen
 
 
 def cache_of(app: Starlette) -> ResponseCache:

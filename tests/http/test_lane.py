@@ -7,33 +7,17 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from contentapi.content.index import ContentIndex
-from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.settings import Settings
 
 from clients import make_client
 
 CLINIC = Path(__file__).parent.parent / "fixtures" / "clinic"
 QUERY = {"query": '{ treatment(slug: "peel") { title } }'}
-
-
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every request that reached the GraphQL endpoint (the lane answers the others)."""
-    seen: list[str] = []
-    original = GraphQLEndpoint.run
-
-    async def counting(self: GraphQLEndpoint, request: Any, operation: Any, **kw: Any) -> Any:
-        seen.append(operation.query)
-        return await original(self, request, operation, **kw)
-
-    monkeypatch.setattr(GraphQLEndpoint, "run", counting)
-    return seen
 
 
 @pytest.fixture
