@@ -185,7 +185,10 @@ def _in_type(type_name: str, old: str, new: str) -> Callable[[str], str]:
         ),
         pytest.param(
             _in_type(
-                "Treatment", "related(first: Int = 5): [Treatment!]!", "related: [Treatment!]!"
+                "Treatment",
+                'related(\n    """How many related treatments, 0 to 100."""\n    first: Int = 5\n'
+                "  ): [Treatment!]!",
+                "related: [Treatment!]!",
             ),
             'Unknown argument "first" on field "Treatment.related"',
             id="argument removed",
