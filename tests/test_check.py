@@ -39,7 +39,7 @@ def test_check_the_bundled_content() -> None:
 def test_check_a_folder_with_bad_pages(bad_dir: Path) -> None:
     code, lines = check(str(bad_dir))
     assert code == 1
-    assert lines == [*BAD_ERRORS, "3 pages, 9 errors"]
+    assert lines == [*BAD_ERRORS, "4 pages, 8 errors"]
 
 
 def test_check_counts_drafts_as_pages(fixtures_dir: Path) -> None:
@@ -68,7 +68,7 @@ def test_check_paths_are_relative_whatever_the_working_directory(
     code, lines = check("bad")
     assert code == 1
     assert lines[0].startswith("bad-draft.md:3: ")
-    assert lines[-1] == "3 pages, 9 errors"
+    assert lines[-1] == "4 pages, 8 errors"
 
 
 def test_check_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
@@ -89,5 +89,5 @@ def test_check_as_a_program(bad_dir: Path) -> None:
     assert (good.returncode, good.stdout) == (0, "1 page, 0 errors\n")
     bad = subprocess.run([program, "check", str(bad_dir)], capture_output=True, text=True, env=env)
     assert bad.returncode == 1
-    assert bad.stdout.splitlines()[-1] == "3 pages, 9 errors"
+    assert bad.stdout.splitlines()[-1] == "4 pages, 8 errors"
     assert "not-utf8.md:5: is not valid UTF-8: byte 0xe9 at byte offset 25" in bad.stdout

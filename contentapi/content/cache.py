@@ -35,8 +35,8 @@ def cache_key(shown: str, data: bytes) -> str:
 
 # The layout of the cache's rows, kept as the database's user_version. A database of
 # another version is emptied and refilled, never read: 0 was pickle, which could run any
-# code planted in the file.
-CACHE_FORMAT = 1
+# code planted in the file; 2 added uri and cover_position.
+CACHE_FORMAT = 2
 _CACHE_FILE = "pages.sqlite"
 # A damaged file is moved here (replacing the one before), not deleted: it may tell why.
 _DAMAGED_SUFFIX = ".damaged"
@@ -280,6 +280,7 @@ def encode_page(page: Page) -> tuple[bytes, bytes | None, bytes | None]:
             page.slug,
             page.title,
             page.path,
+            page.uri,
             page.summary,
             (category.name, category.slug) if category is not None else None,
             page.image_count,
@@ -291,6 +292,7 @@ def encode_page(page: Page) -> tuple[bytes, bytes | None, bytes | None]:
             page.draft,
             page.order,
             page.digest,
+            page.cover_position,
         )
     )
     return meta, page.packed_body, page.images_packed
@@ -314,13 +316,14 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         return _decode_error(fields)
     if fields[0] != _TREATMENT:
         raise BadEntry(f"it is of an unknown kind {fields[0]!r}")
-    if len(fields) != 15:
-        raise BadEntry(f"it has {len(fields)} fields, not 15")
+    if len(fields) != 17:
+        raise BadEntry(f"it has {len(fields)} fields, not 17")
     (
         _,
         slug,
         title,
         path,
+        uri,
         summary,
         category,
         image_count,
@@ -332,11 +335,15 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         draft,
         order,
         digest,
+        cover_position,
     ) = fields
     if not (
         type(slug) is str
         and type(title) is str
         and type(path) is str
+        and type(uri) is str
+        and uri.startswith("/")
+        and uri.endswith("/")
         and type(digest) is str
         and (summary is None or type(summary) is str)
         and type(image_count) is int
@@ -345,6 +352,7 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         and type(draft) is bool
         and (order is None or type(order) is int)
         and type(indications) is list
+        and type(cover_position) is int
     ):
         raise BadEntry("a field has the wrong type")
     if type(body) is not bytes or not is_packed_body(body):
@@ -357,10 +365,13 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         raise BadEntry(f"its images are not JSON: {exc}") from None
     if type(rows) is not list or len(rows) != image_count or not all(map(_is_image, rows)):
         raise BadEntry("its images are not a list of image_count images")
+    if not 0 <= cover_position < max(image_count, 1):
+        raise BadEntry(f"its cover position {cover_position} is not one of its images")
     return Treatment(
         slug=slug,
         title=title,
         path=path,
+        uri=uri,
         body=body,
         summary=summary,
         category=None if category is None else _mention(category),
@@ -374,6 +385,7 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         draft=draft,
         order=order,
         digest=digest,
+        cover_position=cover_position,
     )
 
 

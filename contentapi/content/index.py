@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import overload
 
 from contentapi.content.load import load_all
-from contentapi.content.model import Category, ContentError, Image, Indication, Treatment
+from contentapi.content.model import (
+    Category,
+    ContentError,
+    Image,
+    Indication,
+    Treatment,
+    uri_of_key,
+)
 from contentapi.content.page import LOADER_VERSION
 from contentapi.content.search import Hit, SearchIndex
 
@@ -75,8 +82,18 @@ class ContentView:
     """What one audience sees: published pages only, or drafts too (preview)."""
 
     def __init__(self, treatments: Sequence[Treatment]) -> None:
+        """`treatments` in path order, their uris unique (ContentIndex.from_pages sees to it)."""
         self.treatments = tuple(treatments)
-        self.by_slug = {t.slug: t for t in self.treatments}
+        self.by_uri = {t.uri: t for t in self.treatments}
+        # Slugs need not be unique: the first page (by path) with each, and the uris of
+        # every page sharing a slug with another (few, so kept apart).
+        self.by_slug: dict[str, Treatment] = {}
+        shared: dict[str, list[str]] = {}
+        for treatment in self.treatments:
+            first = self.by_slug.setdefault(treatment.slug, treatment)
+            if first is not treatment:
+                shared.setdefault(treatment.slug, [first.uri]).append(treatment.uri)
+        self.shared_slugs = {slug: tuple(uris) for slug, uris in shared.items()}
         self.images = AllImages(self.treatments)
         self.indications = _merge_indications(self.treatments)
         self.categories = _merge_categories(self.treatments)
@@ -98,9 +115,18 @@ class ContentView:
             self._search = SearchIndex(self.treatments)
         return self._search
 
-    def image(self, slug: str, position: int) -> Image | None:
-        """One image of one treatment, or None."""
-        treatment = self.by_slug.get(slug)
+    def by_key(self, key: str) -> Treatment | None:
+        """The treatment with this key of global ids (see model.page_key), or None."""
+        return self.by_uri.get(uri_of_key(key))
+
+    def by_unique_slug(self, slug: str) -> Treatment | None:
+        """The one treatment with this slug; None when none has it or several do (their
+        uris are in shared_slugs)."""
+        return None if slug in self.shared_slugs else self.by_slug.get(slug)
+
+    def image(self, uri: str, position: int) -> Image | None:
+        """One image of one treatment (by uri), or None."""
+        treatment = self.by_uri.get(uri)
         if treatment is None or not 0 <= position < treatment.image_count:
             return None
         return treatment.images[position]
@@ -109,41 +135,41 @@ class ContentView:
         """Ranked full-text hits."""
         return self.search_index.search(query, limit)
 
-    def related(self, slug: str) -> tuple[Treatment, ...]:
-        """Other treatments by how many indications they share (most first), ties by title.
+    def related(self, uri: str) -> tuple[Treatment, ...]:
+        """Other treatments by how many indications they share (most first), ties by title
+        (then slug, then uri).
 
-        An unknown slug has no related treatments.
+        An unknown uri has no related treatments.
         """
-        if slug not in self.by_slug:
+        if uri not in self.by_uri:
             return ()
-        if slug not in self._related:
+        if uri not in self._related:
             shared: dict[str, int] = {}
-            for mention in self.by_slug[slug].indications:
-                for other in self.indications[mention.slug].treatment_slugs:
-                    if other != slug:
+            for mention in self.by_uri[uri].indications:
+                for other in self.indications[mention.slug].treatment_uris:
+                    if other != uri:
                         shared[other] = shared.get(other, 0) + 1
-            ranked = sorted(shared, key=lambda s: (-shared[s], self.by_slug[s].title.casefold(), s))
-            self._related[slug] = tuple(self.by_slug[s] for s in ranked)
-        return self._related[slug]
+            by_uri = self.by_uri
+            ranked = sorted(shared, key=lambda u: (-shared[u], *by_title(by_uri[u])))
+            self._related[uri] = tuple(by_uri[u] for u in ranked)
+        return self._related[uri]
 
     @property
     def by_title(self) -> tuple[Treatment, ...]:
-        """Treatments in the default order (title, then slug), sorted on first use."""
+        """Treatments in the default order (title, then slug, then uri), sorted on first use."""
         if self._by_title is None:
-            self._by_title = tuple(
-                sorted(self.treatments, key=lambda t: (t.title.casefold(), t.slug))
-            )
+            self._by_title = tuple(sorted(self.treatments, key=by_title))
         return self._by_title
 
     def find(
         self, query: TreatmentQuery | None = None, order: Sequence[Ordering] = ()
     ) -> list[Treatment]:
-        """Treatments matching every filter, by `order` (ties by slug); by default by title,
-        or by relevance when searching."""
+        """Treatments matching every filter, by `order` (ties by slug, then uri); by default
+        by title, or by relevance when searching."""
         query = query or TreatmentQuery()
         if query.search is not None:
             hits = self.search_index.search(query.search, snippets=False)
-            found = [self.by_slug[hit.slug] for hit in hits]
+            found = [self.by_uri[hit.uri] for hit in hits]
             found = [t for t in found if _matches(t, query)]
         elif query == _EVERYTHING:
             found = list(self.by_title)
@@ -151,13 +177,18 @@ class ContentView:
             found = [t for t in self.by_title if _matches(t, query)]
         if not order:
             return found
-        found.sort(key=lambda t: t.slug)
+        found.sort(key=lambda t: (t.slug, t.uri))
         for ordering in reversed(order):
             found = _sorted(found, ordering)
         return found
 
 
 _EVERYTHING = TreatmentQuery()
+
+
+def by_title(treatment: Treatment) -> tuple[str, str, str]:
+    """The default order of treatments: title ignoring case, then slug, then uri (unique)."""
+    return (treatment.title.casefold(), treatment.slug, treatment.uri)
 
 
 def _matches(treatment: Treatment, query: TreatmentQuery) -> bool:
@@ -226,32 +257,33 @@ class ContentIndex:
 
     @classmethod
     def from_pages(cls, root: Path, pages: Iterable[Treatment | ContentError]) -> ContentIndex:
-        """Cross-link loaded pages (in path order): duplicates become errors, drafts kept aside."""
+        """Cross-link loaded pages (in path order): a second page with a uri already taken
+        becomes an error naming both files, drafts are kept aside. Slugs may repeat."""
         treatments: list[Treatment] = []
         errors: list[ContentError] = []
         first_path: dict[str, str] = {}
         pages = list(pages)
         # The public view never sees drafts, so a draft cannot shadow a published page there.
-        public_slugs: set[str] = set()
+        public_uris: set[str] = set()
         public = []
         for page in pages:
-            if isinstance(page, Treatment) and not page.draft and page.slug not in public_slugs:
-                public_slugs.add(page.slug)
+            if isinstance(page, Treatment) and not page.draft and page.uri not in public_uris:
+                public_uris.add(page.uri)
                 public.append(page)
         for page in pages:
             if isinstance(page, ContentError):
                 errors.append(page)
-            elif page.slug in first_path:
+            elif page.uri in first_path:
                 errors.append(
                     ContentError(
                         page.path,
                         None,
-                        f"has the slug {page.slug!r}, already used by {first_path[page.slug]}: "
+                        f"has the uri {page.uri!r}, already used by {first_path[page.uri]}: "
                         "only the first is served",
                     )
                 )
             else:
-                first_path[page.slug] = page.path
+                first_path[page.uri] = page.path
                 treatments.append(page)
         return cls(root, ContentView(public), treatments, tuple(errors))
 
@@ -291,7 +323,7 @@ def _merge_indications(treatments: Iterable[Treatment]) -> dict[str, Indication]
     for treatment in treatments:
         for mention in treatment.indications:
             names.setdefault(mention.slug, mention.name)
-            members.setdefault(mention.slug, []).append(treatment.slug)
+            members.setdefault(mention.slug, []).append(treatment.uri)
     return {slug: Indication(slug, names[slug], tuple(members[slug])) for slug in names}
 
 
@@ -301,7 +333,7 @@ def _merge_categories(treatments: Iterable[Treatment]) -> dict[str, Category]:
     for treatment in treatments:
         if treatment.category is not None:
             names.setdefault(treatment.category.slug, treatment.category.name)
-            members.setdefault(treatment.category.slug, []).append(treatment.slug)
+            members.setdefault(treatment.category.slug, []).append(treatment.uri)
     return {slug: Category(slug, names[slug], tuple(members[slug])) for slug in names}
 
 

@@ -3,6 +3,7 @@ cache (cache.py)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +51,7 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
             positions.append(len(pages))
             todo.append((shown, str(item)))
         pages.append(keeper.keep(cached) if cached is not None else None)
-    parsed = _parse_many(todo, workers, keeper)
+    parsed = _parse_many(todo, workers, keeper, root)
     for position, (key, page) in zip(positions, parsed, strict=True):
         pages[position] = page
         if cache is not None and key is not None:
@@ -112,22 +113,22 @@ Parsed = tuple[str | None, Page]
 
 
 def _parse_many(
-    todo: Sequence[tuple[str, str]], workers: int, keeper: PageKeeper
+    todo: Sequence[tuple[str, str]], workers: int, keeper: PageKeeper, root: Path
 ) -> Iterator[Parsed]:
     """Parsed pages in the order of `todo`, each kept by `keeper` as soon as it arrives."""
     if workers <= 1 or len(todo) < _POOL_THRESHOLD:
-        yield from _parse_chunk(todo, keeper)
+        yield from _parse_chunk(todo, keeper, root)
         return
     size = max(1, min(_CHUNK_PAGES, len(todo) // (workers * 4)))
     chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for chunk in pool.map(_parse_chunk, chunks):
+        for chunk in pool.map(functools.partial(_parse_chunk, root=root), chunks):
             for key, page in chunk:
                 yield key, keeper.keep(page)
 
 
 def _parse_chunk(
-    chunk: Sequence[tuple[str, str]], keeper: PageKeeper | None = None
+    chunk: Sequence[tuple[str, str]], keeper: PageKeeper | None = None, root: Path | None = None
 ) -> list[Parsed]:
     renderer = Renderer()
     # In a pool's process, mentions are shared within the chunk, which pickling keeps.
@@ -141,6 +142,6 @@ def _parse_chunk(
             error = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
             parsed.append((None, error))
             continue
-        page = keeper.keep(parse_page(data, shown, renderer))
+        page = keeper.keep(parse_page(data, shown, renderer, root))
         parsed.append((cache_key(shown, data), page))
     return parsed

@@ -26,7 +26,8 @@ class Image(NamedTuple):
     spent a quarter of its time making images).
     """
 
-    treatment_slug: str
+    # The uri of the page it is on (its id uses the page's key, see page_key).
+    treatment_uri: str
     position: int
     src: str
     alt: str | None = None
@@ -72,6 +73,22 @@ class Mention:
     slug: str
 
 
+def page_key(uri: str) -> str:
+    """The key naming a page in global ids: its uri without the leading and trailing '/'
+    ('/' for the site root).
+
+    One page, one key, on every replica and after every restart, as uris are unique; for
+    a page at the top of the folder (uri /slug/) it is its slug, the key ids held before
+    uris existed (Treatment:mesotherapy).
+    """
+    return uri.strip("/") or "/"
+
+
+def uri_of_key(key: str) -> str:
+    """The uri that page_key made `key` from."""
+    return "/" if key == "/" else f"/{key}/"
+
+
 @dataclass(frozen=True, slots=True)
 class Treatment:
     """One page, fully parsed and rendered."""
@@ -79,6 +96,8 @@ class Treatment:
     slug: str
     title: str
     path: str
+    # The page's unique site path, with a leading and a trailing '/'.
+    uri: str
     # Packed by pack_body, in memory or stored on disk; the digest stands for it in ==.
     body: bytes | StoredBody = field(repr=False, compare=False)
     summary: str | None
@@ -94,14 +113,29 @@ class Treatment:
     draft: bool = False
     order: int | None = None
     digest: str = ""
+    # Which of the images is the cover: the front matter's (put first unless the body
+    # shows it too), else the first.
+    cover_position: int = 0
+
+    @property
+    def key(self) -> str:
+        """The page's key in global ids (see page_key)."""
+        return page_key(self.uri)
 
     @property
     def images(self) -> tuple[Image, ...]:
-        """The page's images in document order."""
+        """The page's images in document order (a front matter cover first)."""
         if not self.image_count:
             return ()
         rows = orjson.loads(self.images_packed)
-        return tuple([Image(self.slug, position, *row) for position, row in enumerate(rows)])
+        return tuple([Image(self.uri, position, *row) for position, row in enumerate(rows)])
+
+    @property
+    def cover_image(self) -> Image | None:
+        """The front matter image, else the first image; None for a page without images."""
+        if not self.image_count:
+            return None
+        return self.images[self.cover_position]
 
     @property
     def packed_body(self) -> bytes:
@@ -161,16 +195,19 @@ class Indication:
 
     slug: str
     name: str
-    treatment_slugs: tuple[str, ...]
+    # The uris of its treatments, in path order.
+    treatment_uris: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Category:
-    """A group of treatments named by `category` or `layout`."""
+    """A group of treatments: front matter category (or categories), their collection
+    folder, or a layout that is not a template's name."""
 
     slug: str
     name: str
-    treatment_slugs: tuple[str, ...]
+    # The uris of its treatments, in path order.
+    treatment_uris: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

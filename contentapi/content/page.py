@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from slugify import slugify as python_slugify
 
 from contentapi.content import frontmatter as metadata
 from contentapi.content.body import pack_body, pack_images
 from contentapi.content.markup import Renderer
-from contentapi.content.model import ContentError, Mention, Treatment
+from contentapi.content.model import ContentError, Image, Mention, Treatment
 from contentapi.content.paths import relative
 from contentapi.errors import PageError
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "10"
+LOADER_VERSION = "11"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again
@@ -52,13 +56,19 @@ def load_page(path: Path, root: Path, renderer: Renderer | None = None) -> Treat
     data = read_page(path, shown)
     if isinstance(data, ContentError):
         return data
-    return parse_page(data, shown, renderer or Renderer())
+    return parse_page(data, shown, renderer or Renderer(), root)
 
 
-def parse_page(data: bytes, path: str, renderer: Renderer) -> Treatment | ContentError:
-    """Parse a page's bytes; `path` is how the page is named in errors and in `path`."""
+def parse_page(
+    data: bytes, path: str, renderer: Renderer, root: Path | None = None
+) -> Treatment | ContentError:
+    """Parse a page's bytes; `path` is how the page is named in errors and in `path`.
+
+    `root`, the content folder, tells whether a front matter image lies beside the page
+    (without it, front matter images are read against the content root).
+    """
     try:
-        return _parse(data, path, renderer)
+        return _parse(data, path, renderer, root)
     except PageError as exc:
         return ContentError(path, exc.line, exc.message)
     except RecursionError:
@@ -67,31 +77,32 @@ def parse_page(data: bytes, path: str, renderer: Renderer) -> Treatment | Conten
         return ContentError(path, None, f"could not be parsed: {type(exc).__name__}: {exc}")
 
 
-def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
+def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Treatment:
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise PageError("is empty: a page needs front matter or a body with a title")
     front_text, body, _ = metadata.split(text)
     front = metadata.parse(front_text)
-    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    slug = slugify(front.slug) if front.slug else slugify(stem)
-    if not slug:
-        raise PageError(f"has no usable slug: {front.slug or stem!r} has no letters or digits")
-    rendered = renderer.render(body, slug)
+    identity = page_identity(path, front.slug, front.raw)
+    rendered = renderer.render(body, identity.uri)
     title = front.title or rendered.first_heading
     if not title:
         raise PageError("has no title: set 'title' in the front matter or start with '# Title'")
     words = len(rendered.text.split())
     mentions: dict[str, Mention] = {}
-    for name in (*rendered.indications, *front.indications):
+    for name in (*rendered.indications, *front.indications, *front_matter_benefits(front.raw)):
         mention = Mention(name, slugify(name))
         if mention.slug:
             mentions.setdefault(mention.slug, mention)
-    category = Mention(front.category, slugify(front.category)) if front.category else None
+    category = page_category(front.raw, path)
+    images, cover_position = _with_cover(
+        rendered.images, front_matter_cover(front.raw, path, root), identity.uri
+    )
     return Treatment(
-        slug=slug,
+        slug=identity.slug,
         title=title,
         path=path,
+        uri=identity.uri,
         body=pack_body(
             rendered.html,
             rendered.text,
@@ -101,13 +112,14 @@ def _parse(data: bytes, path: str, renderer: Renderer) -> Treatment:
             front.raw,
         ),
         summary=front.description or rendered.first_paragraph,
-        category=category if category and category.slug else None,
-        images_packed=pack_images(rendered.images),
-        image_count=len(rendered.images),
+        category=category,
+        images_packed=pack_images(images),
+        image_count=len(images),
+        cover_position=cover_position,
         indications=tuple(mentions.values()),
         word_count=words,
         reading_time_minutes=max(1, math.ceil(words / 200)),
-        date=front.date,
+        date=front.date or identity.date,
         updated_at=front.updated,
         draft=front.draft,
         order=front.order,
@@ -124,3 +136,257 @@ def _decode(data: bytes) -> str:
             f"is not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
             line=line,
         ) from None
+
+
+# Identity: where a page lives on its site (the contract's 'Real sites' rules).
+
+# Site paths given in front matter: Jekyll's permalink, Hugo's url, Zola's path.
+_URI_KEYS = ("permalink", "url", "path")
+# A bundle's page stands for its folder: x/index.md is x, x/_index.md the section x.
+_BUNDLE_STEMS = frozenset({"index", "_index"})
+_JEKYLL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Where a page is served: its unique uri, its slug (the uri's last segment) and the
+    date its file name gives (a Jekyll post's YYYY-MM-DD- prefix), if any."""
+
+    slug: str
+    uri: str
+    date: dt.date | None
+
+
+def page_identity(path: str, front_slug: str | None, front: dict[str, Any]) -> Identity:
+    """The slug and uri of the page at `path` (with / between folders) under the content
+    folder.
+
+    slug: front matter slug, else a bundle's folder name (x/index.md, x/_index.md), else
+    the file name without a Jekyll date prefix. uri: front matter permalink, url or path,
+    else / + the folders + / + slug + /, each segment slugged; _index.md at the top is
+    the site root /. An index.md at the top is an ordinary page (/index/), as before.
+    """
+    *folders, name = path.split("/")
+    stem = name.rsplit(".", 1)[0]
+    date = None
+    root_section = not folders and stem.lower() == "_index"
+    if folders and stem.lower() in _BUNDLE_STEMS:
+        written = folders.pop()
+    elif root_section:
+        written = ""
+    else:
+        written, date = _without_date_prefix(stem)
+    if front_slug:
+        slug = slugify(front_slug)
+    elif written:
+        slug = slugify(written)
+    else:
+        slug = slugify(stem)  # the root section: its slug is "index"
+    if not slug:
+        raise PageError(
+            f"has no usable slug: {front_slug or written or stem!r} has no letters or digits"
+        )
+    given = _front_matter_uri(front)
+    if given is not None:
+        uri = given
+    elif root_section:
+        uri = "/"
+    else:
+        # A folder whose name has no letters or digits adds no segment.
+        segments = [segment for segment in map(slugify, folders) if segment]
+        uri = "/" + "".join(f"{segment}/" for segment in (*segments, slug))
+    return Identity(slug, uri, date)
+
+
+def _without_date_prefix(stem: str) -> tuple[str, dt.date | None]:
+    """A file name without a Jekyll YYYY-MM-DD- prefix, and the date it gave; a prefix
+    that is no real date (2024-13-45-) is part of the name."""
+    match = _JEKYLL_DATE.fullmatch(stem)
+    if match is None:
+        return stem, None
+    year, month, day, rest = match.groups()
+    try:
+        return rest, dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return stem, None
+
+
+def _front_matter_uri(front: dict[str, Any]) -> str | None:
+    """The site path front matter gives, normalised to start and end with / (a full URL
+    gives its path; no segment is '.' or '..'), or None when none is given."""
+    for key in _URI_KEYS:
+        value = front.get(key)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise PageError(f"'{key}' must be a site path such as /about/, not {value!r}")
+        written = value.strip()
+        if not written:
+            continue
+        if "://" in written:
+            written = urlsplit(written).path
+        segments = [s for s in written.replace("\\", "/").split("/") if s not in ("", ".", "..")]
+        return "/" + "".join(f"{segment}/" for segment in segments)
+    return None
+
+
+# Category: front matter category, else the first of categories, else the collection
+# folder, else a layout that is not one of the generators' own template names.
+_TEMPLATE_LAYOUTS = frozenset({"default", "page", "post", "single", "list", "home"})
+# Jekyll folders starting with _ that are not collections of pages.
+_NOT_COLLECTIONS = frozenset({"_drafts"})
+_CATEGORY_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def page_category(front: dict[str, Any], path: str) -> Mention | None:
+    """The page's category (None when nothing names one with letters or digits)."""
+    for name in (
+        _text(front.get("category")),
+        _first_category(front.get("categories")),
+        _collection(path),
+        _layout(front.get("layout")),
+    ):
+        if name and slugify(name):
+            return Mention(name, slugify(name))
+    return None
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
+def _first_category(value: object) -> str | None:
+    """The first of a categories list, or of a space or comma separated string (Jekyll)."""
+    if isinstance(value, str):
+        return next(iter(_CATEGORY_SEPARATORS.split(value.strip())), None) or None
+    if isinstance(value, list):
+        return next((text for text in map(_text, value) if text), None)
+    return None
+
+
+def _collection(path: str) -> str | None:
+    """The collection a page's folders name: a Jekyll _name/ folder, or Astro's
+    src/content/name/."""
+    folders = path.split("/")[:-1]
+    for position, folder in enumerate(folders):
+        if folder.startswith("_") and len(folder) > 1 and folder not in _NOT_COLLECTIONS:
+            return folder[1:]
+        if folder == "src" and folders[position + 1 : position + 2] == ["content"]:
+            return folders[position + 2] if position + 2 < len(folders) else None
+    return None
+
+
+def _layout(value: object) -> str | None:
+    layout = _text(value)
+    return layout if layout and layout.lower() not in _TEMPLATE_LAYOUTS else None
+
+
+def front_matter_benefits(front: dict[str, Any]) -> list[str]:
+    """Names in a front matter benefits list: strings, or objects' first string value
+    under a key containing name or title."""
+    value = front.get("benefits")
+    if not isinstance(value, list):
+        return []
+    names = []
+    for item in value:
+        if isinstance(item, dict):
+            item = next(
+                (
+                    text
+                    for key, text in item.items()
+                    if isinstance(text, str) and ("name" in key.lower() or "title" in key.lower())
+                ),
+                None,
+            )
+        name = _text(item)
+        if name:
+            names.append(name)
+    return names
+
+
+# Where themes keep a page's picture, in the order they are looked at.
+_COVER_KEYS = ("image", "featured_image", "featuredimage", "cover", "thumbnail")
+_ALT_KEYS = ("alt", "image_alt", "imageAlt")
+# An object naming an image keeps its address under one of these.
+_IMAGE_SRC_KEYS = ("src", "url", "image")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatterImage:
+    """The picture front matter names, its src resolved."""
+
+    src: str
+    alt: str | None
+
+
+def front_matter_cover(
+    front: dict[str, Any], path: str, root: Path | None
+) -> FrontMatterImage | None:
+    """The front matter image (image, featured_image, featuredimage, cover, thumbnail,
+    hero.image: a string, or an object with src or url), with its alt; None if none."""
+    hero = front.get("hero")
+    values = [front.get(key) for key in _COVER_KEYS]
+    values.append(hero.get("image") if isinstance(hero, dict) else None)
+    for value in values:
+        found = _image_of(value)
+        if found is not None:
+            src, alt = found
+            alt = alt or next((t for t in map(_text, map(front.get, _ALT_KEYS)) if t), None)
+            return FrontMatterImage(resolve_front_matter_src(src, path, root), alt)
+    return None
+
+
+def _image_of(value: object) -> tuple[str, str | None] | None:
+    """(src, alt) of a front matter image value, or None if it names no image."""
+    if isinstance(value, list):
+        return next((found for found in map(_image_of, value) if found), None)
+    if isinstance(value, dict):
+        src = next((t for t in map(_text, map(value.get, _IMAGE_SRC_KEYS)) if t), None)
+        alt = next((t for t in map(_text, map(value.get, _ALT_KEYS)) if t), None)
+        return (src, alt) if src else None
+    src = value.strip() if isinstance(value, str) else None
+    return (src, None) if src else None
+
+
+def resolve_front_matter_src(src: str, path: str, root: Path | None) -> str:
+    """A front matter image's src: a URL with a scheme as it is; a relative path against
+    the page's folder when that file is there under `root`, else against the content
+    root; with a leading / and never a '..'."""
+    written = src.strip().replace("\\", "/")
+    if _SCHEME.match(written) or written.startswith("//"):
+        return written
+    folder = path.rpartition("/")[0]
+    if root is not None and folder and not written.startswith("/"):
+        beside = _site_path(f"{folder}/{written}")
+        if (root / beside[1:]).is_file():
+            return beside
+    return _site_path(written)
+
+
+def _site_path(written: str) -> str:
+    """A path made absolute from the content root: '.' dropped, '..' taking back a folder
+    (and nothing above the root)."""
+    segments: list[str] = []
+    for segment in written.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return "/" + "/".join(segments)
+
+
+def _with_cover(
+    images: tuple[Image, ...], cover: FrontMatterImage | None, uri: str
+) -> tuple[tuple[Image, ...], int]:
+    """The page's images with the front matter image first (unless the body shows that
+    picture too), and the cover's position among them."""
+    if cover is None:
+        return images, 0
+    for position, image in enumerate(images):
+        if image.src == cover.src:
+            return images, position
+    return (Image(uri, 0, cover.src, cover.alt), *images), 0

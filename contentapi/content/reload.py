@@ -68,7 +68,11 @@ class LiveIndex:
             return item.path
         shown = relative(item, self.root)
         data = read_page(item, shown)
-        page = data if isinstance(data, ContentError) else parse_page(data, shown, self._renderer)
+        page = (
+            data
+            if isinstance(data, ContentError)
+            else parse_page(data, shown, self._renderer, self.root)
+        )
         self.pages[shown] = page
         if isinstance(page, Treatment):
             self.last_good[shown] = page

@@ -30,9 +30,9 @@ _SNIPPET_TOKENS = 16
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One treatment matching a query, with a higher score for a better match."""
+    """One treatment matching a query (by uri), with a higher score for a better match."""
 
-    slug: str
+    uri: str
     score: float
     snippet: str
 
@@ -87,7 +87,7 @@ class SearchIndex:
             self._db = _indexed(":memory:", self._treatments)
 
     def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
-        """Treatments matching every word of the query, best first (ties by slug).
+        """Treatments matching every word of the query, best first (ties by slug, then uri).
 
         Snippets are made for the hits returned only, and not at all when `snippets` is
         false: then each hit's snippet is empty.
@@ -109,12 +109,12 @@ class SearchIndex:
             rows = self._db.execute(sql, params).fetchall()
         found = sorted(
             ((rank, self._treatments[rowid]) for rowid, rank in rows),
-            key=lambda hit: (hit[0], hit[1].slug),
+            key=lambda hit: (hit[0], hit[1].slug, hit[1].uri),
         )
         if limit is not None:
             found = found[:limit]
         words = [_fold(word) for word in _words(query)] if snippets else []
-        return [Hit(t.slug, -rank, snippet(t, words) if snippets else "") for rank, t in found]
+        return [Hit(t.uri, -rank, snippet(t, words) if snippets else "") for rank, t in found]
 
 
 def snippet(treatment: Treatment, words: Sequence[str]) -> str:

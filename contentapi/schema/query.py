@@ -14,6 +14,8 @@ import strawberry
 
 from contentapi.content import model
 from contentapi.content.index import Ordering, TreatmentQuery
+from contentapi.content.model import uri_of_key
+from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import (
     Connection,
     Node,
@@ -122,15 +124,15 @@ def _node(info: Info, value: str) -> Any:
     kind, key = parsed
     view = info.context.view
     if kind == "Treatment":
-        return view.by_slug.get(key)
+        return view.by_key(key)
     if kind == "Indication":
         return view.indications.get(key)
     if kind == "Category":
         return view.categories.get(key)
     if kind == "Image":
-        slug, _, written = key.rpartition("/")
+        page, _, written = key.rpartition("/")
         position = parse_position(written)
-        return None if position is None else view.image(slug, position)
+        return None if position is None or not page else view.image(uri_of_key(page), position)
     return None
 
 
@@ -164,15 +166,45 @@ class Query:
             check_count(len(ids), "ids")
         return [_node(info, value) for value in ids]
 
-    @strawberry.field(description="A treatment by slug, or null.")
+    @strawberry.field(
+        description=(
+            "A treatment by uri, or by slug where one page has it (null with an error "
+            "listing their uris where several do); null if there is none. Give one of the two."
+        )
+    )
     def treatment(
         self,
         info: Info,
         slug: Annotated[
-            str, strawberry.argument(description="The treatment's slug, such as mesotherapy.")
-        ],
+            str | None,
+            strawberry.argument(description="The treatment's slug, such as mesotherapy."),
+        ] = None,
+        uri: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The treatment's uri as its uri field gives it, such as /mesotherapy/."
+            ),
+        ] = None,
     ) -> Treatment | None:
-        return info.context.view.by_slug.get(slug)  # type: ignore[return-value]
+        view = info.context.view
+        if (slug is None) == (uri is None):
+            raise QueryError(
+                "treatment needs exactly one of 'slug' and 'uri', "
+                + ("got both" if slug is not None else "got neither")
+            )
+        if uri is not None:
+            return view.by_uri.get(uri)  # type: ignore[return-value]
+        assert slug is not None
+        shared = view.shared_slugs.get(slug)
+        if shared is not None:
+            listed = ", ".join(shared[:10])
+            if len(shared) > 10:
+                listed += f" and {len(shared) - 10} more"
+            raise QueryError(
+                f"{len(shared)} treatments have the slug {slug[:60]!r}: "
+                f"ask for one by uri ({listed})"
+            )
+        return view.by_slug.get(slug)  # type: ignore[return-value]
 
     @strawberry.field(
         description=f"Treatments meeting every filter given, by title unless ordered. {_PAGE}"
@@ -242,7 +274,7 @@ class Query:
             found = [i for i in found if needle in i.name.casefold()]
         if filter is not None and filter.min_treatments is not None:
             least = filter.min_treatments
-            found = [i for i in found if len(i.treatment_slugs) >= least]
+            found = [i for i in found if len(i.treatment_uris) >= least]
         return connect(found, first, after, last, before)  # type: ignore[no-any-return]
 
     @strawberry.field(description="A category by slug, or null.")
@@ -297,7 +329,7 @@ class Query:
         view = info.context.view
         return [
             SearchHit(
-                treatment=view.by_slug[hit.slug],  # type: ignore[arg-type]
+                treatment=view.by_uri[hit.uri],  # type: ignore[arg-type]
                 score=hit.score,
                 snippet=hit.snippet,
             )

@@ -18,6 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from contentapi.content import model
+from contentapi.content.index import by_title
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import (
@@ -37,16 +38,23 @@ T = TypeVar("T")
 Info = strawberry.Info[Context, None]
 
 
-def _treatments_of(info: Info, slugs: Sequence[str]) -> list[model.Treatment]:
-    by_slug = info.context.view.by_slug
-    return [by_slug[slug] for slug in slugs]
+def _treatments_of(info: Info, uris: Sequence[str]) -> list[model.Treatment]:
+    by_uri = info.context.view.by_uri
+    return [by_uri[uri] for uri in uris]
 
 
 # Resolvers take the model object as `root`, so no GraphQL wrapper object is ever built.
 
 
 def _treatment_id(root: model.Treatment) -> strawberry.ID:
-    return strawberry.ID(global_id("Treatment", root.slug))
+    # The page's key: its uri without the outer slashes, so its slug at the top of the
+    # folder (Treatment:mesotherapy), and unique where slugs repeat (Treatment:blog/post).
+    return strawberry.ID(global_id("Treatment", root.key))
+
+
+def _treatment_cover(root: model.Treatment) -> Image | None:
+    cover: Any = root.cover_image
+    return cover  # type: ignore[no-any-return]
 
 
 def _treatment_category(root: model.Treatment, info: Info) -> Category | None:
@@ -70,7 +78,7 @@ def _treatment_related(
 ) -> list[Treatment]:
     first = 5 if first is None else first
     check_count(first, "first")
-    related: Any = info.context.view.related(root.slug)[:first]
+    related: Any = info.context.view.related(root.uri)[:first]
     return list(related)
 
 
@@ -110,9 +118,17 @@ class Treatment(Node):
     id: strawberry.ID = global_id_field(_treatment_id, "treatment")
     slug: str = strawberry.field(
         description=(
-            "The page's key in URLs, unique among the served pages: front matter slug, else "
-            "the file name lower-cased with other characters turned into - "
-            "(treatment(slug:) looks it up)."
+            "The last segment of uri: front matter slug, else the folder's name for a bundle "
+            "(x/index.md, x/_index.md), else the file name without a Jekyll date prefix, "
+            "lower-cased with other characters turned into -. Pages in different folders may "
+            "share it (treatment(slug:) looks it up where one page has it)."
+        )
+    )
+    uri: str = strawberry.field(
+        description=(
+            "The page's unique site path (permalink, url or path front matter, else its "
+            "folder path and slug), starting and ending with /, such as /mesotherapy/ or "
+            "/blog/first-post/: treatment(uri:) looks it up."
         )
     )
     title: str = strawberry.field(
@@ -123,7 +139,11 @@ class Treatment(Node):
     )
     category: Category | None = strawberry.field(
         resolver=_treatment_category,
-        description="The category named by front matter category (or layout); null if none.",
+        description=(
+            "The category: front matter category, else the first of categories, else the "
+            "collection folder (Jekyll _name/, Astro src/content/name/), else a layout that "
+            "is not a template name (default, page, post, single, list, home); null if none."
+        ),
     )
     summary: str | None = strawberry.field(
         description=(
@@ -164,15 +184,24 @@ class Treatment(Node):
     )
     images: list[Image] = strawberry.field(
         description=(
-            "Every picture on the page in page order: the carousel's, <img> and <amp-img> "
-            "tags and Markdown images."
+            "Every picture on the page in page order: the front matter image first (unless "
+            "the body shows it too), then the carousel's, <img> and <amp-img> tags and "
+            "Markdown images."
         )
+    )
+    cover_image: Image | None = strawberry.field(
+        resolver=_treatment_cover,
+        description=(
+            "Front matter image, else the first image of the page: front matter image, "
+            "featured_image, featuredimage, cover, thumbnail or hero.image (with alt, "
+            "image_alt or imageAlt); null for a page without pictures."
+        ),
     )
     indications: list[Indication] = strawberry.field(
         resolver=_treatment_indications,
         description=(
             "What this treatment helps with, in page order: the list after a heading such as "
-            "'Mesotherapy also can help with:', then front matter indications."
+            "'Mesotherapy also can help with:', then front matter indications and benefits."
         ),
     )
     related: list[Treatment] = strawberry.field(
@@ -220,11 +249,13 @@ class Treatment(Node):
 
 
 def _image_id(root: model.Image) -> strawberry.ID:
-    return strawberry.ID(global_id("Image", f"{root.treatment_slug}/{root.position}"))
+    # Its page's key (as in the page's id) and its position: Image:mesotherapy/0.
+    key = model.page_key(root.treatment_uri)
+    return strawberry.ID(global_id("Image", f"{key}/{root.position}"))
 
 
 def _image_treatment(root: model.Image, info: Info) -> Treatment:
-    found: Any = info.context.view.by_slug[root.treatment_slug]
+    found: Any = info.context.view.by_uri[root.treatment_uri]
     return found  # type: ignore[no-any-return]
 
 
@@ -296,7 +327,7 @@ def _category_id(root: model.Category) -> strawberry.ID:
 
 
 def _member_count(root: model.Indication | model.Category) -> int:
-    return len(root.treatment_slugs)
+    return len(root.treatment_uris)
 
 
 def _member_treatments(
@@ -307,12 +338,8 @@ def _member_treatments(
     last: PageLast = None,
     before: PageBefore = None,
 ) -> Connection[Treatment]:
-    members = sorted(_treatments_of(info, root.treatment_slugs), key=_by_title)
+    members = sorted(_treatments_of(info, root.treatment_uris), key=by_title)
     return connect(members, first, after, last, before)  # type: ignore[no-any-return]
-
-
-def _by_title(treatment: model.Treatment) -> tuple[str, str]:
-    return (treatment.title.casefold(), treatment.slug)
 
 
 @strawberry.type(

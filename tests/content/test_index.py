@@ -58,29 +58,29 @@ def test_public_and_preview(catalog: ContentIndex) -> None:
 
 def test_indications_merged_per_view(catalog: ContentIndex) -> None:
     assert catalog.public.indications == {
-        "acne": Indication("acne", "Acne", ("alpha", "beta", "delta")),
-        "dry-skin": Indication("dry-skin", "Dry skin", ("alpha", "beta", "delta")),
-        "wrinkles": Indication("wrinkles", "Wrinkles", ("alpha", "creme", "delta")),
+        "acne": Indication("acne", "Acne", ("/alpha/", "/beta/", "/delta/")),
+        "dry-skin": Indication("dry-skin", "Dry skin", ("/alpha/", "/beta/", "/delta/")),
+        "wrinkles": Indication("wrinkles", "Wrinkles", ("/alpha/", "/creme/", "/delta/")),
     }
-    assert catalog.preview.indications["acne"].treatment_slugs == (
-        "alpha",
-        "beta",
-        "delta",
-        "hidden-draft",
+    assert catalog.preview.indications["acne"].treatment_uris == (
+        "/alpha/",
+        "/beta/",
+        "/delta/",
+        "/hidden-draft/",
     )
-    assert catalog.preview.indications["secret-thing"].treatment_slugs == ("hidden-draft",)
+    assert catalog.preview.indications["secret-thing"].treatment_uris == ("/hidden-draft/",)
     assert [i.slug for i in catalog.public.indications_by_name] == ["acne", "dry-skin", "wrinkles"]
 
 
 def test_categories_merged_per_view(catalog: ContentIndex) -> None:
     assert catalog.public.categories == {
-        "skin-treatment": Category("skin-treatment", "Skin Treatment", ("alpha", "beta")),
-        "facials": Category("facials", "Facials", ("creme", "delta")),
+        "skin-treatment": Category("skin-treatment", "Skin Treatment", ("/alpha/", "/beta/")),
+        "facials": Category("facials", "Facials", ("/creme/", "/delta/")),
     }
-    assert catalog.preview.categories["skin-treatment"].treatment_slugs == (
-        "alpha",
-        "beta",
-        "hidden-draft",
+    assert catalog.preview.categories["skin-treatment"].treatment_uris == (
+        "/alpha/",
+        "/beta/",
+        "/hidden-draft/",
     )
     assert [c.slug for c in catalog.public.categories_by_name] == ["facials", "skin-treatment"]
 
@@ -214,14 +214,19 @@ def test_search_ranks_unless_an_order_is_given(public: ContentView) -> None:
 
 def test_related_by_shared_indications_then_title(catalog: ContentIndex) -> None:
     public = catalog.public
-    assert [t.slug for t in public.related("alpha")] == ["delta", "beta", "creme"]
+    assert [t.slug for t in public.related("/alpha/")] == ["delta", "beta", "creme"]
     # beta shares two with alpha and with delta: ties by title ("Alpha Peel" < "delta lift").
-    assert [t.slug for t in public.related("beta")] == ["alpha", "delta"]
-    assert [t.slug for t in public.related("creme")] == ["alpha", "delta"]
-    assert public.related("echo") == ()
-    assert public.related("no-such-slug") == ()
-    assert public.related("hidden-draft") == ()
-    assert [t.slug for t in catalog.preview.related("beta")] == ["alpha", "delta", "hidden-draft"]
+    assert [t.slug for t in public.related("/beta/")] == ["alpha", "delta"]
+    assert [t.slug for t in public.related("/creme/")] == ["alpha", "delta"]
+    assert public.related("/echo/") == ()
+    assert public.related("/no-such-slug/") == ()
+    assert public.related("alpha") == ()  # a slug is not a uri
+    assert public.related("/hidden-draft/") == ()
+    assert [t.slug for t in catalog.preview.related("/beta/")] == [
+        "alpha",
+        "delta",
+        "hidden-draft",
+    ]
 
 
 # --------------------------------------------------------------------------- version
@@ -277,7 +282,7 @@ def test_from_pages_in_path_order_marks_duplicates(fixtures_dir: Path) -> None:
     pages = [*first.preview.treatments, first.preview.by_slug["alpha"]]
     index = ContentIndex.from_pages(fixtures_dir / "catalog", pages)
     assert [str(e) for e in index.errors] == [
-        "alpha.md: has the slug 'alpha', already used by alpha.md: only the first is served"
+        "alpha.md: has the uri '/alpha/', already used by alpha.md: only the first is served"
     ]
     assert index.public.treatments == first.public.treatments
 
@@ -293,6 +298,7 @@ def test_all_images_in_treatment_order(fixtures_dir: Path) -> None:
     assert public.images[len(every) - 1 :] == every[-1:]
     with pytest.raises(IndexError):
         public.images[len(every)]
-    owner = public.by_slug[every[0].treatment_slug]
-    assert public.image(owner.slug, 0) == every[0]
-    assert public.image(owner.slug, owner.image_count) is None
+    owner = public.by_uri[every[0].treatment_uri]
+    assert public.image(owner.uri, 0) == every[0]
+    assert public.image(owner.uri, owner.image_count) is None
+    assert public.image(owner.slug, 0) is None  # by uri, not by slug

@@ -56,17 +56,17 @@ def test_seed_identity(seed: Treatment) -> None:
 def test_seed_category(seed: Treatment, seed_index: ContentIndex) -> None:
     assert seed.category == Mention("Skin Treatment", "skin-treatment")
     category = seed_index.public.categories["skin-treatment"]
-    assert (category.name, category.slug, category.treatment_slugs) == (
+    assert (category.name, category.slug, category.treatment_uris) == (
         "Skin Treatment",
         "skin-treatment",
-        ("mesotherapy",),
+        ("/mesotherapy/",),
     )
 
 
 def test_seed_images(seed: Treatment, seed_index: ContentIndex) -> None:
     assert seed.images == (
         Image(
-            treatment_slug="mesotherapy",
+            treatment_uri="/mesotherapy/",
             position=0,
             src="/img/pages/mesotherapy_london.jpg",
             alt="and another sample image",
@@ -75,7 +75,7 @@ def test_seed_images(seed: Treatment, seed_index: ContentIndex) -> None:
             height=300,
         ),
         Image(
-            treatment_slug="mesotherapy",
+            treatment_uri="/mesotherapy/",
             position=1,
             src="/img/pages/mesotherapy_london2.jpg",
             alt="a sample image",
@@ -85,14 +85,21 @@ def test_seed_images(seed: Treatment, seed_index: ContentIndex) -> None:
         ),
     )
     assert tuple(seed_index.public.images) == seed.images
-    assert seed_index.public.image("mesotherapy", 1) == seed.images[1]
-    assert seed_index.public.image("mesotherapy", 2) is None
+    assert seed_index.public.image("/mesotherapy/", 1) == seed.images[1]
+    assert seed_index.public.image("/mesotherapy/", 2) is None
+    assert seed.cover_image == seed.images[0]
+
+
+def test_seed_uri_and_key(seed: Treatment, seed_index: ContentIndex) -> None:
+    assert (seed.slug, seed.uri, seed.key) == ("mesotherapy", "/mesotherapy/", "mesotherapy")
+    assert seed_index.public.by_uri["/mesotherapy/"] is seed
+    assert seed_index.public.by_key("mesotherapy") is seed
 
 
 def test_seed_indications(seed: Treatment, seed_index: ContentIndex) -> None:
     assert [(m.name, m.slug) for m in seed.indications] == SEED_INDICATIONS
     assert list(seed_index.public.indications.values()) == [
-        Indication(slug, name, ("mesotherapy",)) for name, slug in SEED_INDICATIONS
+        Indication(slug, name, ("/mesotherapy/",)) for name, slug in SEED_INDICATIONS
     ]
 
 
@@ -179,9 +186,13 @@ def test_path_order_compares_folders_with_files(fixtures_dir: Path) -> None:
         "a-folder/page.md",
         "b.md",
         "c.md",
+        "page.md",
     ]
-    assert [str(e) for e in index.errors] == [
-        "page.md: has the slug 'page', already used by a-folder/page.md: only the first is served"
+    assert index.errors == ()
+    # Both are served, each under its uri; by slug the first by path order comes first.
+    assert [(t.path, t.uri) for t in index.public.treatments if t.slug == "page"] == [
+        ("a-folder/page.md", "/a-folder/page/"),
+        ("page.md", "/page/"),
     ]
     assert index.public.by_slug["page"].title == "Nested Page"
 
@@ -355,16 +366,18 @@ def test_front_matter_indications_merge_with_heading_lists(pages: ContentIndex) 
 def test_one_indication_shared_by_pages_named_from_the_first(fixtures_dir: Path) -> None:
     index = ContentIndex.from_directory(fixtures_dir / "shared")
     assert index.public.indications["hair-loss"] == Indication(
-        "hair-loss", "Hair LOSS", ("first", "b", "c")
+        "hair-loss", "Hair LOSS", ("/a-folder/first/", "/b/", "/c/")
     )
-    assert index.public.indications["acne"] == Indication("acne", "Acne", ("first",))
+    assert index.public.indications["acne"] == Indication("acne", "Acne", ("/a-folder/first/",))
     assert len(index.public.indications) == 2
 
 
 def test_shared_indication_in_pages_fixture(pages: ContentIndex) -> None:
     hair = pages.public.indications["hair-loss"]
     assert hair == Indication(
-        "hair-loss", "Hair loss", ("crlf-bom", "indications", "inner", "other")
+        "hair-loss",
+        "Hair loss",
+        ("/crlf-bom/", "/indications/", "/nested/deeper/inner/", "/other/"),
     )
 
 
@@ -384,6 +397,8 @@ def test_good_pages_beside_bad_ones_all_load(bad: ContentIndex) -> None:
     assert [(t.path, t.slug, t.title) for t in bad.public.treatments] == [
         ("good-one.md", "good-one", "Good One"),
         ("good-two.md", "good-two", "Good Two"),
+        # Its front matter slug is good-one's, but in another folder: its own uri.
+        ("sub/dupe.md", "good-one", "Dupe"),
         ("sub/good-three.md", "good-three", "Good Three"),
     ]
     assert bad.preview.treatments == bad.public.treatments
@@ -408,12 +423,16 @@ def test_each_bad_file(bad: ContentIndex, path: str, line: int | None, fragment:
     assert fragment in error.message
 
 
-def test_duplicate_slug_names_both_files_and_serves_the_first(bad: ContentIndex) -> None:
-    (error,) = [e for e in bad.errors if "slug" in e.message]
-    assert error.path == "sub/dupe.md"
-    assert "good-one.md" in error.message
-    assert bad.public.by_slug["good-one"].path == "good-one.md"
+def test_a_slug_repeated_in_another_folder_is_served_under_its_own_uri(
+    bad: ContentIndex,
+) -> None:
+    assert [e for e in bad.errors if "slug" in e.message or "uri" in e.message] == []
+    assert bad.public.by_uri["/good-one/"].path == "good-one.md"
+    assert bad.public.by_uri["/sub/good-one/"].path == "sub/dupe.md"
+    # The first by path order, and both uris for whoever asks by slug.
     assert bad.public.by_slug["good-one"].title == "Good One"
+    assert bad.public.by_unique_slug("good-one") is None
+    assert bad.public.shared_slugs == {"good-one": ("/good-one/", "/sub/good-one/")}
 
 
 def test_load_page_reports_the_file_relative_to_the_root(bad_dir: Path) -> None:
@@ -452,6 +471,7 @@ def test_symlink_outside_the_root_is_refused(
     assert [t.slug for t in index.public.treatments] == [
         "good-one",
         "good-two",
+        "good-one",
         "good-three",
         "inside-link",
     ]
@@ -579,7 +599,7 @@ def test_property_helper_catches_a_crash(monkeypatch: pytest.MonkeyPatch) -> Non
     original = contentapi.content.markup.Renderer.render
 
     def broken(self: contentapi.content.markup.Renderer, body: str, slug: str) -> object:
-        if slug == "zz-bad":
+        if slug == "/zz-bad/":
             raise ValueError("boom")
         return original(self, body, slug)
 

@@ -31,13 +31,19 @@ def test_images_in_document_order(fixtures_dir: Path) -> None:
     index = ContentIndex.from_directory(fixtures_dir / "pages")
     images = index.public.by_slug["images"].images
     assert images == (
-        Image("images", 0, "/img/x.png", "First alt", "First title", None, None),
+        Image("/images/", 0, "/img/x.png", "First alt", "First title", None, None),
         Image(
-            "images", 1, "https://cdn.example.com/a/b.png?w=1&h=2", "second alt", "Second", 640, 480
+            "/images/",
+            1,
+            "https://cdn.example.com/a/b.png?w=1&h=2",
+            "second alt",
+            "Second",
+            640,
+            480,
         ),
-        Image("images", 2, "/relative/third.jpg", "third", None, 120, 90),
-        Image("images", 3, "/already/absolute.gif", None, None, None, None),
-        Image("images", 4, "/pics/fourth.webp", None, None, None, None),
+        Image("/images/", 2, "/relative/third.jpg", "third", None, 120, 90),
+        Image("/images/", 3, "/already/absolute.gif", None, None, None, None),
+        Image("/images/", 4, "/pics/fourth.webp", None, None, None, None),
     )
 
 
@@ -82,8 +88,8 @@ def test_tag_attributes_in_any_order_over_lines(parse: Parse) -> None:
         '  width="10"\n  title="T &amp; U"></amp-img>\n\n<IMG SRC="/upper.png" WIDTH=5 />\n',
     )
     assert treatment.images == (
-        Image("t", 0, "/pics/bare.png", "single quoted", "T & U", 10, 20),
-        Image("t", 1, "/upper.png", None, None, 5, None),
+        Image("/t/", 0, "/pics/bare.png", "single quoted", "T & U", 10, 20),
+        Image("/t/", 1, "/upper.png", None, None, 5, None),
     )
 
 
@@ -102,7 +108,7 @@ def test_markdown_image_forms(parse: Parse) -> None:
 
 def test_images_without_src_are_skipped_and_positions_stay_dense(parse: Parse) -> None:
     treatment = page(parse, '<img alt="no source">\n\n<img src="">\n\n![x](a.png)\n')
-    assert treatment.images == (Image("t", 0, "/a.png", "x", None, None, None),)
+    assert treatment.images == (Image("/t/", 0, "/a.png", "x", None, None, None),)
 
 
 def test_non_leading_carousel_becomes_plain_images(parse: Parse) -> None:
@@ -147,8 +153,8 @@ def test_leading_carousel_is_not_in_html(parse: Parse) -> None:
 def test_images_written_in_code_are_not_images(parse: Parse, code: str) -> None:
     treatment = page(parse, f"![before](a.png)\n\n{code}\n![after](b.png)\n")
     assert treatment.images == (
-        Image("t", 0, "/a.png", "before", None, None, None),
-        Image("t", 1, "/b.png", "after", None, None, None),
+        Image("/t/", 0, "/a.png", "before", None, None, None),
+        Image("/t/", 1, "/b.png", "after", None, None, None),
     )
     assert "code.png" in treatment.html  # shown as code, not dropped
 

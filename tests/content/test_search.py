@@ -17,7 +17,7 @@ def catalog(fixtures_dir: Path) -> ContentIndex:
 
 
 def found(view: ContentView, query: str) -> list[str]:
-    return [hit.slug for hit in view.search(query)]
+    return [view.by_uri[hit.uri].slug for hit in view.search(query)]
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_diacritics_are_folded(catalog: ContentIndex, query: str) -> None:
 
 def test_title_match_ranks_first(catalog: ContentIndex) -> None:
     hits = catalog.public.search("delta")
-    assert hits[0].slug == "delta"
+    assert hits[0].uri == "/delta/"
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
@@ -58,7 +58,7 @@ def test_snippet_marks_the_match(seed_index: ContentIndex) -> None:
 
 def test_snippet_escapes_html(catalog: ContentIndex) -> None:
     (hit,) = catalog.public.search("quotes")
-    assert hit.slug == "alpha"
+    assert hit.uri == "/alpha/"
     assert "<mark>quotes</mark>" in hit.snippet
     assert "5 &lt; 6 &amp; &quot;<mark>quotes</mark>&quot;" in hit.snippet
     bare = hit.snippet.replace("<mark>", "").replace("</mark>", "")
