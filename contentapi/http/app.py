@@ -26,7 +26,7 @@ from contentapi.http.access import AccessLog, AccessLogMiddleware
 from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.http.headers import SecurityHeadersMiddleware
 from contentapi.http.lane import FastLane
-from contentapi.http.media import ImageFiles
+from contentapi.http.media import ImageFiles, ImageRoute
 from contentapi.http.protocol import (
     error_body,
 )
@@ -111,10 +111,12 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         routes.append(
             Mount("/examples", StaticFiles(directory=EXAMPLES, html=True), name="examples")
         )
-    # One route for /img, /img/ and below (a Mount would redirect /img to a URL built from
-    # Host); mounted even with no img/ folder, so every answer there carries Cache-Control.
-    images = ImageFiles(settings.content_dir / "img", store, settings)
-    routes.append(Route("/img{path:path}", images, name="img"))
+    # Last, so no content file shadows a route above: every image file under the content
+    # folder at its own path (/img/x.jpg, /post/yoda.jpg). One route for every other path
+    # (a Mount would redirect /img to a URL built from Host), so every answer there is the
+    # same JSON 404 with Cache-Control.
+    images = ImageFiles(settings.content_dir, store, settings)
+    routes.append(ImageRoute(images, [route.path for route in routes if isinstance(route, Route)]))
     # The middleware, outermost first (Starlette's ServerErrorMiddleware wraps them all):
     #
     #   AccessLogMiddleware         one line per request, replayed or not, as finally sent
@@ -122,7 +124,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     #     │                         Origin; answers preflights itself
     #     └ FastLane                replays recorded answers to exact repeats of /graphql
     #       └ SecurityHeaders       nosniff, CSP, ...: the same for everyone, so recorded
-    #         └ routes              /graphql (GraphQLEndpoint), /img, /healthz, ...
+    #         └ routes              /graphql (GraphQLEndpoint), /healthz, ..., images
     #
     # Why the order matters: the lane records what comes up from below it and replays it
     # to anyone. CORS headers depend on the caller's Origin, so CORS must sit above the

@@ -1,16 +1,32 @@
-"""The pictures under the content folder's img/, served like a careful static server.
+"""The image files under the content folder, each served at its own path, like a careful
+static server.
 
-Only image files are answered: the extension must be on an allow-list, which alone gives
-the Content-Type (nothing is guessed), and the file's first bytes must be that format's
-magic number, so `evil.html` and a `.png` holding HTML are 404 like a missing file. No
-path segment may start with a dot (`.git/config`, `.hidden.png`, `..`), symlinks may not
-lead out of the folder, and nothing redirects: `/img` and `/img/` are 404, never a
-Location built from the Host header.
+A page's `src` resolves on this server as it does on the site: `content/img/x.jpg` is
+/img/x.jpg, `content/post/yoda.jpg` is /post/yoda.jpg, `content/build/media/x.png` is
+/build/media/x.png. The route is the app's last: /graphql, /healthz, /readyz,
+/graphiql/static and /examples are matched before it, so no content file can shadow them
+(a file under content/graphiql/static/ is simply not reachable).
 
-SVG is refused: it is a document that can carry script, and it has no magic number, so
-the bytes of a file named .svg cannot be checked against its name the way a raster
-format's can. Pages that need vector art can embed it in their Markdown, which is
-sanitised.
+Only image files are answered: the extension must be on an allow-list (jpg, jpeg, png,
+gif, webp, avif, svg), which alone gives the Content-Type (nothing is guessed), and the
+file's first bytes must look like that format, so `evil.html`, a `.png` holding HTML and
+every Markdown file are 404 like a missing file. No path segment may start with a dot
+(`.git/config`, `.hidden.png`, `..`), symlinks may not lead out of the folder, and nothing
+redirects: `/`, `/img` and `/graphql/` are 404, never a Location built from the Host
+header. Any other path is 404 for every method; an image path answers 405 to anything
+but GET and HEAD.
+
+SVG is served, because sites use it for logos and icons in `<img>`, but as an inert
+download. An SVG is a document that can carry script (and XHTML, which runs as script in
+an XML document), and it has no magic number, so its bytes cannot prove it harmless: on
+this origin, opened directly, it could run script next to the API. So an SVG answer
+carries `Content-Disposition: attachment` (a browser navigating to it saves it instead of
+rendering it) and `Content-Security-Policy: sandbox; default-src 'none'; style-src
+'unsafe-inline'` (should it be rendered anyway, it gets an opaque origin, no script and
+no fetches; inline styles still apply). An `<img src="x.svg">` ignores both and draws it
+as usual, with the script-free rules every browser applies to images. Its first bytes
+must still open an `<svg` element (after an XML declaration, comments or a doctype), so a
+mislabelled HTML file is 404.
 
 Pictures that only drafts show (pages with `draft: true` or `published: false`, seen
 only in the preview view) are served only to requests carrying the preview token, as
@@ -25,6 +41,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -33,6 +50,7 @@ from urllib.parse import unquote, urlsplit
 import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
+from starlette.routing import Match, Route
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
@@ -43,9 +61,15 @@ from contentapi.http.endpoint import carries_preview_token
 from contentapi.http.protocol import JSON, error_body
 from contentapi.settings import Settings
 
-# Enough for every signature below: AVIF's brands sit in its first box.
-SNIFF_BYTES = 64
-IMAGE_PREFIX = "/img/"
+# Enough for every signature below: AVIF's brands sit in its first box, and an SVG's
+# root element follows at most an XML declaration, a doctype and an editor's comment.
+SNIFF_BYTES = 1024
+SVG_TYPE = "image/svg+xml"
+# What makes an SVG inert on this origin: see the module docstring.
+SVG_HEADERS = {
+    "content-security-policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+    "content-disposition": "attachment",
+}
 
 
 def _is_png(head: bytes) -> bool:
@@ -74,6 +98,18 @@ def _is_avif(head: bytes) -> bool:
     return b"avif" in brands or b"avis" in brands
 
 
+# Before the root element: white space, an XML declaration, comments, a doctype.
+_SVG_PROLOGUE = re.compile(
+    rb"(?:\s+|<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE\s+svg[^>]*>)*<svg[\s>/]", re.DOTALL
+)
+
+
+def _is_svg(head: bytes) -> bool:
+    """UTF-8 XML whose first element is `<svg`: not a proof of harmlessness (the headers
+    are), only a check that the file is what its name says."""
+    return _SVG_PROLOGUE.match(head.removeprefix(b"\xef\xbb\xbf")) is not None
+
+
 # Extension (lower case) -> the Content-Type sent and the check of the file's first bytes.
 IMAGE_TYPES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
     ".png": ("image/png", _is_png),
@@ -82,22 +118,42 @@ IMAGE_TYPES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
     ".gif": ("image/gif", _is_gif),
     ".webp": ("image/webp", _is_webp),
     ".avif": ("image/avif", _is_avif),
+    ".svg": (SVG_TYPE, _is_svg),
 }
 
 
-def image_key(src: str) -> str | None:
-    """The file under img/ that a page's image `src` names ("pages/x.jpg", case-folded), or
-    None for a picture served from elsewhere.
+def image_key(src: str, page_folder: str = "") -> str | None:
+    """The file under the content folder that a page's image `src` names ("img/x.jpg",
+    case-folded), or None for one that cannot be served from here.
 
     The host of an absolute URL is ignored: a draft naming some other site's /img/x.jpg
-    makes our img/x.jpg draft-only, and hiding a file by mistake is the safe error.
-    Case-folded so that a case-insensitive file system cannot serve a draft's picture
-    under another spelling of its name.
+    makes our img/x.jpg draft-only, and hiding a file by mistake is the safe error. For
+    the same reason a relative `src` (the loader makes them site paths, but a page may
+    still carry one) is taken from the content root and, by `image_keys`, from the page's
+    own folder. Case-folded so that a case-insensitive file system cannot serve a draft's
+    picture under another spelling of its name.
     """
-    path = posixpath.normpath(unquote(urlsplit(src).path))
-    if not path.startswith(IMAGE_PREFIX):
+    parts = urlsplit(src)
+    if parts.scheme not in ("", "http", "https"):
         return None
-    return path.removeprefix(IMAGE_PREFIX).casefold()
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        path = posixpath.join("/", page_folder, path)
+    path = posixpath.normpath(path)
+    if not path.startswith("/") or path == "/" or path.startswith("//"):
+        return None
+    return path.removeprefix("/").casefold()
+
+
+def image_keys(treatment: Treatment) -> set[str]:
+    """Keys (see image_key) of every picture the page shows."""
+    folder = posixpath.dirname(treatment.path)
+    keys: set[str | None] = set()
+    for image in treatment.images:
+        keys.add(image_key(image.src))
+        if not urlsplit(image.src).path.startswith("/"):
+            keys.add(image_key(image.src, folder))
+    return {key for key in keys if key is not None}
 
 
 def draft_only_images(index: ContentIndex) -> frozenset[str]:
@@ -106,8 +162,7 @@ def draft_only_images(index: ContentIndex) -> frozenset[str]:
 
 
 def _image_keys(treatments: Iterable[Treatment]) -> set[str]:
-    keys = (image_key(image.src) for treatment in treatments for image in treatment.images)
-    return {key for key in keys if key is not None}
+    return {key for treatment in treatments for key in image_keys(treatment)}
 
 
 def _safe_segments(path: str) -> bool:
@@ -128,9 +183,27 @@ def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -
     )
 
 
+class ImageRoute(Route):
+    """`/{path:path}` to ImageFiles: the app's last route, taking every path no route
+    above takes, so Starlette never answers with a trailing-slash redirect.
+
+    The exact paths of the routes above (`/graphql`, `/healthz`, ...) are left to them even
+    for a method they refuse: Starlette prefers any full match to theirs, which only
+    matches the path, and a PUT to /graphql would be this route's 404 instead of their 405.
+    """
+
+    def __init__(self, images: ImageFiles, routes_above: Iterable[str]) -> None:
+        super().__init__("/{path:path}", images, name="media")
+        self.routes_above = frozenset(routes_above)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path") in self.routes_above:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 class ImageFiles(StaticFiles):
-    """The ASGI app for `Route("/img{path:path}", ...)`: one route for /img, /img/ and every
-    path below, so Starlette never answers with a trailing-slash redirect.
+    """The ASGI app of ImageRoute: every image file under the content folder.
 
     StaticFiles still finds the file (symlinks resolved and kept inside the folder) and
     answers conditional requests (ETag, Last-Modified, 304) and HEAD as it does for any
@@ -147,38 +220,41 @@ class ImageFiles(StaticFiles):
         self._draft_only: tuple[str, frozenset[str]] = ("", frozenset())
 
     async def check_config(self) -> None:
-        """Nothing to check: with no img/ folder every image is 404 (StaticFiles would fail
-        the request with a RuntimeError)."""
+        """Nothing to check: with no content folder every image is 404 (StaticFiles would
+        fail the request with a RuntimeError)."""
 
     def get_path(self, scope: Scope) -> str:
-        """What follows /img, as sent (decoded, not normalised: a `..` is refused, not
-        resolved)."""
+        """The path below the content folder, as sent (decoded, not normalised: a `..` is
+        refused, not resolved)."""
         return str(scope["path_params"]["path"])
 
     async def get_response(self, path: str, scope: Scope) -> Response:
+        image_type = IMAGE_TYPES.get(posixpath.splitext(path)[1].lower())
+        if image_type is None or not _safe_segments(path):
+            return _refusal(404, "Not Found")
         if scope["method"] not in ("GET", "HEAD"):
             return _refusal(405, "Method Not Allowed", {"allow": "GET, HEAD"})
-        relative = path.removeprefix("/")
-        image_type = IMAGE_TYPES.get(posixpath.splitext(relative)[1].lower())
-        if not path.startswith("/") or not _safe_segments(relative) or image_type is None:
-            return _refusal(404, "Not Found")
         media_type, sniff = image_type
         headers = Headers(scope=scope)
         preview = carries_preview_token(headers, self.preview_token)
         index = self.store.current
-        found = await anyio.to_thread.run_sync(self._find, relative, sniff, index, preview)
+        found = await anyio.to_thread.run_sync(self._find, path, sniff, index, preview)
         if found is None:
             return _refusal(404, "Not Found")
         full_path, stat_result, draft_only = found
         cache_control = "private, no-store" if draft_only else self.public_cache
+        extra = SVG_HEADERS if media_type == SVG_TYPE else {}
         response = FileResponse(
             full_path,
             stat_result=stat_result,
             media_type=media_type,
-            headers={"cache-control": cache_control},
+            headers={"cache-control": cache_control, **extra},
         )
         if self.is_not_modified(response.headers, headers):
-            return NotModifiedResponse(response.headers)
+            # A 304 updates the headers a cache stored: it repeats what keeps an SVG inert.
+            not_modified = NotModifiedResponse(response.headers)
+            not_modified.headers.update(extra)
+            return not_modified
         return response
 
     def _find(
@@ -193,11 +269,13 @@ class ImageFiles(StaticFiles):
             full_path, stat_result = self.lookup_path(relative)
             if stat_result is None or not stat.S_ISREG(stat_result.st_mode):
                 return None
-            # A symlink inside the folder may still point into a dot folder or at a
-            # draft's picture: the file it resolves to is checked too.
+            # A symlink inside the folder may still point into a dot folder, at a draft's
+            # picture or at a file of another type: the file it resolves to is checked too.
             root = os.path.realpath(str(self.directory))
             resolved = os.path.relpath(full_path, root).replace(os.sep, "/")
-            if not _safe_segments(resolved):
+            if not _safe_segments(resolved) or posixpath.splitext(resolved)[1].lower() not in (
+                IMAGE_TYPES
+            ):
                 return None
             drafts = self._drafts_of(index)
             draft_only = relative.casefold() in drafts or resolved.casefold() in drafts

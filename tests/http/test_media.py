@@ -1,10 +1,13 @@
-"""Pictures under img/ through the app: only real images, never a dot file, a draft's
-pictures only with the preview token, no redirect, Cache-Control on every answer.
+"""Image files under the content folder through the app, each at its own path: only real
+images, never a Markdown file or a dot file, SVG only as an inert download, a draft's
+pictures only with the preview token, no redirect, Cache-Control on every answer, and no
+route of the app shadowed.
 
 tests/fixtures/media holds three pages (one public, one `draft: true`, one `published:
 false`) and small real images (made by Chromium's canvas encoders and decoded by it), plus
 hostile files: evil.html, an evil.png holding that HTML, a logo.svg with a script. What
-git cannot hold or should not (a .git folder, dot files, symlinks) is added to a copy.
+git cannot hold or should not (a .git folder, dot files, symlinks) and pictures outside
+img/ (beside their pages, as real sites keep them) are added to a copy.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ TOKEN = "s3cret-preview"
 PREVIEW = {"authorization": f"Bearer {TOKEN}"}
 NOT_FOUND = {"errors": [{"message": "Not Found"}]}
 PUBLIC = "public, max-age=300"
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"}
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/svg+xml"}
+SVG_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
 # Files each refused by one rule alone: their bytes are a real PNG.
 PNG = (IMAGES / "pages" / "front.png").read_bytes()
 
@@ -53,6 +57,29 @@ def hostile_content(root: Path) -> Path:
     # Other spellings, as a case-insensitive disk would serve them under one name.
     (images / "pages" / "FRONT.PNG").write_bytes(PNG)
     shutil.copy(images / "pages" / "launch.png", images / "pages" / "LAUNCH.png")
+    # HTML under an SVG name: no <svg> element first.
+    (images / "page.svg").write_bytes(b"<html><script>alert(1)</script></html>\n")
+    (content / ".hidden.png").write_bytes(PNG)
+    (content / "notes.png.md").write_text("---\ntitle: Notes\n---\nText.\n", encoding="utf-8")
+    (content / "page-link.png").symlink_to(content / "open-day.md")
+    # A docs site: a page in build/reference/ shows ../media/x.png (named by its site path).
+    (content / "build" / "reference").mkdir(parents=True)
+    (content / "build" / "media").mkdir()
+    (content / "build" / "media" / "x.png").write_bytes(PNG)
+    (content / "build" / "reference" / "options.md").write_text(
+        "---\ntitle: Options\n---\n![Options](/build/media/x.png)\n", encoding="utf-8"
+    )
+    # A draft page bundle with its picture beside it.
+    (content / "post").mkdir()
+    shutil.copy(images / "shared.jpg", content / "post" / "yoda.jpg")
+    (content / "post" / "index.md").write_text(
+        "---\ntitle: Yoda\ndraft: true\n---\n![Yoda](/post/yoda.jpg)\n", encoding="utf-8"
+    )
+    # Content files where the app's own routes are: the routes win.
+    (content / "graphiql" / "static").mkdir(parents=True)
+    (content / "graphiql" / "static" / "x.png").write_bytes(PNG)
+    (content / "healthz").mkdir()
+    (content / "healthz" / "x.png").write_bytes(PNG)
     return content
 
 
@@ -82,14 +109,19 @@ def assert_not_found(response: httpx.Response) -> None:
 @pytest.mark.parametrize(
     ("path", "media_type", "file"),
     [
-        ("/img/pages/front.png", "image/png", "pages/front.png"),
+        ("/img/pages/front.png", "image/png", "img/pages/front.png"),
         # Shown by the draft and by the public page: public.
-        ("/img/shared.jpg", "image/jpeg", "shared.jpg"),
+        ("/img/shared.jpg", "image/jpeg", "img/shared.jpg"),
         # Named by no page: public, as in any static folder.
-        ("/img/loose.jpeg", "image/jpeg", "loose.jpeg"),
-        ("/img/loose.avif", "image/avif", "loose.avif"),
+        ("/img/loose.jpeg", "image/jpeg", "img/loose.jpeg"),
+        ("/img/loose.avif", "image/avif", "img/loose.avif"),
         # The extension's case does not matter to the type.
-        ("/img/pages/FRONT.PNG", "image/png", "pages/FRONT.PNG"),
+        ("/img/pages/FRONT.PNG", "image/png", "img/pages/FRONT.PNG"),
+        # Anywhere under the content folder, at its own path.
+        ("/root.png", "image/png", "root.png"),
+        ("/build/media/x.png", "image/png", "build/media/x.png"),
+        # Below a folder named like a route: only the exact route is the app's.
+        ("/healthz/x.png", "image/png", "healthz/x.png"),
     ],
 )
 def test_public_images_are_served_with_their_type_and_a_public_cache(
@@ -101,7 +133,7 @@ def test_public_images_are_served_with_their_type_and_a_public_cache(
     assert response.headers["cache-control"] == PUBLIC
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "content-disposition" not in response.headers
-    assert response.content == (content / "img" / file).read_bytes()
+    assert response.content == (content / file).read_bytes()
     # The token changes nothing about a public picture.
     assert client.get(path, headers=PREVIEW).headers["cache-control"] == PUBLIC
 
@@ -111,7 +143,7 @@ def test_public_images_are_served_with_their_type_and_a_public_cache(
     [
         "/img/evil.html",  # not an image type
         "/img/evil.png",  # HTML under an image name: its bytes are no PNG
-        "/img/logo.svg",  # SVG can carry script: refused
+        "/img/page.svg",  # HTML under an SVG name: no <svg> element
         "/img/.git/config",
         "/img/.hidden.png",  # a dot file (real PNG bytes)
         "/img/.well-known/a.png",  # a dot folder
@@ -131,15 +163,94 @@ def test_public_images_are_served_with_their_type_and_a_public_cache(
         "/img",
         "/imgshared.jpg",
         "/img/" + "a" * 300 + ".png",  # a name too long for the file system
+        "/img/shared.jpg/",
+        "/",
+        "/nope",
+        "/launch.md",  # a page: Markdown is never served
+        "/build/reference/options.md",
+        "/notes.png.md",
+        "/page-link.png",  # a symlink to a page
+        "/.hidden.png",  # a dot file beside the pages
+        "/graphql/",  # not a route of the app, and no redirect to /graphql
+        "/graphiql/static/x.png",  # the GraphiQL files answer there, not the content folder
     ],
 )
 def test_anything_else_is_404_json_and_never_stored(client: TestClient, path: str) -> None:
+    if path.startswith("/graphiql/static/"):
+        # StaticFiles' own 404 through the app's handler: JSON, but no Cache-Control.
+        missing = client.get(path)
+        assert (missing.status_code, missing.json()) == (404, NOT_FOUND)
+        return
     assert_not_found(client.get(path))
     assert_not_found(client.get(path, headers=PREVIEW))
 
 
-@pytest.mark.parametrize("path", ["/img", "/img/"])
-def test_img_with_a_foreign_host_is_not_redirected(client: TestClient, path: str) -> None:
+def test_svg_is_served_only_as_an_inert_download(client: TestClient, content: Path) -> None:
+    """An SVG can carry script (the fixture's does): sandboxed, no fetches, and saved
+    rather than rendered when opened directly; `<img>` draws it as usual."""
+    response = client.get("/img/logo.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.headers["content-security-policy"] == SVG_CSP
+    assert response.headers["content-disposition"] == "attachment"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == PUBLIC
+    assert response.content == (content / "img" / "logo.svg").read_bytes()
+    again = client.get("/img/logo.svg", headers={"if-none-match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["content-security-policy"] == SVG_CSP
+    assert again.headers["content-disposition"] == "attachment"
+    # Rasters keep the API's policy and no disposition.
+    png = client.get("/img/pages/front.png")
+    assert png.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+        b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<svg width="2">',
+        b'<!-- Generator: an editor -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg\n>',
+    ],
+)
+def test_svg_files_as_editors_write_them_are_served(tmp_path: Path, head: bytes) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "icon.svg").write_bytes(head + b"</svg>\n")
+    with make_client(Settings(content_dir=content, cache_dir=None)) as client:
+        response = client.get("/icon.svg")
+    assert (response.status_code, response.headers["content-type"]) == (200, "image/svg+xml")
+
+
+def test_the_app_routes_are_not_shadowed_by_content_files(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
+    answer = client.get("/graphql", params={"query": "{ __typename }"})
+    assert answer.json() == {"data": {"__typename": "Query"}}
+    # A method a route refuses is still its 405, not the images' 404.
+    refused = client.post("/healthz")
+    # Starlette lists a route's methods in set order.
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert client.put("/graphql", json={}).status_code == 405
+    css = client.get("/graphiql/static/graphiql.min.css")
+    assert (css.status_code, css.headers["content-type"]) == (200, "text/css; charset=utf-8")
+
+
+def test_the_examples_route_is_not_shadowed_by_content_files(content: Path, tmp_path: Path) -> None:
+    (content / "examples").mkdir()
+    (content / "examples" / "x.png").write_bytes(PNG)
+    settings = Settings(content_dir=content, cache_dir=tmp_path / "cache", examples=True)
+    with make_client(settings) as client:
+        assert client.get("/examples/").status_code == 200
+        assert client.get("/examples/x.png").status_code == 404
+    with make_client(Settings(content_dir=content, cache_dir=tmp_path / "cache")) as client:
+        assert client.get("/examples/x.png").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/img", "/img/", "/graphql/", "/healthz/"])
+def test_no_path_redirects_to_a_foreign_host(client: TestClient, path: str) -> None:
     response = client.get(path, headers={"host": "evil.com"}, follow_redirects=False)
     assert_not_found(response)
 
@@ -147,11 +258,17 @@ def test_img_with_a_foreign_host_is_not_redirected(client: TestClient, path: str
 @pytest.mark.parametrize(
     ("path", "media_type", "file"),
     [
-        ("/img/pages/launch.png", "image/png", "pages/launch.png"),  # draft: true
-        ("/img/launch%20poster.webp", "image/webp", "launch poster.webp"),  # src percent-encoded
-        ("/img/teaser.gif", "image/gif", "teaser.gif"),  # published: false, src with backslashes
-        ("/img/alias.png", "image/png", "pages/launch.png"),  # a symlink to a draft's picture
-        ("/img/pages/LAUNCH.png", "image/png", "pages/LAUNCH.png"),  # its name in capitals
+        ("/img/pages/launch.png", "image/png", "img/pages/launch.png"),  # draft: true
+        # src percent-encoded
+        ("/img/launch%20poster.webp", "image/webp", "img/launch poster.webp"),
+        # published: false, src with backslashes
+        ("/img/teaser.gif", "image/gif", "img/teaser.gif"),
+        # a symlink to a draft's picture
+        ("/img/alias.png", "image/png", "img/pages/launch.png"),
+        # its name in capitals
+        ("/img/pages/LAUNCH.png", "image/png", "img/pages/LAUNCH.png"),
+        # beside its draft page, outside img/
+        ("/post/yoda.jpg", "image/jpeg", "post/yoda.jpg"),
     ],
 )
 def test_draft_pictures_only_with_the_preview_token(
@@ -164,7 +281,7 @@ def test_draft_pictures_only_with_the_preview_token(
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
     assert response.headers["cache-control"] == "private, no-store"
-    assert response.content == (content / "img" / file).read_bytes()
+    assert response.content == (content / file).read_bytes()
 
 
 def test_no_token_configured_means_no_draft_pictures(content: Path, tmp_path: Path) -> None:
@@ -221,6 +338,9 @@ def test_other_methods_are_405_never_stored(client: TestClient) -> None:
     assert response.headers["allow"] == "GET, HEAD"
     assert response.headers["cache-control"] == "no-store"
     assert response.json() == {"errors": [{"message": "Method Not Allowed"}]}
+    # Where no image could be, any method is 404.
+    assert_not_found(client.post("/launch.md", content=b"x"))
+    assert_not_found(client.delete("/nope"))
 
 
 def test_no_img_folder_is_404_everywhere(tmp_path: Path) -> None:
@@ -230,7 +350,7 @@ def test_no_img_folder_is_404_everywhere(tmp_path: Path) -> None:
     with make_client(
         Settings(content_dir=content, cache_dir=tmp_path / "c"), raise_server_exceptions=True
     ) as c:
-        for path in ("/img/x.png", "/img/", "/img"):
+        for path in ("/img/x.png", "/img/", "/img", "/", "/x.png"):
             assert_not_found(c.get(path, headers={"host": "evil.com"}, follow_redirects=False))
 
 
@@ -241,11 +361,12 @@ def test_graphiql_html_varies_on_accept_and_is_revalidated(client: TestClient) -
     assert page.headers["cache-control"] == "no-cache"
 
 
-def every_file_under(images: Path) -> list[str]:
-    """Every name under img/, dot files, dot folders and symlinks included, as URL paths."""
+def every_file_under(content: Path) -> list[str]:
+    """Every name under the content folder, dot files, dot folders, pages and symlinks
+    included, as URL paths."""
     return sorted(
-        "/img/" + quote(path.relative_to(images).as_posix())
-        for path in images.rglob("*")
+        "/" + quote(path.relative_to(content).as_posix())
+        for path in content.rglob("*")
         if not path.is_dir() or path.is_symlink()
     )
 
@@ -261,7 +382,7 @@ def raw_get(base: str, path: str, host: str = "127.0.0.1") -> http.client.HTTPRe
     return response
 
 
-def test_a_real_server_never_serves_a_non_image_from_img(tmp_path: Path) -> None:
+def test_a_real_server_never_serves_a_non_image(tmp_path: Path) -> None:
     """Over a socket to `contentapi serve`: every file in the hostile folder, literal `..`
     paths and a foreign Host. Whatever answers 200 is an image type; the rest is JSON."""
     content = hostile_content(tmp_path)
@@ -270,32 +391,40 @@ def test_a_real_server_never_serves_a_non_image_from_img(tmp_path: Path) -> None
     with running_server(content, "--cache-dir", str(tmp_path / "cache"), env=env) as base:
         evil = raw_get(base, "/img/evil.html")
         assert (evil.status, evil.getheader("content-type")) == (404, "application/json")
-        for path in every_file_under(content / "img"):
+        for path in every_file_under(content):
             response = raw_get(base, path)
             kind = response.getheader("content-type") or ""
-            assert response.getheader("cache-control") is not None
+            # The GraphiQL files' 404 (StaticFiles through the app's handler) has none.
+            if not path.startswith("/graphiql/static/"):
+                assert response.getheader("cache-control") is not None, path
             if response.status == 200:
                 assert kind in IMAGE_TYPES
                 served[path] = kind
             else:
-                assert (response.status, kind) == (404, "application/json")
+                assert (response.status, kind) == (404, "application/json"), path
         for path in (
             "/img/../root.png",
             "/img/pages/../../root.png",
             "/img/./shared.jpg",
             "/img/../../outside.png",
+            "/../outside.png",
+            "/post/../root.png",
         ):
             response = raw_get(base, path)
             assert response.status == 404
             assert response.getheader("content-type") == "application/json"
-        for path in ("/img", "/img/"):
+        for path in ("/img", "/img/", "/", "/graphql/"):
             response = raw_get(base, path, host="evil.com")
             assert response.status == 404
             assert response.getheader("location") is None
     assert served == {
+        "/build/media/x.png": "image/png",
+        "/healthz/x.png": "image/png",
         "/img/loose.avif": "image/avif",
         "/img/loose.jpeg": "image/jpeg",
+        "/img/logo.svg": "image/svg+xml",
         "/img/pages/FRONT.PNG": "image/png",
         "/img/pages/front.png": "image/png",
         "/img/shared.jpg": "image/jpeg",
+        "/root.png": "image/png",
     }
