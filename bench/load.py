@@ -170,9 +170,9 @@ def measure_parsers(spec: Measure) -> Measure:
     fronts: list[str] = []
     bodies: list[str] = []
     for path in files[: spec["count"]]:
-        front, body, _ = metadata.split(path.read_text(encoding="utf-8-sig"))
+        front, body, _, kind = metadata.split(path.read_text(encoding="utf-8-sig"))
         bodies.append(body)
-        if front:
+        if front and kind == "yaml":
             fronts.append(front)
     passes = spec["passes"]
     result: Measure = {"bodies": len(bodies), "fronts": len(fronts)}

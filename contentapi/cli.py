@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from contentapi.content.index import ContentIndex
+from contentapi.content.load import load_all
 from contentapi.errors import SettingsError
 from contentapi.http.persisted import load_allow_list
 from contentapi.settings import SETTINGS, Setting, Settings, convert
@@ -46,9 +47,9 @@ def _settings(**overrides: Any) -> Settings:
 
 def _load(settings: Settings) -> ContentIndex:
     try:
-        return ContentIndex.from_directory(
-            settings.content_dir, workers=settings.workers, cache_dir=None
-        )
+        root = settings.content_dir
+        pages = load_all(root, settings.workers, None, settings.ignore_patterns)
+        return ContentIndex.from_pages(root, pages)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
 

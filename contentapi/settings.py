@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pathspec import GitIgnoreSpec
+
 from contentapi.errors import SettingsError
 
 ENV_PREFIX = "CONTENTAPI_"
@@ -60,6 +62,9 @@ class Settings:
     """
 
     content_dir: Path = _setting(Path("content"), "Folder of Markdown pages to serve.")
+    ignore: str = _setting(
+        "", "Comma-separated gitignore-style patterns of content paths that are not pages."
+    )
     host: str = _setting("127.0.0.1", "Address to listen on.")
     port: int = _setting(8000, "Port to listen on.")
     workers: int = _setting(
@@ -150,6 +155,7 @@ class Settings:
         # refused as the settings are read, before any content is loaded.
         origins = self.origins
         _header_names(self.cors_allow_headers)
+        _ignore_patterns(self.ignore)
         if self.cors_allow_credentials and "*" in origins:
             raise SettingsError(
                 f"{ENV_PREFIX}CORS_ALLOW_CREDENTIALS is on with {ENV_PREFIX}CORS_ORIGINS "
@@ -161,6 +167,11 @@ class Settings:
     def origins(self) -> list[str]:
         """CORS origins as a list, each as browsers send it in Origin (see _origin)."""
         return [_origin(item) for item in _items(self.cors_origins)]
+
+    @property
+    def ignore_patterns(self) -> tuple[str, ...]:
+        """CONTENTAPI_IGNORE's gitignore-style patterns, each checked to be one."""
+        return _ignore_patterns(self.ignore)
 
     @property
     def allowed_headers(self) -> list[str]:
@@ -225,6 +236,20 @@ def _header_names(listed: str) -> list[str]:
                 "name (letters, digits and !#$%&'*+-.^_`|~ only)"
             )
     return names
+
+
+def _ignore_patterns(listed: str) -> tuple[str, ...]:
+    """The patterns of CONTENTAPI_IGNORE, each checked to be a gitignore pattern."""
+    patterns = tuple(_items(listed))
+    for pattern in patterns:
+        try:
+            GitIgnoreSpec.from_lines([pattern])
+        except ValueError as exc:
+            raise SettingsError(
+                f"{ENV_PREFIX}IGNORE holds {pattern!r}, which is not a gitignore-style "
+                f"pattern ({exc}): write e.g. 'drafts/', '*.draft.md' or '/notes.md'"
+            ) from None
+    return patterns
 
 
 def convert(setting: Setting, raw: str, source: str) -> Any:

@@ -1,19 +1,24 @@
-"""Front matter: split it from the body, parse the YAML and check the known keys."""
+"""Front matter: split it from the body, parse it (YAML `---`, TOML `+++` or JSON `{`)
+and check the known keys."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
+import tomllib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
+from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
 from contentapi.errors import PageError
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Format = Literal["yaml", "toml", "json"]
 
 
 class _FastYAMLHandler(YAMLHandler):
@@ -23,7 +28,50 @@ class _FastYAMLHandler(YAMLHandler):
         return yaml.load(fm, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
 
 
-_HANDLER = _FastYAMLHandler()
+class _TOMLHandler(BaseHandler):
+    """TOML between `+++` fences (Hugo, Zola), read with Python's own tomllib (TOML 1.0):
+    python-frontmatter's TOMLHandler needs the `toml` package, which reads TOML 0.5 only."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return tomllib.loads(fm)
+
+
+class _JSONHandler(JSONHandler):
+    """JSON front matter (Hugo): an object that starts the file. A first line that is `{`
+    alone, or `{` then a quoted key: `{{< shortcode >}}` and `{% liquid %}` start bodies."""
+
+    FM_BOUNDARY = re.compile(r'\{[ \t]*(?:\n|"|$)')
+
+
+_HANDLERS: dict[Format, BaseHandler] = {
+    "yaml": _FastYAMLHandler(),
+    "toml": _TOMLHandler(),
+    "json": _JSONHandler(),
+}
+# Where each format's front matter text starts in the file: after the fence line for
+# YAML and TOML, on the first line for JSON (its braces are part of it).
+_FIRST_LINE: dict[Format, int] = {"yaml": 2, "toml": 2, "json": 1}
+_FENCES: dict[Format, str] = {"yaml": "-", "toml": "+"}
+# How a top-level key is written at the start of its line, to name the line of a bad value.
+_KEY_LINE: dict[Format, str] = {
+    "yaml": r"^{key}\s*:",
+    "toml": r"^[ \t]*(?:{key}|\"{key}\"|'{key}')\s*=",
+    "json": r"\"{key}\"\s*:",  # JSON keys may share a line
+}
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
+
+class Split(NamedTuple):
+    """A page's text cut in two: its front matter text (None when it has none), in which
+    format, and the body with the file line it starts on."""
+
+    front: str | None
+    body: str
+    body_line: int
+    format: Format = "yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,51 +90,160 @@ class FrontMatter:
     raw: dict[str, Any]
 
 
-def split(text: str) -> tuple[str | None, str, int]:
-    """Split a page into (front matter or None, body, first line number of the body)."""
-    if not _HANDLER.detect(text):
-        return None, text, 1
-    match = re.match(r"-{3,}[ \t]*\n(.*?\n)?-{3,}[ \t]*(?:\n|$)", text, re.DOTALL)
+def split(text: str) -> Split:
+    """Split a page into its front matter (YAML, TOML or JSON) and its body."""
+    for kind in ("yaml", "toml"):
+        if _HANDLERS[kind].detect(text):
+            return _split_fenced(text, kind)
+    if _HANDLERS["json"].detect(text):
+        return _split_json(text)
+    return Split(None, text, 1)
+
+
+def _split_fenced(text: str, kind: Format) -> Split:
+    fence = re.escape(_FENCES[kind])
+    match = re.match(rf"{fence}{{3,}}[ \t]*\n(.*?\n)?{fence}{{3,}}[ \t]*(?:\n|$)", text, re.DOTALL)
     if match is None:
-        raise PageError("front matter opened with '---' is never closed", line=1)
-    front = match.group(1) or ""
+        opened = _FENCES[kind] * 3
+        raise PageError(f"front matter opened with '{opened}' is never closed", line=1)
     body_line = text.count("\n", 0, match.end()) + 1
-    return front, text[match.end() :], body_line
+    return Split(match.group(1) or "", text[match.end() :], body_line, kind)
 
 
-def parse(front: str | None) -> FrontMatter:
+def _split_json(text: str) -> Split:
+    """The JSON object that starts the text is the front matter; the body follows its
+    closing brace (from the next line when nothing else is on that one)."""
+    try:
+        _, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        raise PageError(f"front matter is not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    rest = re.match(r"[ \t]*(?:\n|$)", text[end:])
+    start = end + rest.end() if rest else end
+    return Split(text[:end], text[start:], text.count("\n", 0, start) + 1, "json")
+
+
+def load(front: str | None, kind: Format = "yaml") -> Any:
+    """The front matter's data as its format reads it; errors name the file's line."""
+    if front is None or not front.strip():
+        return {}
+    first = _FIRST_LINE[kind]
+    handler = _HANDLERS[kind]
+    line: int | None
+    try:
+        return handler.load(front)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PageError(f"front matter is not valid YAML: {problem}", line=line) from exc
+    except yaml.YAMLError as exc:
+        raise PageError(f"front matter is not valid YAML: {exc}", line=first) from exc
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        position = _TOML_POSITION.search(message)
+        if position is None:
+            line = None
+        elif position.group(1):
+            line = int(position.group(1)) + first - 1
+        else:  # at end of document: where the closing fence stands
+            line = front.count("\n") + first
+        problem = message[: position.start()] if position else message
+        raise PageError(f"front matter is not valid TOML: {problem}", line=line) from exc
+    except json.JSONDecodeError as exc:
+        raise PageError(
+            f"front matter is not valid JSON: {exc.msg}", line=exc.lineno + first - 1
+        ) from exc
+
+
+def peek(text: str) -> dict[str, Any]:
+    """The front matter of a page's text as written, unchecked; {} when it has none or
+    cannot be read (the page's own load reports that). For a quick look at one key."""
+    try:
+        found = split(text)
+        data = load(found.front, found.format)
+    except PageError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def parse(front: str | None, kind: Format = "yaml") -> FrontMatter:
     """Parse and check front matter text; line numbers in errors count from the file's top."""
-    data: Any = {}
-    if front is not None and front.strip():
-        try:
-            data = _HANDLER.load(front)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 2 if mark is not None else None
-            problem = exc.problem or exc.context or "invalid YAML"
-            raise PageError(f"front matter is not valid YAML: {problem}", line=line) from exc
-        except yaml.YAMLError as exc:
-            raise PageError(f"front matter is not valid YAML: {exc}", line=2) from exc
+    first = _FIRST_LINE[kind]
+    data = load(front, kind)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise PageError(
-            f"front matter must be a mapping of keys to values, not {_kind(data)}", line=2
+            f"front matter must be a mapping of keys to values, not {_kind(data)}", line=first
         )
-    checker = _Checker(data, front or "")
+    checker = _Checker(data, front or "", kind)
     draft = checker.boolean("draft") is True or checker.boolean("published") is False
+    # Hugo's publishDate stands in for a missing date, its lastmod for a missing updated.
+    date = checker.date("date") if _given(data, "date") else checker.date("publishDate")
+    updated = (
+        checker.datetime("updated") if _given(data, "updated") else checker.datetime("lastmod")
+    )
     return FrontMatter(
         title=checker.text("title"),
         slug=checker.text("slug"),
         category=checker.text("category") or checker.text("layout"),
         description=checker.text("description"),
-        date=checker.date("date"),
-        updated=checker.datetime("updated"),
+        date=date,
+        updated=updated,
         draft=draft,
         indications=checker.strings("indications"),
         order=checker.integer("order") if "order" in data else checker.integer("weight"),
-        raw=json_safe(data),
+        raw=json_safe(data, line=first),
     )
+
+
+def _given(data: dict[Any, Any], key: str) -> bool:
+    """Whether a date key holds a value: `date:` and `date: ''` hold none."""
+    value = data.get(key)
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+# The Jekyll way to write a date-time: a space before the zone (`2016-03-08 10:00:00 +0100`).
+_SPACED_ZONE = re.compile(r"(?<=\d)\s+(?=(?:Z|[+-]\d{2}:?\d{2})$)")
+
+
+def to_date(value: object) -> dt.date | None:
+    """A date as sites write it: an ISO 8601 date or date-time (the date as written, in
+    its own zone), Jekyll's `2016-03-08 10:00:00 +0100`, or a date YAML or TOML already
+    read. None for no value (`date:`, `date: ''`); ValueError for anything else."""
+    if isinstance(value, str):
+        value = _from_text(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"{value!r} is not a date")
+
+
+def to_datetime(value: object) -> dt.datetime | None:
+    """A date-time as sites write it (see to_date); one without a zone is UTC, a date is
+    its midnight UTC. None for no value; ValueError for anything else."""
+    if isinstance(value, str):
+        value = _from_text(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    raise ValueError(f"{value!r} is not a date-time")
+
+
+def _from_text(text: str) -> dt.datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(_SPACED_ZONE.sub("", text))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date") from None
 
 
 # Front matter is a handful of keys; YAML aliases can make a few lines expand to
@@ -96,26 +253,28 @@ MAX_FRONT_MATTER_VALUES = 100_000
 MAX_FRONT_MATTER_DEPTH = 64
 
 
-def json_safe(value: Any) -> Any:
-    """Turn YAML values into JSON ones: dates as ISO strings, keys as strings."""
+def json_safe(value: Any, line: int = 2) -> Any:
+    """Turn YAML, TOML or JSON values into JSON ones: dates and times as ISO strings, keys
+    as strings; `line` (where the front matter starts) names a front matter too large."""
     budget = [MAX_FRONT_MATTER_VALUES]
-    return _json_safe(value, budget)
+    return _json_safe(value, budget, line)
 
 
-def _json_safe(value: Any, budget: list[int], depth: int = 0) -> Any:
+def _json_safe(value: Any, budget: list[int], line: int, depth: int = 0) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise PageError(
-            f"front matter is too large: more than {MAX_FRONT_MATTER_VALUES} values", line=2
+            f"front matter is too large: more than {MAX_FRONT_MATTER_VALUES} values", line=line
         )
     if depth > MAX_FRONT_MATTER_DEPTH:
         raise PageError(
-            f"front matter is nested too deeply: more than {MAX_FRONT_MATTER_DEPTH} levels", line=2
+            f"front matter is nested too deeply: more than {MAX_FRONT_MATTER_DEPTH} levels",
+            line=line,
         )
     if isinstance(value, dict):
-        return {str(key): _json_safe(item, budget, depth + 1) for key, item in value.items()}
+        return {str(key): _json_safe(item, budget, line, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_json_safe(item, budget, depth + 1) for item in value]
+        return [_json_safe(item, budget, line, depth + 1) for item in value]
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
         return str(value)  # JSON encoders stop at 64 bits; the digits are kept
     if isinstance(value, dt.date | dt.datetime | dt.time):
@@ -142,13 +301,17 @@ def _kind(value: object) -> str:
 class _Checker:
     """Reads known keys with their expected types, raising PageError at the key's line."""
 
-    def __init__(self, data: dict[Any, Any], front: str) -> None:
+    def __init__(self, data: dict[Any, Any], front: str, kind: Format = "yaml") -> None:
         self.data = data
         self.front = front
+        self.kind = kind
 
     def _line(self, key: str) -> int | None:
-        found = re.search(rf"^{re.escape(key)}\s*:", self.front, re.MULTILINE)
-        return self.front.count("\n", 0, found.start()) + 2 if found else None
+        pattern = _KEY_LINE[self.kind].format(key=re.escape(key))
+        found = re.search(pattern, self.front, re.MULTILINE)
+        if found is None:
+            return None
+        return self.front.count("\n", 0, found.start()) + _FIRST_LINE[self.kind]
 
     def _wrong(self, key: str, expected: str) -> PageError:
         value = self.data[key]
@@ -190,31 +353,13 @@ class _Checker:
         return tuple(str(item).strip() for item in value if str(item).strip())
 
     def date(self, key: str) -> dt.date | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.datetime.fromisoformat(value.strip()).date()
-            except ValueError:
-                pass
-        raise self._wrong(key, "a date such as 2024-05-31")
+        try:
+            return to_date(self.data.get(key))
+        except ValueError:
+            raise self._wrong(key, "a date such as 2024-05-31") from None
 
     def datetime(self, key: str) -> dt.datetime | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise self._wrong(key, "a date or date-time such as 2024-05-31T09:00:00Z") from None
-        if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        if isinstance(value, dt.date):
-            return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
-        raise self._wrong(key, "a date or date-time such as 2024-05-31T09:00:00Z")
+        try:
+            return to_datetime(self.data.get(key))
+        except ValueError:
+            raise self._wrong(key, "a date or date-time such as 2024-05-31T09:00:00Z") from None

@@ -26,12 +26,15 @@ _POOL_THRESHOLD = 200
 _CHUNK_PAGES = 100
 
 
-def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> list[Page]:
+def load_all(
+    root: Path, workers: int = 1, cache_dir: Path | None = None, ignore: Sequence[str] = ()
+) -> list[Page]:
     """Every page under root, parsed, in path order; the same result for any `workers`.
 
     Files are read where they are parsed, one at a time, so a folder's bytes are never
     all in memory at once. The page cache in `cache_dir` only saves time: whatever it
     holds or fails to do, the pages are those of a load without it (see PageCache).
+    `ignore` holds gitignore-style patterns of paths that are not pages (see find_pages).
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
@@ -41,7 +44,7 @@ def load_all(root: Path, workers: int = 1, cache_dir: Path | None = None) -> lis
     # Paths as strings: 10,000 Path objects would take 5 MB until the load ends.
     todo: list[tuple[str, str]] = []
     positions: list[int] = []
-    for item in find_pages(root):
+    for item in find_pages(root, ignore):
         if isinstance(item, ContentError):
             pages.append(item)
             continue

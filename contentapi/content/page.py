@@ -81,8 +81,9 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise PageError("is empty: a page needs front matter or a body with a title")
-    front_text, body, _ = metadata.split(text)
-    front = metadata.parse(front_text)
+    split = metadata.split(text)
+    body = split.body
+    front = metadata.parse(split.front, split.format)
     identity = page_identity(path, front.slug, front.raw)
     rendered = renderer.render(body, identity.uri)
     title = front.title or rendered.first_heading
@@ -121,7 +122,8 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
         reading_time_minutes=max(1, math.ceil(words / 200)),
         date=front.date or identity.date,
         updated_at=front.updated,
-        draft=front.draft,
+        # Jekyll publishes a `_drafts/` page only when asked to, as a draft.
+        draft=front.draft or "_drafts" in path.split("/")[:-1],
         order=front.order,
         digest=hashlib.sha256(data).hexdigest(),
     )

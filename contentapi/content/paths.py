@@ -1,37 +1,63 @@
 """Which files under a content root are pages: the one path filter that the full load and
-live reload both use (hidden files and folders skipped, links that leave the root or
-cannot be followed reported, only regular files read)."""
+live reload both use (hidden files and folders, what a site generator never publishes and
+the CONTENTAPI_IGNORE patterns skipped silently; links that leave the root or cannot be
+followed reported; only regular files read)."""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path, PurePath
+from typing import Any
 
+from pathspec import GitIgnoreSpec
+
+from contentapi.content import frontmatter
 from contentapi.content.model import ContentError
 
 PAGE_SUFFIXES = (".md", ".markdown")
+# A repository's own documents, not the site's pages (README.md, license.markdown, ...).
+NOT_PAGE_NAMES = frozenset(
+    {"readme", "license", "changelog", "contributing", "code_of_conduct", "security"}
+)
+# Jekyll's templates, partials, data, styles and built site; Hugo's includes; npm's packages.
+NOT_PAGE_FOLDERS = frozenset(
+    {"_layouts", "_includes", "_data", "_sass", "_site", "includes", "node_modules"}
+)
+# The page that stands for its folder (Hugo's leaf and branch bundles); only these are
+# read while walking, to tell whether their folder is a headless bundle.
+BUNDLE_HEADS = ("index.md", "_index.md", "index.markdown", "_index.markdown")
+# Larger heads are read only in part: a headless bundle says so in its front matter.
+_HEAD_BYTES = 65536
 
 
-def find_pages(root: Path) -> Iterator[Path | ContentError]:
+def find_pages(root: Path, ignore: Sequence[str] = ()) -> Iterator[Path | ContentError]:
     """Every page file under root in path order, or an error for a link leading outside it.
 
     Path order compares the parts of the path relative to root one by one, so
     `a/z.md` comes before `b.md` whichever folder it is in. What each entry of a
-    folder is, is decided by one function (_entry) that live reload asks too.
+    folder is, is decided by one function (_entry) that live reload asks too; `ignore`
+    holds gitignore-style patterns of paths that are not pages.
     """
     root = root.resolve()
+    rules = _rules(tuple(ignore))
     found: list[tuple[tuple[str, ...], Path | ContentError]] = []
     for directory, folders, files in os.walk(root):
         here = Path(directory)
+        if here != root and _is_headless(here, root, files):
+            folders[:] = []
+            continue
         entries = [(name, True) for name in folders] + [(name, False) for name in files]
         # Linked folders are never walked into: their pages would be read twice or
         # from outside the root.
         folders[:] = sorted(
-            name for name in folders if not _is_hidden(name) and not (here / name).is_symlink()
+            name
+            for name in folders
+            if not (here / name).is_symlink() and not _skipped_folder(here / name, root, rules)
         )
         for name, is_folder in entries:
-            item = _entry(here / name, root, is_folder)
+            item = _entry(here / name, root, is_folder, rules)
             if item is not None:
                 found.append((_parts(here / name, root), item))
     found.sort(key=lambda item: item[0])
@@ -39,25 +65,33 @@ def find_pages(root: Path) -> Iterator[Path | ContentError]:
         yield item
 
 
-def examine(path: Path, root: Path) -> Path | ContentError | None:
+def examine(path: Path, root: Path, ignore: Sequence[str] = ()) -> Path | ContentError | None:
     """What a full load (find_pages) makes of one path: the page file to read, the error
     that refuses it, or None when the load would not list it at all (another suffix, a
-    hidden name, inside a hidden or linked folder, outside root, a folder).
+    skipped name, inside a skipped, headless or linked folder, outside root, a folder).
 
     Live reload asks this of each changed file, so it serves what a full load would.
     """
     root = root.resolve()
+    rules = _rules(tuple(ignore))
     below = _below(path, root)
     if below is None or not below.parts:
         return None
     here = root
     for name in below.parts[:-1]:
         here = here / name
-        if _is_hidden(name) or here.is_symlink() or not here.is_dir():
+        if here.is_symlink() or not here.is_dir() or _skipped_folder(here, root, rules):
+            return None
+        if _is_headless(here, root):
             return None
     path = here / below.name
     # os.walk counts an entry as a folder when it is one or links to one.
-    return _entry(path, root, is_folder=path.is_dir())
+    return _entry(path, root, is_folder=path.is_dir(), rules=rules)
+
+
+def is_bundle_head(path: Path) -> bool:
+    """Whether the file decides, by its front matter, if its folder is a headless bundle."""
+    return path.name in BUNDLE_HEADS
 
 
 def relative(path: Path, root: Path) -> str:
@@ -80,18 +114,98 @@ def _below(path: Path, root: Path) -> PurePath | None:
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _rules(ignore: tuple[str, ...]) -> GitIgnoreSpec | None:
+    return GitIgnoreSpec.from_lines(ignore) if ignore else None
+
+
 def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _entry(path: Path, root: Path, is_folder: bool) -> Path | ContentError | None:
+def _ignored(path: Path, root: Path, rules: GitIgnoreSpec | None, is_folder: bool) -> bool:
+    if rules is None:
+        return False
+    shown = path.relative_to(root).as_posix()
+    # A trailing '/' lets patterns meant for folders only (`drafts/`) match the folder.
+    return rules.match_file(shown + "/" if is_folder else shown)
+
+
+def _skipped_folder(path: Path, root: Path, rules: GitIgnoreSpec | None) -> bool:
+    """Whether a folder (by its name or an ignore pattern) holds no pages at any depth."""
+    return (
+        _is_hidden(path.name)
+        or path.name in NOT_PAGE_FOLDERS
+        or _ignored(path, root, rules, is_folder=True)
+    )
+
+
+def _is_headless(folder: Path, root: Path, files: Collection[str] | None = None) -> bool:
+    """Whether the folder is a Hugo headless bundle: its index page's front matter says
+    `headless: true`, or `build` / `_build` says `render: never`. Nothing in it is a page.
+
+    `files`, the folder's file names when the caller has listed them, saves the look-ups.
+    """
+    for name in BUNDLE_HEADS:
+        if files is not None and name not in files:
+            continue
+        head = folder / name
+        # A head that is a link leaving the root, or no regular file, is never read.
+        if not head.is_file() or (head.is_symlink() and _link_problem(head, root) is not None):
+            continue
+        if _says_headless(head):
+            return True
+    return False
+
+
+def _says_headless(head: Path) -> bool:
+    try:
+        with open(head, "rb") as file:
+            data = file.read(_HEAD_BYTES)
+    except OSError:
+        return False  # the page's own load reports it
+    if b"headless" not in data and b"render" not in data:
+        return False  # most heads: no front matter to parse
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    front = frontmatter.peek(text)
+    if front.get("headless") is True or _never_rendered(front):
+        return True
+    # Build options cascaded to the whole section (hugoDocs' `_common/`) count too, unless
+    # the cascade targets some of its pages only.
+    cascade = front.get("cascade")
+    entries = cascade if isinstance(cascade, list) else [cascade]
+    return any(
+        isinstance(entry, dict)
+        and not ({"target", "_target"} & entry.keys())
+        and _never_rendered(entry)
+        for entry in entries
+    )
+
+
+def _never_rendered(front: dict[Any, Any]) -> bool:
+    """Whether `build` / `_build` (Hugo's names, new and old) says `render: never`."""
+    for key in ("build", "_build"):
+        build = front.get(key)
+        # Hugo's `render: false` is the older spelling of `render: never`.
+        if isinstance(build, dict) and build.get("render") in ("never", False):
+            return True
+    return False
+
+
+def _entry(
+    path: Path, root: Path, is_folder: bool, rules: GitIgnoreSpec | None = None
+) -> Path | ContentError | None:
     """One entry of a folder under root, as a load lists it: a page file, an error, or
     None (a folder, walked into or skipped, or a file that is no page)."""
-    if _is_hidden(path.name):
-        return None
     if is_folder:
+        if _skipped_folder(path, root, rules):
+            return None
         return _link_problem(path, root) if path.is_symlink() else None
-    if not path.name.lower().endswith(PAGE_SUFFIXES):
+    if _is_hidden(path.name) or not path.name.lower().endswith(PAGE_SUFFIXES):
+        return None
+    if path.name.rsplit(".", 1)[0].lower() in NOT_PAGE_NAMES:
+        return None
+    if _ignored(path, root, rules, is_folder=False):
         return None
     problem = _link_problem(path, root) if path.is_symlink() else None
     if problem is None and path.exists() and not path.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from watchfiles import awatch
@@ -15,7 +15,7 @@ from contentapi.content.load import Page, load_all
 from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Treatment
 from contentapi.content.page import parse_page, read_page
-from contentapi.content.paths import PAGE_SUFFIXES, examine, relative
+from contentapi.content.paths import PAGE_SUFFIXES, examine, find_pages, is_bundle_head, relative
 from contentapi.content.store import ContentStore
 from contentapi.settings import Settings
 
@@ -25,8 +25,9 @@ log = logging.getLogger("contentapi.content.reload")
 class LiveIndex:
     """The pages of a folder by path, updated file by file."""
 
-    def __init__(self, root: Path, pages: Iterable[Page]) -> None:
+    def __init__(self, root: Path, pages: Iterable[Page], ignore: Sequence[str] = ()) -> None:
         self.root = root
+        self.ignore = tuple(ignore)  # CONTENTAPI_IGNORE's patterns, as the load had them
         self.pages: dict[str, Page] = {page.path: page for page in pages}
         self.last_good: dict[str, Treatment] = {
             path: page for path, page in self.pages.items() if isinstance(page, Treatment)
@@ -41,15 +42,26 @@ class LiveIndex:
         self._renderer = Renderer()
 
     @classmethod
-    def load(cls, root: Path, workers: int = 1, cache_dir: Path | None = None) -> LiveIndex:
+    def load(
+        cls,
+        root: Path,
+        workers: int = 1,
+        cache_dir: Path | None = None,
+        ignore: Sequence[str] = (),
+    ) -> LiveIndex:
         """Load the whole folder once."""
-        return cls(root, load_all(root, workers=workers, cache_dir=cache_dir))
+        pages = load_all(root, workers=workers, cache_dir=cache_dir, ignore=ignore)
+        return cls(root, pages, ignore)
 
     def update(self, changed: Iterable[Path]) -> None:
         """Re-read the given files as a full load would (see loader.examine), and the links
         inside the folder that lead to them; gone ones are dropped. Folders are not walked:
         the watcher loads the whole folder again for those.
         """
+        changed = list(changed)
+        heads = [path.parent for path in changed if is_bundle_head(path)]
+        if heads:
+            changed += self._pages_under(heads)
         done = {self._update_file(path) for path in changed}
         followers = [link for link, target in self.links.items() if target in done]
         resolved = self.root.resolve()
@@ -57,9 +69,30 @@ class LiveIndex:
             if link not in done:
                 self._update_file(resolved / link)
 
+    def _pages_under(self, folders: list[Path]) -> list[Path]:
+        """The pages served or listed by a full load under the folders: a bundle head's
+        front matter decides whether its whole folder is a headless bundle."""
+        prefixes = tuple(
+            relative(folder, self.root) + "/"
+            for folder in folders
+            if folder.resolve() != self.root.resolve()  # the root is never headless
+        )
+        if not prefixes:
+            return []
+        listed = {
+            item.path if isinstance(item, ContentError) else relative(item, self.root)
+            for item in find_pages(self.root, self.ignore)
+        }
+        resolved = self.root.resolve()
+        return [
+            resolved / shown
+            for shown in sorted(listed | set(self.pages))
+            if shown.startswith(prefixes)
+        ]
+
     def _update_file(self, path: Path) -> str:
         """Read one file again; the path as shown to users."""
-        item = examine(path, self.root)
+        item = examine(path, self.root, self.ignore)
         if item is None or (isinstance(item, Path) and not os.path.lexists(item)):
             return self._drop(relative(path, self.root))
         if isinstance(item, ContentError):
@@ -159,7 +192,7 @@ class Watcher:
         if any(
             p.is_dir() or (not p.exists() and not p.name.endswith(PAGE_SUFFIXES)) for p in paths
         ):
-            fresh = LiveIndex.load(self.root)
+            fresh = LiveIndex.load(self.root, ignore=self.live.ignore)
             fresh.last_good = {
                 path: page
                 for path, page in {**self.live.last_good, **fresh.last_good}.items()

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from contentapi.content.index import ContentIndex
+from contentapi.content.load import load_all
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
 from contentapi.http.access import AccessLog, AccessLogMiddleware
@@ -46,12 +47,14 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     settings = settings or Settings.from_env()
     live = None
     if settings.watch:
-        live = LiveIndex.load(settings.content_dir, settings.workers, settings.cache_dir)
+        live = LiveIndex.load(
+            settings.content_dir, settings.workers, settings.cache_dir, settings.ignore_patterns
+        )
         index = live.index()
     elif index is None:
-        index = ContentIndex.from_directory(
-            settings.content_dir, workers=settings.workers, cache_dir=settings.cache_dir
-        )
+        root = settings.content_dir
+        pages = load_all(root, settings.workers, settings.cache_dir, settings.ignore_patterns)
+        index = ContentIndex.from_pages(root, pages)
     store = ContentStore(index)
     for error in index.errors:
         log.warning("content error: %s", error)

@@ -33,10 +33,42 @@ def error(parse: Parse, text: str | bytes) -> ContentError:
 
 
 def test_split_gives_front_body_and_body_line() -> None:
-    assert metadata.split("---\ntitle: T\n\n---\nBody\n") == ("title: T\n\n", "Body\n", 5)
-    assert metadata.split("No front matter\n") == (None, "No front matter\n", 1)
-    assert metadata.split("---\n---\nBody") == ("", "Body", 3)
-    assert metadata.split("---  \ntitle: T\n---\t\n") == ("title: T\n", "", 4)
+    assert metadata.split("---\ntitle: T\n\n---\nBody\n") == (
+        "title: T\n\n",
+        "Body\n",
+        5,
+        "yaml",
+    )
+    assert metadata.split("No front matter\n") == (None, "No front matter\n", 1, "yaml")
+    assert metadata.split("---\n---\nBody") == ("", "Body", 3, "yaml")
+    assert metadata.split("---  \ntitle: T\n---\t\n") == ("title: T\n", "", 4, "yaml")
+
+
+def test_split_toml_and_json() -> None:
+    assert metadata.split('+++\ntitle = "T"\n+++\nBody\n') == ('title = "T"\n', "Body\n", 4, "toml")
+    assert metadata.split("++++\n++++\n") == ("", "", 3, "toml")
+    assert metadata.split('{\n  "title": "T"\n}\n\nBody\n') == (
+        '{\n  "title": "T"\n}',
+        "\nBody\n",
+        4,
+        "json",
+    )
+    # A nested object's brace alone on a line does not end the front matter.
+    assert metadata.split('{\n"a": {\n"b": 1\n}\n}\nBody') == (
+        '{\n"a": {\n"b": 1\n}\n}',
+        "Body",
+        6,
+        "json",
+    )
+    assert metadata.split('{"title": "T"} Body') == ('{"title": "T"}', " Body", 1, "json")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{{< figure src=x >}}\n", "{% include x.html %}\n", "{: .class}\n", "+ a list\n", "--\n"],
+)
+def test_bodies_that_start_like_front_matter_are_bodies(text: str) -> None:
+    assert metadata.split(text) == (None, text, 1, "yaml")
 
 
 def test_unclosed_front_matter() -> None:
@@ -45,6 +77,12 @@ def test_unclosed_front_matter() -> None:
     assert (raised.value.line, raised.value.message) == (
         1,
         "front matter opened with '---' is never closed",
+    )
+    with pytest.raises(PageError) as raised:
+        metadata.split('+++\ntitle = "T"\n---\nBody\n')
+    assert (raised.value.line, raised.value.message) == (
+        1,
+        "front matter opened with '+++' is never closed",
     )
 
 

@@ -176,6 +176,34 @@ def make_other_suffix(root: Path, outside: Path) -> list[Path]:
     return [root / "notes.txt", root / "gamma.MARKDOWN"]
 
 
+def make_not_pages(root: Path, outside: Path) -> list[Path]:
+    made = [root / "README.md", root / "_layouts" / "x.md", root / "node_modules" / "p" / "y.md"]
+    for path in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page("Not a page"), encoding="utf-8")
+    return made
+
+
+def make_headless_bundle(root: Path, outside: Path) -> list[Path]:
+    (root / "common" / "deeper").mkdir(parents=True)
+    (root / "common" / "_index.md").write_text(
+        page("Common", extra="_build:\n  render: never\n"), encoding="utf-8"
+    )
+    (root / "common" / "snippet.md").write_text(page("Snippet"), encoding="utf-8")
+    (root / "common" / "deeper" / "more.md").write_text(page("More"), encoding="utf-8")
+    return [
+        root / "common" / "_index.md",
+        root / "common" / "snippet.md",
+        root / "common" / "deeper" / "more.md",
+    ]
+
+
+def make_jekyll_draft(root: Path, outside: Path) -> list[Path]:
+    (root / "_drafts").mkdir()
+    (root / "_drafts" / "idea.md").write_text(page("Idea"), encoding="utf-8")
+    return [root / "_drafts" / "idea.md"]
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -187,6 +215,9 @@ def make_other_suffix(root: Path, outside: Path) -> list[Path]:
         make_hidden_pages,
         make_page_in_linked_folder,
         make_other_suffix,
+        make_not_pages,
+        make_headless_bundle,
+        make_jekyll_draft,
     ],
 )
 def test_a_live_update_loads_what_a_full_load_loads(
@@ -226,3 +257,40 @@ def test_an_edit_of_a_linked_page_reaches_its_link(folder: Path) -> None:
         ("sub/link.md", "Beta edited"),
     ]
     assert pages_and_errors(index) == pages_and_errors(ContentIndex.from_directory(folder))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("title: Bundle\n", "title: Bundle\nheadless: true\n"), ("headless: true\n", "title: B\n")],
+)
+def test_a_bundle_head_edit_decides_for_its_whole_folder(
+    folder: Path, before: str, after: str
+) -> None:
+    bundle = folder / "bundle"
+    (bundle / "deeper").mkdir(parents=True)
+    (bundle / "index.md").write_text(f"---\n{before}---\n", encoding="utf-8")
+    (bundle / "part.md").write_text(page("Part"), encoding="utf-8")
+    (bundle / "deeper" / "more.md").write_text(page("More"), encoding="utf-8")
+    live = LiveIndex.load(folder)
+    (bundle / "index.md").write_text(f"---\n{after}---\n", encoding="utf-8")
+    # A watcher reports the one file written.
+    live.update([folder.resolve() / "bundle" / "index.md"])
+    assert pages_and_errors(live.index()) == pages_and_errors(ContentIndex.from_directory(folder))
+    served = [path for path, _ in pages_and_errors(live.index())[0]]
+    headless = "headless" in after
+    assert served == (
+        ["alpha.md", "beta.md"]
+        if headless
+        else ["alpha.md", "beta.md", "bundle/deeper/more.md", "bundle/index.md", "bundle/part.md"]
+    )
+
+
+def test_a_live_update_skips_what_the_ignore_setting_names(folder: Path) -> None:
+    live = LiveIndex.load(folder, ignore=("wip/", "beta.md"))
+    assert [t.path for t in live.index().preview.treatments] == ["alpha.md"]
+    (folder / "wip").mkdir()
+    (folder / "wip" / "x.md").write_text(page("X"), encoding="utf-8")
+    (folder / "gamma.md").write_text(page("Gamma"), encoding="utf-8")
+    (folder / "beta.md").write_text(page("Beta edited"), encoding="utf-8")
+    live.update([folder / "wip" / "x.md", folder / "gamma.md", folder / "beta.md"])
+    assert [t.path for t in live.index().preview.treatments] == ["alpha.md", "gamma.md"]
