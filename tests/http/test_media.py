@@ -428,3 +428,68 @@ def test_a_real_server_never_serves_a_non_image(tmp_path: Path) -> None:
         "/img/shared.jpg": "image/jpeg",
         "/root.png": "image/png",
     }
+
+
+SITES = Path(__file__).parent.parent / "fixtures" / "sites"
+
+
+@pytest.mark.parametrize(
+    ("root", "path", "media_type", "file"),
+    [
+        # cpp-docs: a page in build/reference/ shows ../media/x.png.
+        ("docs", "/docs/build/media/vcppdir.png", "image/png", "docs/build/media/vcppdir.png"),
+        # Hugo page bundles: the picture beside index.md.
+        (
+            "hugo/content",
+            "/en/content-management/image-processing/sunset.jpg",
+            "image/jpeg",
+            "en/content-management/image-processing/sunset.jpg",
+        ),
+        (
+            "hugo/content",
+            "/en/functions/strings/Diff/diff-screen-capture.png",
+            "image/png",
+            "en/functions/strings/Diff/diff-screen-capture.png",
+        ),
+        # Zola: a post folder with its pictures.
+        (
+            "zola/content",
+            "/Shape-of-errors-to-come/new_errors2.png",
+            "image/png",
+            "Shape-of-errors-to-come/new_errors2.png",
+        ),
+        # Gatsby: one folder per post, the cover beside it.
+        (
+            "gatsby-posts",
+            "/content/posts/2018-10-17/finance.jpg",
+            "image/jpeg",
+            "content/posts/2018-10-17/finance.jpg",
+        ),
+        # Jekyll: front matter `image:` names a file under the site root.
+        (
+            "jekyll-serif",
+            "/images/team/sage-kirk-485982-unsplash.jpg",
+            "image/jpeg",
+            "images/team/sage-kirk-485982-unsplash.jpg",
+        ),
+        ("jekyll-serif", "/images/logo/logo.svg", "image/svg+xml", "images/logo/logo.svg"),
+        (
+            "astro",
+            "/src/assets/blog-placeholder-3.jpg",
+            "image/jpeg",
+            "src/assets/blog-placeholder-3.jpg",
+        ),
+        ("astro", "/public/favicon.svg", "image/svg+xml", "public/favicon.svg"),
+    ],
+)
+def test_real_sites_pictures_are_served_where_they_are(
+    root: str, path: str, media_type: str, file: str
+) -> None:
+    content = SITES / root
+    with make_client(Settings(content_dir=content, cache_dir=None)) as client:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == media_type
+        assert response.content == (content / file).read_bytes()
+        page = next(content.rglob("*.md")).relative_to(content).as_posix()
+        assert_not_found(client.get("/" + quote(page)))
