@@ -212,6 +212,11 @@ def test_svg_is_served_only_as_an_inert_download(client: TestClient, content: Pa
         b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<svg width="2">',
         b'<!-- Generator: an editor -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
         b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg\n>',
+        # As Adobe Illustrator exports: a doctype declaring entities.
+        b'<?xml version="1.0" encoding="utf-8"?>\n<!-- Generator: Adobe Illustrator 16.0.0 -->\n'
+        b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/'
+        b'DTD/svg11.dtd" [\n\t<!ENTITY ns_svg "http://www.w3.org/2000/svg">\n'
+        b'\t<!ENTITY ns_xlink "http://www.w3.org/1999/xlink">\n]>\n<svg version="1.1">',
     ],
 )
 def test_svg_files_as_editors_write_them_are_served(tmp_path: Path, head: bytes) -> None:
@@ -221,6 +226,29 @@ def test_svg_files_as_editors_write_them_are_served(tmp_path: Path, head: bytes)
     with make_client(Settings(content_dir=content, cache_dir=None)) as client:
         response = client.get("/icon.svg")
     assert (response.status_code, response.headers["content-type"]) == (200, "image/svg+xml")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"<html><body><svg>",
+        b"<!DOCTYPE html>\n<svg>",
+        b"<svgx>",
+        b"text <svg>",
+        b"<!-- " + b"x" * 5000 + b" --><svg>",  # no root element within the bytes read
+        # What would make a regular expression with nested repeats backtrack for ages.
+        b" " * 4000 + b"<x>",
+        b"<!-- a -->" * 400 + b"<x>",
+    ],
+)
+def test_files_named_svg_that_do_not_open_an_svg_element_are_404(
+    tmp_path: Path, head: bytes
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "icon.svg").write_bytes(head + b"</svg>\n")
+    with make_client(Settings(content_dir=content, cache_dir=None)) as client:
+        assert_not_found(client.get("/icon.svg"))
 
 
 def test_the_app_routes_are_not_shadowed_by_content_files(client: TestClient) -> None:
