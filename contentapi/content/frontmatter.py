@@ -178,11 +178,8 @@ def parse(front: str | None, kind: Format = "yaml") -> FrontMatter:
         )
     checker = _Checker(data, front or "", kind)
     draft = checker.boolean("draft") is True or checker.boolean("published") is False
-    # Hugo's publishDate stands in for a missing date, its lastmod for a missing updated.
-    date = checker.date("date") if _given(data, "date") else checker.date("publishDate")
-    updated = (
-        checker.datetime("updated") if _given(data, "updated") else checker.datetime("lastmod")
-    )
+    date = checker.date(_first_given(data, _DATE_KEYS))
+    updated = checker.datetime(_first_given(data, _UPDATED_KEYS))
     return FrontMatter(
         title=checker.text("title"),
         slug=checker.text("slug"),
@@ -197,20 +194,55 @@ def parse(front: str | None, kind: Format = "yaml") -> FrontMatter:
     )
 
 
-def _given(data: dict[Any, Any], key: str) -> bool:
-    """Whether a date key holds a value: `date:` and `date: ''` hold none."""
-    value = data.get(key)
-    return value is not None and not (isinstance(value, str) and not value.strip())
+# Where a missing date is found instead: Hugo's publishDate, then Astro's pubDate; and a
+# missing updated: Hugo's lastmod, then Astro's updatedDate.
+_DATE_KEYS = ("date", "publishDate", "pubDate")
+_UPDATED_KEYS = ("updated", "lastmod", "updatedDate")
+
+
+def _first_given(data: dict[Any, Any], keys: tuple[str, ...]) -> str:
+    """The first key holding a value (`date:` and `date: ''` hold none), else the first."""
+    for key in keys:
+        value = data.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return key
+    return keys[0]
 
 
 # The Jekyll way to write a date-time: a space before the zone (`2016-03-08 10:00:00 +0100`).
 _SPACED_ZONE = re.compile(r"(?<=\d)\s+(?=(?:Z|[+-]\d{2}:?\d{2})$)")
+# A date with an English month name, as Astro's blog template writes it (`Jul 08 2022`,
+# which JavaScript's Date reads) and Jekyll's Ruby reads (`July 8, 2022`, `8 July 2022`).
+_MONTH_FIRST = re.compile(r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})")
+_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})\s+(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>\d{4})")
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+    for name in (full, full[:3], "sept" if number == 9 else full)
+}
 
 
 def to_date(value: object) -> dt.date | None:
     """A date as sites write it: an ISO 8601 date or date-time (the date as written, in
-    its own zone), Jekyll's `2016-03-08 10:00:00 +0100`, or a date YAML or TOML already
-    read. None for no value (`date:`, `date: ''`); ValueError for anything else."""
+    its own zone), Jekyll's `2016-03-08 10:00:00 +0100`, an English month name (`Jul 08
+    2022`, `July 8, 2022`, `8 July 2022`), or a date YAML or TOML already read. None for
+    no value (`date:`, `date: ''`); ValueError for anything else."""
     if isinstance(value, str):
         value = _from_text(value)
     if value is None:
@@ -243,7 +275,15 @@ def _from_text(text: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(_SPACED_ZONE.sub("", text))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date") from None
+        pass
+    named = _MONTH_FIRST.fullmatch(text) or _DAY_FIRST.fullmatch(text)
+    month = _MONTHS.get(named.group("month").lower()) if named else None
+    if named and month:
+        try:
+            return dt.datetime(int(named.group("year")), month, int(named.group("day")))
+        except ValueError:
+            pass
+    raise ValueError(f"{text!r} is not a date")
 
 
 # Front matter is a handful of keys; YAML aliases can make a few lines expand to

@@ -284,6 +284,34 @@ def test_hugo_publish_date_and_lastmod(parse: Parse) -> None:
     assert empty.date == dt.date(2020, 1, 2)
 
 
+def test_astro_pub_date_and_updated_date(parse: Parse) -> None:
+    astro = ok(parse, "---\ntitle: T\npubDate: 'Jul 08 2022'\nupdatedDate: 'Jul 15 2022'\n---\n")
+    assert astro.date == dt.date(2022, 7, 8)
+    assert astro.updated_at == dt.datetime(2022, 7, 15, tzinfo=dt.UTC)
+    hugo_first = ok(
+        parse, "---\ntitle: T\npublishDate: 2020-01-02\npubDate: 2021-01-01\nlastmod: ''\n---\n"
+    )
+    assert (hugo_first.date, hugo_first.updated_at) == (dt.date(2020, 1, 2), None)
+    bad = error(parse, "---\ntitle: T\npubDate: 'Jul 32 2022'\n---\n")
+    assert bad == ContentError(
+        "page.md", 3, "'pubDate' must be a date such as 2024-05-31, not the text 'Jul 32 2022'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [
+        ("Jul 08 2022", dt.date(2022, 7, 8)),
+        ("July 8, 2022", dt.date(2022, 7, 8)),
+        ("8 July 2022", dt.date(2022, 7, 8)),
+        ("Sept. 3, 2020", dt.date(2020, 9, 3)),
+        ("dec 31 1999", dt.date(1999, 12, 31)),
+    ],
+)
+def test_dates_with_english_month_names(parse: Parse, value: str, date: dt.date) -> None:
+    assert ok(parse, f"---\ntitle: T\ndate: {value}\n---\n").date == date
+
+
 @pytest.mark.parametrize(
     ("front", "line", "message"),
     [
@@ -293,9 +321,9 @@ def test_hugo_publish_date_and_lastmod(parse: Parse) -> None:
             "'date' must be a date such as 2024-05-31, not the text '2016-03-08 10:00:00 CET'",
         ),
         (
-            "date: March 8, 2016\n",
+            "date: 8/3/2016\n",
             3,
-            "'date' must be a date such as 2024-05-31, not the text 'March 8, 2016'",
+            "'date' must be a date such as 2024-05-31, not the text '8/3/2016'",
         ),
         (
             "\npublishDate: soon\n",
@@ -331,7 +359,9 @@ def test_to_date_for_other_callers(value: object, date: dt.date | None) -> None:
     assert metadata.to_date(value) == date
 
 
-@pytest.mark.parametrize("value", ["2016-13-01", "20160308x", "tomorrow", 5, True, [1]])
+@pytest.mark.parametrize(
+    "value", ["2016-13-01", "20160308x", "tomorrow", "Feb 30 2020", "Smarch 1 2020", 5, True, [1]]
+)
 def test_to_date_refuses_what_is_no_date(value: object) -> None:
     with pytest.raises(ValueError, match="is not a date"):
         metadata.to_date(value)
