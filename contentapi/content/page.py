@@ -22,7 +22,7 @@ from contentapi.content.paths import relative
 from contentapi.errors import PageError
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "12"
+LOADER_VERSION = "13"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again
@@ -328,10 +328,13 @@ def front_matter_cover(
     front: dict[str, Any], path: str, root: Path | None
 ) -> FrontMatterImage | None:
     """The front matter image (image, featured_image, featuredimage, cover, thumbnail,
-    hero.image: a string, or an object with src or url), with its alt; None if none."""
+    hero.image, heroImage: a string, or an object with src or url), with its alt; None if
+    none."""
     hero = front.get("hero")
     values = [front.get(key) for key in _COVER_KEYS]
     values.append(hero.get("image") if isinstance(hero, dict) else None)
+    # Astro's blog template names it heroImage.
+    values.append(front.get("heroImage"))
     for value in values:
         found = _image_of(value)
         if found is not None:

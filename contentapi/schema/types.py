@@ -193,8 +193,8 @@ class Treatment(Node):
         resolver=_treatment_cover,
         description=(
             "Front matter image, else the first image of the page: front matter image, "
-            "featured_image, featuredimage, cover, thumbnail or hero.image (with alt, "
-            "image_alt or imageAlt); null for a page without pictures."
+            "featured_image, featuredimage, cover, thumbnail, hero.image or heroImage (with "
+            "alt, image_alt or imageAlt); null for a page without pictures."
         ),
     )
     indications: list[Indication] = strawberry.field(

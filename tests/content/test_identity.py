@@ -283,6 +283,7 @@ def test_benefits_come_after_the_body_and_front_matter_indications(parse: Parse)
             None,
         ),
         ("hero:\n  image: /g.webp\n  title: Hero\nalt: G", "/g.webp", "G"),
+        ("heroImage: ../g2.jpg", "/g2.jpg", None),
         ("image: //cdn.example.com/h.jpg", "//cdn.example.com/h.jpg", None),
         ("image: \\img\\i.jpg", "/img/i.jpg", None),
         ("image: ../../j.jpg", "/j.jpg", None),
