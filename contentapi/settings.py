@@ -77,6 +77,10 @@ class Settings:
     cache_dir: Path | None = _setting(
         Path(".contentapi-cache"), "Folder for the warm-start page cache; empty: no cache."
     )
+    markdown: str = _setting(
+        "auto",
+        "Markdown dialect: auto (from the site's generator configuration), commonmark or kramdown.",
+    )
     introspection: bool = _setting(True, "Allow schema introspection (and field suggestions).")
     graphiql: bool = _setting(True, "Serve GraphiQL to browsers at GET /graphql.")
     cors_origins: str = _setting(
@@ -151,6 +155,11 @@ class Settings:
         return cls(**values)
 
     def __post_init__(self) -> None:
+        if self.markdown.strip().lower() not in ("auto", "commonmark", "kramdown"):
+            raise SettingsError(
+                f"{ENV_PREFIX}MARKDOWN {self.markdown!r} is not a Markdown dialect: use auto,"
+                " commonmark or kramdown"
+            )
         # CORS values are first read when the app is built: checked here, so a bad one is
         # refused as the settings are read, before any content is loaded.
         origins = self.origins

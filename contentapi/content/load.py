@@ -12,6 +12,7 @@ from pathlib import Path
 
 from contentapi.content.body import BodyFile
 from contentapi.content.cache import PageCache, cache_key
+from contentapi.content.dialect import KRAMDOWN
 from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import parse_page
@@ -39,7 +40,7 @@ def load_all(
     if not root.is_dir():
         raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
     pages: list[Page | None] = []
-    cache = PageCache(cache_dir) if cache_dir is not None else None
+    cache = PageCache(_cache_folder(cache_dir, root)) if cache_dir is not None else None
     keeper = PageKeeper(_body_file())
     # Paths as strings: 10,000 Path objects would take 5 MB until the load ends.
     todo: list[tuple[str, str]] = []
@@ -101,6 +102,14 @@ class PageKeeper:
         ):
             return page
         return replace(page, indications=indications, category=category, body=body)
+
+
+def _cache_folder(cache_dir: Path, root: Path) -> Path:
+    """Where the page cache of `root` lives: pages rendered as CommonMark in a folder of
+    their own, since the cache keys on a page's bytes and the same bytes render otherwise
+    in the other dialect (kramdown sites keep the folder they always had)."""
+    dialect = Renderer().dialect(root)
+    return cache_dir if dialect == KRAMDOWN else cache_dir / dialect
 
 
 def _body_file() -> BodyFile | None:

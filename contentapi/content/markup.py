@@ -8,19 +8,43 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
 from xml.etree import ElementTree as etree
 
 import markdown
 import nh3
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from contentapi.content.dialect import AUTO, COMMONMARK, KRAMDOWN, forced_dialect, site_dialect
 from contentapi.content.indications import find_indications
 from contentapi.content.model import Heading, Image, SectionSpan
 
+if TYPE_CHECKING:
+    from contentapi.content.commonmark import CommonMarkRenderer
+
 _TAG = re.compile(r"<(amp-img|img)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)/?>(?:\s*</amp-img>)?", re.I)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"([^\"]*)\"|'([^']*)'))?\s*\)")
-_IMAGE = re.compile(f"{_TAG.pattern}|{_MD_IMAGE.pattern}", re.I)
+# A reference-style image: ![alt][label], ![alt][] or ![alt] (an image only where a
+# definition `[label]: src` names its label).
+_MD_REFERENCE_IMAGE = re.compile(r"!\[([^\]]*)\](?:[ ]?\[([^\]]*)\])?")
+_IMAGE = re.compile(f"{_TAG.pattern}|{_MD_IMAGE.pattern}|{_MD_REFERENCE_IMAGE.pattern}", re.I)
+_REFERENCE_DEFINITION = re.compile(
+    r"^[ ]{0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?"
+    r"(?:[ \t]+(?:\"([^\"]*)\"|'([^']*)'|\(([^)]*)\)))?[ \t]*$",
+    re.M,
+)
+# Fences as a preprocessor sees them (lines), the info strings fenced_code itself reads
+# (a language, hl_lines, or {attributes} alone), and the opening of a list item.
+_FENCE_OPEN = re.compile(r"(?P<indent> *)(?P<fence>`{3,}|~{3,})[ ]*(?P<info>.*)")
+_FENCED_CODE_INFO = re.compile(r"(?:\.?[\w#.+-]*[ ]*(?:hl_lines=(\"|').*?\1[ ]*)?)|\{.*\}[ ]*")
+_LANGUAGE = re.compile(r"[\w#.+-]+")
+_LIST_ITEM = re.compile(r" *(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+# A generator's template expression (Liquid, Go templates, Nunjucks), never an image.
+_TEMPLATE = re.compile(r"\{\{|\{%")
 _ATTRIBUTE = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+))")
 # Markdown's code: its contents are escaped, so a tag written there starts with "&lt;".
 _CODE_ELEMENT = re.compile(r"<code\b[^>]*>.*?</code>", re.S)
@@ -74,20 +98,51 @@ class Body:
 
 
 class Renderer:
-    """Renders bodies with one reusable Python-Markdown instance (not thread-safe)."""
+    """Renders bodies as the site's generator does: Python-Markdown for kramdown sites
+    (Jekyll, and the default), markdown-it-py for CommonMark sites (Hugo, Zola, Gatsby,
+    Astro); which one a content folder is, see site_dialect. One reusable instance of
+    each (not thread-safe).
 
-    def __init__(self) -> None:
-        self._markdown = markdown.Markdown(
-            extensions=["extra", "toc", "sane_lists"], output_format="html"
-        )
+    `markdown` forces a dialect (the CONTENTAPI_MARKDOWN setting: auto, commonmark or
+    kramdown); None reads that setting from the environment, where every process that
+    loads pages (workers too) has it.
+    """
+
+    def __init__(self, markdown: str | None = None) -> None:
+        self._forced = forced_dialect(markdown)
+        self._markdown = python_markdown()
         self._heading_marks = _HeadingMarks(self._markdown)
         # After inline Markdown (20), before the toc extension reads headings' text (5).
         self._markdown.treeprocessors.register(self._heading_marks, "image-marks", 6)
+        self._commonmark: CommonMarkRenderer | None = None
+        self._dialects: dict[Path, str] = {}
 
-    def render(self, body: str, slug: str) -> Body:
-        """Render one body; `slug` names the page its images belong to."""
+    def dialect(self, root: Path | None) -> str:
+        """The dialect bodies of the content folder `root` are rendered in."""
+        if self._forced != AUTO:
+            return self._forced
+        if root is None:
+            return KRAMDOWN
+        if root not in self._dialects:
+            self._dialects[root] = site_dialect(root)
+        return self._dialects[root]
+
+    def render(self, body: str, owner: str, path: str = "", root: Path | None = None) -> Body:
+        """Render one body; `owner` names the page its images belong to, `path` is the
+        page's file under the content folder `root` (with / between folders): relative
+        image sources resolve against its folder."""
+        folder = path.rpartition("/")[0]
+        if self.dialect(root) == COMMONMARK:
+            if self._commonmark is None:
+                from contentapi.content.commonmark import CommonMarkRenderer
+
+                self._commonmark = CommonMarkRenderer()
+            return self._commonmark.render(body, owner, folder)
+        return self._render_kramdown(body, owner, folder)
+
+    def _render_kramdown(self, body: str, owner: str, folder: str) -> Body:
         written = list(_IMAGE.finditer(body))
-        source, place_in_source = _for_markdown(body)
+        source, place_in_source = for_markdown(body, folder)
         marker = _marker(source) if written else None
         marks = self._heading_marks.marks = _ImageMarks(marker) if marker else None
         if marker:
@@ -103,35 +158,137 @@ class Renderer:
         if marks is not None:
             raw = marks.read_html(raw)
         toc = tuple(_flatten(getattr(self._markdown, "toc_tokens", [])))
-        safe = sanitize(raw)
-        first = next(
-            (text for p in _FIRST_PARAGRAPH.finditer(safe) if (text := plain_text(p.group(1)))),
-            None,
-        )
-        text = plain_text(safe)
-        return Body(
-            html=safe,
-            text=text,
-            images=_images(written, marks.in_code() if marks is not None else set(), slug),
-            toc=toc,
-            sections=_sections(safe, text, toc),
-            indications=find_indications(raw),
-            first_heading=next((h.title for h in toc if h.level == 1), None),
-            first_paragraph=first,
-        )
+        in_code = marks.in_code() if marks is not None else set()
+        images = _images(written, in_code, owner, folder, _references(body) if written else {})
+        return finish_body(raw, toc, images, folder)
 
 
-def sanitize(fragment: str) -> str:
+def python_markdown() -> markdown.Markdown:
+    """Python-Markdown as kramdown sites are rendered, with fences as Jekyll's kramdown
+    (GFM input) reads them (see _SiteFences)."""
+    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists"], output_format="html")
+    # After white space is normalised (30), before fenced_code reads fences (25).
+    md.preprocessors.register(_SiteFences(md), "site-fences", 27)
+    return md
+
+
+class _SiteFences(Preprocessor):
+    """Fences fenced_code does not read, made ones it reads or code of their own.
+
+    An info string with attributes (```` ```jsx {6} ````, ```` ```md {file="a.md"} ````)
+    stops fenced_code from seeing a fence at all: the code became live HTML and the prose
+    after it a <pre>. Its first word is kept as the language, the attributes dropped. A
+    fence inside a list item is indented, which fenced_code never reads: it is rendered
+    here as fenced_code renders one and stashed, its placeholder left in the item.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        kept: list[str] = []
+        at = 0
+        while at < len(lines):
+            opening = _FENCE_OPEN.match(lines[at])
+            close = _closing_fence(lines, at, opening) if opening else None
+            if opening is None or close is None:
+                kept.append(lines[at])
+                at += 1
+                continue
+            indent, fence, info = len(opening["indent"]), opening["fence"], opening["info"]
+            if not indent:
+                readable = _FENCED_CODE_INFO.fullmatch(info)
+                kept.append(lines[at] if readable else fence + _language(info))
+                kept.extend(lines[at + 1 : close + 1])
+            elif _in_list_item(lines, at, indent):
+                code = "".join(_dedent(line, indent) + "\n" for line in lines[at + 1 : close])
+                language = _language(info)
+                attribute = f' class="language-{language}"' if language else ""
+                stored = f"<pre><code{attribute}>{html.escape(code)}</code></pre>"
+                # A multiple of four: where Python-Markdown reads an item's own blocks.
+                kept.append(" " * (-(-indent // 4) * 4) + self.md.htmlStash.store(stored))
+            else:
+                kept.extend(lines[at : close + 1])
+            at = close + 1
+        return kept
+
+
+def _closing_fence(lines: list[str], at: int, opening: re.Match[str]) -> int | None:
+    """The line that closes the fence opened on line `at`: for one at the margin the same
+    fence (as fenced_code has it), for an indented one a run of at least its length."""
+    fence = opening["fence"]
+    if fence[0] == "`" and "`" in opening["info"]:
+        return None  # not a fence: a backtick info string holds no backtick
+    for end in range(at + 1, len(lines)):
+        line = lines[end]
+        if opening["indent"]:
+            stripped = line.strip()
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                return end
+        elif line.rstrip(" ") == fence:
+            return end
+    return None
+
+
+def _in_list_item(lines: list[str], at: int, indent: int) -> bool:
+    """Whether the indented line `at` belongs to a list item: the nearest line before it
+    that is less indented opens one."""
+    for before in range(at - 1, -1, -1):
+        line = lines[before]
+        if not line.strip() or len(line) - len(line.lstrip(" ")) >= indent:
+            continue
+        return _LIST_ITEM.match(line) is not None
+    return False
+
+
+def _dedent(line: str, indent: int) -> str:
+    """A code line of an indented fence without the fence's indentation (less where the
+    line has less)."""
+    spaces = len(line) - len(line.lstrip(" "))
+    return line[min(spaces, indent) :]
+
+
+def _language(info: str) -> str:
+    """A fence's language: the info string's first word, before any `{` attributes."""
+    words = info.split()
+    word = words[0].split("{", 1)[0].removeprefix(".") if words else ""
+    language = _LANGUAGE.match(word)
+    return language.group(0) if language else ""
+
+
+def finish_body(raw: str, toc: tuple[Heading, ...], images: tuple[Image, ...], folder: str) -> Body:
+    """The Body of a page whose Markdown rendered to `raw` with headings `toc`: html
+    sanitised (relative image sources resolved against `folder`), text, sections."""
+    safe = sanitize(raw, folder)
+    first = next(
+        (text for p in _FIRST_PARAGRAPH.finditer(safe) if (text := plain_text(p.group(1)))),
+        None,
+    )
+    text = plain_text(safe)
+    return Body(
+        html=safe,
+        text=text,
+        images=images,
+        toc=toc,
+        sections=_sections(safe, text, toc),
+        indications=find_indications(raw),
+        first_heading=next((h.title for h in toc if h.level == 1), None),
+        first_paragraph=first,
+    )
+
+
+def sanitize(fragment: str, folder: str = "") -> str:
     """Strip anything active (scripts, handlers, unsafe URLs, frames, styles) from HTML.
 
-    Image sources are normalised (see normalise_src) here, inside the sanitiser, so the
-    value checked is the value served.
+    Image sources are resolved against `folder` (see resolve_src) here, inside the
+    sanitiser, so the value checked is the value served.
     """
+
+    def filter_attribute(element: str, attribute: str, value: str) -> str | None:
+        return _filter_attribute(element, attribute, value, folder)
+
     return nh3.clean(
         fragment,
         attributes=_ALLOWED_ATTRIBUTES,
         strip_comments=True,
-        attribute_filter=_filter_attribute,
+        attribute_filter=filter_attribute,
     )
 
 
@@ -147,36 +304,136 @@ def plain_text(fragment: str) -> str:
 
 
 def normalise_src(src: str) -> str:
-    """Backslashes become slashes and relative paths gain a leading slash; URLs stay."""
+    """An image source as a page at the top of the content folder gives it (resolve_src)."""
+    return resolve_src(src, "")
+
+
+def resolve_src(src: str, folder: str) -> str:
+    """An image source as this server serves it, for a page in `folder` (with / between
+    folders, "" at the top of the content folder): backslashes (written, or as %5C) become
+    slashes, a relative path is resolved against the folder into one from the content
+    root, and no segment is `.` or `..`. A `..` that would climb above the content root
+    is dropped, as a browser drops it above a site's root (`../../x.png` at the top is
+    `/x.png`). A URL with a scheme, or starting with //, stays as written."""
     src = src.strip().replace("\\", "/")
-    if _SCHEME.match(src) or src.startswith("/"):
+    if _SCHEME.match(src) or src.startswith("//"):
         return src
-    return "/" + src.removeprefix("./")
+    cut = min((at for at in (src.find("?"), src.find("#")) if at >= 0), default=len(src))
+    # markdown-it writes a backslash of a CommonMark page's path (img\x.jpg) as %5C.
+    path, rest = re.sub("%5c", "/", src[:cut], flags=re.I), src[cut:]
+    segments = [] if path.startswith("/") else [s for s in folder.split("/") if s]
+    for segment in path.split("/"):
+        # Percent-encoded dots are dot segments too, to a browser (the URL standard).
+        dots = segment.lower().replace("%2e", ".")
+        if dots == "..":
+            if segments:
+                segments.pop()
+        elif segment and dots != ".":
+            segments.append(segment)
+    return "/" + "/".join(segments) + rest
 
 
-def _images(written: list[re.Match[str]], in_code: set[int], slug: str) -> tuple[Image, ...]:
-    """The <amp-img>, <img> and Markdown images written in a body, in document order,
-    but those Markdown renders as code (their numbers in `in_code`)."""
+def is_template(src: str) -> bool:
+    """Whether an image source is a generator's template expression (`{{ .Permalink }}`,
+    `{% link x.png %}`), written or percent-encoded: the generator fills it in, so it
+    names no image of the page."""
+    return _TEMPLATE.search(unquote(src)) is not None
+
+
+def taken_image(
+    owner: str,
+    position: int,
+    src: str | None,
+    folder: str,
+    alt: str | None,
+    title: str | None,
+    width: int | None = None,
+    height: int | None = None,
+) -> Image | None:
+    """The image at `position` of a page in `folder`, or None when `src` names none (no
+    source, an unsafe URL or a template expression)."""
+    if not src or not src.strip() or _has_unsafe_scheme(src) or is_template(src):
+        return None
+    return Image(owner, position, resolve_src(src, folder), alt, title or None, width, height)
+
+
+def leading_carousel(body: str) -> str:
+    """The <amp-carousel> a body starts with ("" when none): left out of html."""
+    carousel = _LEADING_CAROUSEL.match(body)
+    return carousel.group(0) if carousel else ""
+
+
+def tag_images(text: str, owner: str, first: int, folder: str) -> list[Image]:
+    """The images of the <img> and <amp-img> tags in `text`, numbered from `first`."""
+    images: list[Image] = []
+    for tag in _TAG.finditer(text):
+        image = tag_image(owner, first + len(images), tag.group(2), folder)
+        if image is not None:
+            images.append(image)
+    return images
+
+
+def tag_image(owner: str, position: int, attributes: str, folder: str) -> Image | None:
+    """The image an <img> or <amp-img> tag's attributes name (see taken_image)."""
+    attrs = _attributes(attributes)
+    return taken_image(
+        owner,
+        position,
+        attrs.get("src"),
+        folder,
+        attrs.get("alt"),
+        attrs.get("title"),
+        _integer(attrs.get("width")),
+        _integer(attrs.get("height")),
+    )
+
+
+def _images(
+    written: list[re.Match[str]],
+    in_code: set[int],
+    owner: str,
+    folder: str,
+    references: dict[str, tuple[str, str | None]],
+) -> tuple[Image, ...]:
+    """The <amp-img>, <img> and Markdown images (inline and reference-style) written in a
+    body, in document order, but those Markdown renders as code (their numbers in
+    `in_code`)."""
     images: list[Image] = []
     for number, match in enumerate(written):
         if number in in_code:
             continue
+        image: Image | None
         if match.group(1):
-            attrs = _attributes(match.group(2))
-            src, alt, title = attrs.get("src"), attrs.get("alt"), attrs.get("title")
-            width, height = _integer(attrs.get("width")), _integer(attrs.get("height"))
-        else:
+            image = tag_image(owner, len(images), match.group(2), folder)
+        elif match.group(4) is not None:
             src, alt = match.group(4), match.group(3) or None
-            title, width, height = match.group(5) or match.group(6), None, None
-        if not src or not src.strip() or _has_unsafe_scheme(src):
-            continue
-        images.append(
-            Image(slug, len(images), normalise_src(src), alt, title or None, width, height)
-        )
+            title = match.group(5) or match.group(6)
+            image = taken_image(owner, len(images), src, folder, alt, title)
+        else:
+            label = match.group(8) or match.group(7)
+            src, title = references.get(_label(label), (None, None))
+            image = taken_image(owner, len(images), src, folder, match.group(7) or None, title)
+        if image is not None:
+            images.append(image)
     return tuple(images)
 
 
-def _for_markdown(body: str) -> tuple[str, Callable[[int], int | None]]:
+def _references(body: str) -> dict[str, tuple[str, str | None]]:
+    """The reference definitions of a body (`[label]: src "title"`): source and title by
+    label, the first definition of a label winning, as Markdown has it."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for match in _REFERENCE_DEFINITION.finditer(body):
+        title = match.group(3) or match.group(4) or match.group(5)
+        found.setdefault(_label(match.group(1)), (match.group(2), title))
+    return found
+
+
+def _label(label: str) -> str:
+    """A reference label as Markdown matches it: case and runs of white space ignored."""
+    return " ".join(label.split()).casefold()
+
+
+def for_markdown(body: str, folder: str = "") -> tuple[str, Callable[[int], int | None]]:
     """The body as Markdown is given it (the leading carousel cut, other amp- tags made
     plain HTML), and where a place in the body went in it (None: cut, or inside a tag)."""
     carousel = _LEADING_CAROUSEL.match(body)
@@ -187,7 +444,7 @@ def _for_markdown(body: str) -> tuple[str, Callable[[int], int | None]]:
     stretches: list[tuple[int, int, bool]] = []
     done, length = cut, 0
     for tag in _AMP_TAG.finditer(body, cut):
-        plain = _amp_to_html(tag)
+        plain = _amp_to_html(tag, folder)
         stretches += ((done, length, True), (tag.start(), length + tag.start() - done, False))
         pieces += (body[done : tag.start()], plain)
         length += tag.start() - done + len(plain)
@@ -334,13 +591,13 @@ def _integer(value: str | None) -> int | None:
     return int(value)
 
 
-def _amp_to_html(match: re.Match[str]) -> str:
+def _amp_to_html(match: re.Match[str], folder: str) -> str:
     tag = match.group(0)
     if not tag.lower().startswith("<amp-img"):
         return ""
     attrs = _attributes(tag[len("<amp-img") : -1])
     if "src" in attrs:
-        attrs["src"] = normalise_src(attrs["src"])
+        attrs["src"] = resolve_src(attrs["src"], folder)
     kept = ("src", "alt", "title", "width", "height")
     return "<img " + " ".join(f'{k}="{html.escape(attrs[k])}"' for k in kept if k in attrs) + ">"
 
@@ -379,8 +636,8 @@ def _sections(safe: str, text: str, toc: tuple[Heading, ...]) -> tuple[SectionSp
     return tuple(sections)
 
 
-def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
-    """nh3 calls this after its own checks: normalise <img src>, drop unsafe URLs.
+def _filter_attribute(element: str, attribute: str, value: str, folder: str) -> str | None:
+    """nh3 calls this after its own checks: resolve <img src>, drop unsafe URLs.
 
     nh3 takes a value that starts with a non-ASCII space (`&nbsp;javascript:...`) for a
     relative URL; a client that trims it, or normalise_src, would bring the scheme back.
@@ -388,7 +645,7 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     if attribute not in _URL_ATTRIBUTES:
         return value
     if element == "img" and attribute == "src" and value.strip():
-        value = normalise_src(value)
+        value = resolve_src(value, folder)
     return None if _has_unsafe_scheme(value) else value
 
 

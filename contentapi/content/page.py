@@ -22,7 +22,7 @@ from contentapi.content.paths import relative
 from contentapi.errors import PageError
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "13"
+LOADER_VERSION = "14"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again
@@ -85,7 +85,7 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
     body = split.body
     front = metadata.parse(split.front, split.format)
     identity = page_identity(path, front.slug, front.raw)
-    rendered = renderer.render(body, identity.uri)
+    rendered = renderer.render(body, identity.uri, path, root)
     title = front.title or rendered.first_heading
     if not title:
         raise PageError("has no title: set 'title' in the front matter or start with '# Title'")

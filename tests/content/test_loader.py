@@ -598,10 +598,12 @@ def test_property_helper_catches_a_crash(monkeypatch: pytest.MonkeyPatch) -> Non
 
     original = contentapi.content.markup.Renderer.render
 
-    def broken(self: contentapi.content.markup.Renderer, body: str, slug: str) -> object:
+    def broken(
+        self: contentapi.content.markup.Renderer, body: str, slug: str, *rest: object
+    ) -> object:
         if slug == "/zz-bad/":
             raise ValueError("boom")
-        return original(self, body, slug)
+        return original(self, body, slug, *rest)
 
     monkeypatch.setattr(contentapi.content.markup.Renderer, "render", broken)
     with pytest.raises(AssertionError):

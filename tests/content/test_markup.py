@@ -6,14 +6,19 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contentapi.content.dialect import site_dialect
 from contentapi.content.index import ContentIndex
-from contentapi.content.markup import Renderer, normalise_src, sanitize
+from contentapi.content.markup import Renderer, normalise_src, python_markdown, sanitize
 from contentapi.content.model import ContentError, Heading, Image, Treatment
+from contentapi.content.page import parse_page
+from contentapi.errors import SettingsError
+from contentapi.settings import Settings
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
 
 Parse = Callable[..., Treatment | ContentError]
 
@@ -244,15 +249,17 @@ MARKDOWN_PIECES = [
     "|",
     "1. ",
     "&amp;",
+    "![r]",
+    "[r]: r.png\n",
+    "```js {1}\n",
+    "  ",
 ]
 
 
 def markdown_alone(body: str) -> str:
-    """The html of a body without amp- tags, as Markdown renders it with nothing of ours."""
-    rendered = markdown.markdown(
-        body, extensions=["extra", "toc", "sane_lists"], output_format="html"
-    )
-    return sanitize(rendered)
+    """The html of a body without amp- tags, as the renderer's Markdown renders it without
+    image marks."""
+    return sanitize(python_markdown().convert(body))
 
 
 @settings(max_examples=300, deadline=None)
@@ -396,7 +403,10 @@ def test_indication_headings(parse: Parse, heading: str) -> None:
         "## Good for:\n\nA paragraph first.\n\n* Not directly after\n",
         # A qualifying heading without a list must not reach a later heading's list.
         "## Good for you:\n\nA paragraph.\n\n## Prices:\n\n- 100 GBP\n- 200 GBP\n",
-        "Good for:\n\n* A paragraph is not a heading\n",
+        "Good for\n\n* A paragraph line without a colon\n",
+        "Good for: everyone\n\n* The line does not end in a colon\n",
+        "Prices:\n\n* A paragraph line without an indication word\n",
+        "The benefits are many.\nSee:\n\n* Only the last line counts\n",
     ],
 )
 def test_lists_that_are_not_indications(parse: Parse, body: str) -> None:
@@ -433,4 +443,381 @@ def test_front_matter_indications_after_heading_lists(parse: Parse) -> None:
         ("Acne", "acne"),
         ("Rosacea", "rosacea"),
         ("42", "42"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Benefits of microneedling:",
+        "**Best for:**",
+        "Treatment areas:",
+        "Good for:",
+        "The treatment takes an hour.\nIt helps with:",
+        "See the photos.  \nBest for:",  # a hard break before the line
+    ],
+)
+def test_indication_paragraph_lines(parse: Parse, line: str) -> None:
+    treatment = page(parse, f"Intro.\n\n{line}\n\n* Acne\n* Dry skin\n")
+    assert [(m.name, m.slug) for m in treatment.indications] == [
+        ("Acne", "acne"),
+        ("Dry skin", "dry-skin"),
+    ]
+
+
+def test_a_list_right_after_a_paragraph_line_is_a_list_on_commonmark_sites_only(
+    parse: Parse,
+) -> None:
+    body = "Best for:\n- Acne\n- Scars\n"
+    kramdown, commonmark = page(parse, body), commonmark_page(body)
+    assert kramdown.html == "<p>Best for:\n- Acne\n- Scars</p>"
+    assert kramdown.indications == ()
+    assert commonmark.html == "<p>Best for:</p>\n<ul>\n<li>Acne</li>\n<li>Scars</li>\n</ul>"
+    assert [m.slug for m in commonmark.indications] == ["acne", "scars"]
+
+
+# --------------------------------------------------------------------------- dialects
+
+
+COMMONMARK = Renderer("commonmark")
+
+
+def commonmark_page(body: str, path: str = "t.md", front: str = "title: T\n") -> Treatment:
+    result = parse_page(f"---\n{front}---\n{body}".encode(), path, COMMONMARK)
+    assert isinstance(result, Treatment), result
+    return result
+
+
+def both(parse: Parse, body: str, path: str = "t.md") -> list[Treatment]:
+    """The page as a kramdown site and as a CommonMark site renders it."""
+    kramdown = parse(f"---\ntitle: T\n---\n{body}", path)
+    assert isinstance(kramdown, Treatment), kramdown
+    return [kramdown, commonmark_page(body, path)]
+
+
+def test_fences_whose_info_string_carries_attributes(parse: Parse) -> None:
+    body = (
+        "```jsx {6}\nconst A = () => <b>bold</b>;\n```\n\nAfter.\n\n"
+        '```md {file="a.md"}\n# Not a heading\n```\n\n'
+        "~~~ python title=\"x.py\" {1,3}\nx = '<i>'\n~~~\n"
+    )
+    for treatment in both(parse, body):
+        assert treatment.html == (
+            '<pre><code class="language-jsx">const A = () =&gt; &lt;b&gt;bold&lt;/b&gt;;\n'
+            "</code></pre>\n<p>After.</p>\n"
+            '<pre><code class="language-md"># Not a heading\n</code></pre>\n'
+            "<pre><code class=\"language-python\">x = '&lt;i&gt;'\n</code></pre>"
+        )
+        assert treatment.toc == ()
+        assert treatment.summary == "After."
+
+
+def test_fences_inside_list_items(parse: Parse) -> None:
+    body = (
+        "1. Install:\n\n   ```sh\n   npm i <pkg>\n     --save\n   ```\n\n"
+        "2. Configure:\n\n    ```toml {linenos=true}\n    [markup]\n    ```\n\n"
+        "3. Run.\n"
+    )
+    for treatment in both(parse, body):
+        assert treatment.html == (
+            "<ol>\n<li>\n<p>Install:</p>\n"
+            '<pre><code class="language-sh">npm i &lt;pkg&gt;\n  --save\n</code></pre>\n'
+            "</li>\n<li>\n<p>Configure:</p>\n"
+            '<pre><code class="language-toml">[markup]\n</code></pre>\n'
+            "</li>\n<li>\n<p>Run.</p>\n</li>\n</ol>"
+        )
+
+
+def test_an_indented_fence_outside_a_list_is_still_code_on_kramdown_sites(
+    parse: Parse,
+) -> None:
+    # Four spaces at the margin: an indented code block, fence characters and all.
+    assert page(parse, "Text.\n\n    ```js\n    x\n    ```\n").html == (
+        "<p>Text.</p>\n<pre><code>```js\nx\n```\n</code></pre>"
+    )
+
+
+def test_a_fence_inside_a_fence_is_code(parse: Parse) -> None:
+    body = "````md\n```jsx {6}\n<b>x</b>\n```\n````\n"
+    for treatment in both(parse, body):
+        assert treatment.html == (
+            '<pre><code class="language-md">```jsx {6}\n&lt;b&gt;x&lt;/b&gt;\n```\n</code></pre>'
+        )
+
+
+def test_reference_style_images_in_document_order(parse: Parse) -> None:
+    body = (
+        "![Inline](a.png) then ![First][one], ![Second][] and ![third] and ![none][missing]"
+        ' <img src="/tag.png">.\n\n'
+        '[one]: media/1.png "One"\n[second]: /img/2.png\n[Third]: <../3.png>\n'
+        "[ONE]: /not-the-first-definition.png\n"
+    )
+    for treatment in both(parse, body, "post/index.md"):
+        assert treatment.images == (
+            Image("/post/", 0, "/post/a.png", "Inline", None, None, None),
+            Image("/post/", 1, "/post/media/1.png", "First", "One", None, None),
+            Image("/post/", 2, "/img/2.png", "Second", None, None, None),
+            Image("/post/", 3, "/3.png", "third", None, None, None),
+            Image("/post/", 4, "/tag.png", None, None, None, None),
+        )
+
+
+def test_reference_style_images_in_code_are_not_images(parse: Parse) -> None:
+    body = "`![a][r]`\n\n    ![b][r]\n\n```\n![c][r]\n```\n\n![d][r]\n\n[r]: /r.png\n"
+    for treatment in both(parse, body):
+        assert [(image.src, image.alt) for image in treatment.images] == [("/r.png", "d")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "![logo](/{{t.logoImage}})\n",
+        "![x]({{site.baseurl}}/x.png)\n",
+        '<img src="{{ .RelPermalink }}">\n',
+        "<img src='{% link assets/x.png %}'>\n",
+        '<amp-img src="{{ page.image }}" width="1" height="1"></amp-img>\n',
+        "![r][r]\n\n[r]: /{{ r }}.png\n",
+    ],
+)
+def test_template_expressions_are_not_images(parse: Parse, body: str) -> None:
+    for treatment in both(parse, body + "\n![kept](kept.png)\n"):
+        assert [image.src for image in treatment.images] == ["/kept.png"]
+
+
+def test_images_in_code_are_not_images_on_commonmark_sites() -> None:
+    treatment = commonmark_page(
+        '`![a](code.png)` `<img src="span.png">`\n\n    ![b](indented.png)\n\n'
+        '```\n<img src="fence.png">\n```\n\n- ```\n  ![c](listed.png)\n  ```\n\n'
+        "> ```\n> ![d](quoted.png)\n> ```\n\n![e](real.png)\n"
+    )
+    assert [image.src for image in treatment.images] == ["/real.png"]
+
+
+@pytest.mark.parametrize(
+    ("path", "src", "expected"),
+    [
+        ("post/index.md", "./yoda.jpg", "/post/yoda.jpg"),
+        ("post/index.md", "yoda.jpg", "/post/yoda.jpg"),
+        ("build/reference/page.md", "../media/x.png", "/build/media/x.png"),
+        ("build/reference/page.md", "./../../media/./x.png?w=2#top", "/media/x.png?w=2#top"),
+        # Above the content root: the excess `..` is dropped, never served.
+        ("build/page.md", "../../../x.png", "/x.png"),
+        ("build/page.md", "%2e%2e/%2E%2E/x.png", "/x.png"),
+        ("build/page.md", "/img/../x.jpg", "/x.jpg"),
+        ("build/page.md", "/img/x.jpg", "/img/x.jpg"),
+        ("build/page.md", "https://cdn.example.com/../x.png", "https://cdn.example.com/../x.png"),
+        ("build/page.md", "//cdn.example.com/x.png", "//cdn.example.com/x.png"),
+        ("build/page.md", "img\\pages\\x.jpg", "/build/img/pages/x.jpg"),
+        ("top.md", "img\\pages\\x.jpg", "/img/pages/x.jpg"),
+    ],
+)
+def test_relative_images_resolve_against_the_page_folder(
+    parse: Parse, path: str, src: str, expected: str
+) -> None:
+    for treatment in both(parse, f'![x]({src})\n\n<img src="{src}">\n', path):
+        assert [image.src for image in treatment.images] == [expected, expected]
+        assert treatment.html.count(f'src="{expected}"') == 2
+
+
+def test_the_leading_carousel_on_commonmark_sites() -> None:
+    treatment = commonmark_page(
+        '<amp-carousel width="4" height="3">\n<amp-img src="a\\b.jpg" width="400" '
+        'height="300"></amp-img>\n</amp-carousel>\n\nText.\n\n'
+        '<amp-img src="./c.jpg" alt="C"></amp-img>\n',
+        "post/index.md",
+    )
+    assert treatment.html == '<p>Text.</p>\n<img src="/post/c.jpg" alt="C">'
+    assert treatment.images == (
+        Image("/post/", 0, "/post/a/b.jpg", None, None, 400, 300),
+        Image("/post/", 1, "/post/c.jpg", "C", None, None, None),
+    )
+
+
+def test_commonmark_headings_get_the_same_anchors_and_toc() -> None:
+    body = "# Café *au* lait\n\n## Step\n\n## Step\n\n### `code` & <i>more</i>\n"
+    treatment = commonmark_page(body)
+    assert treatment.toc == (
+        Heading(1, "Café au lait", "cafe-au-lait"),
+        Heading(2, "Step", "step"),
+        Heading(2, "Step", "step_1"),
+        Heading(3, "code & more", "code-more"),
+    )
+    assert treatment.html.startswith('<h1 id="cafe-au-lait">Café <em>au</em> lait</h1>')
+    assert [heading for heading in Renderer().render(body, "t").toc] == list(treatment.toc)
+
+
+def test_commonmark_sites_have_tables_strikethrough_and_task_lists() -> None:
+    treatment = commonmark_page("| a | b |\n|---|--:|\n| 1 | 2 |\n\n~~old~~\n\n- [x] done\n")
+    assert treatment.html == (
+        "<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n"
+        "<td>1</td>\n<td>2</td>\n</tr>\n</tbody>\n</table>\n<p><s>old</s></p>\n"
+        # The task's checkbox is an <input>, which sanitising drops.
+        "<ul>\n<li> done</li>\n</ul>"
+    )
+
+
+def test_commonmark_html_is_sanitised() -> None:
+    treatment = commonmark_page(
+        '<script>alert(1)</script>\n\n[x](javascript:alert(1)) <a href="javascript:x" '
+        'onclick="y">a</a>\n\n![i](javascript:alert(1))\n'
+    )
+    # markdown-it refuses javascript: links and images (left as text); nh3 the rest.
+    assert treatment.html == (
+        '\n<p>[x](javascript:alert(1)) <a rel="noopener noreferrer">a</a></p>\n'
+        "<p>![i](javascript:alert(1))</p>"
+    )
+    assert treatment.images == ()
+
+
+@pytest.mark.parametrize(
+    ("files", "dialect"),
+    [
+        ({}, "kramdown"),
+        ({"_config.yml": "title: x\n"}, "kramdown"),
+        ({"hugo.toml": "title = 'x'\n"}, "commonmark"),
+        ({"config.toml": "baseURL = 'https://x.org/'\n"}, "commonmark"),  # Hugo
+        ({"config.toml": 'base_url = "https://x.org"\n'}, "commonmark"),  # Zola
+        ({"config.toml": "[tool.other]\nname = 'x'\n"}, "kramdown"),
+        ({"astro.config.mjs": "export default {}\n"}, "commonmark"),
+        ({"gatsby-config.js": "module.exports = {}\n"}, "commonmark"),
+        ({"docfx.json": "{}\n"}, "commonmark"),
+        # One level up: the site's folder above its content/.
+        ({"../hugo.yaml": "title: x\n"}, "commonmark"),
+        ({"../_config.yml": "title: x\n"}, "kramdown"),
+        # The folder's own configuration comes first.
+        ({"_config.yml": "x: 1\n", "../hugo.toml": "x = 1\n"}, "kramdown"),
+    ],
+)
+def test_the_dialect_comes_from_the_site_configuration(
+    tmp_path: Path, files: dict[str, str], dialect: str
+) -> None:
+    root = tmp_path / "site" / "content"
+    root.mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    assert site_dialect(root) == dialect
+    assert Renderer("auto").dialect(root) == dialect
+
+
+def test_astro_content_collections_take_the_dialect_from_the_project(tmp_path: Path) -> None:
+    root = tmp_path / "src" / "content"
+    root.mkdir(parents=True)
+    (tmp_path / "astro.config.ts").write_text("export default {}\n", encoding="utf-8")
+    assert site_dialect(root) == "commonmark"
+
+
+def test_the_setting_forces_the_dialect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hugo.toml").write_text("title = 'x'\n", encoding="utf-8")
+    monkeypatch.setenv("CONTENTAPI_MARKDOWN", "kramdown")
+    assert Renderer().dialect(tmp_path) == "kramdown"
+    monkeypatch.setenv("CONTENTAPI_MARKDOWN", " CommonMark ")
+    assert Renderer().dialect(PROJECT / "content") == "commonmark"
+    monkeypatch.setenv("CONTENTAPI_MARKDOWN", "auto")
+    assert Renderer().dialect(tmp_path) == "commonmark"
+    monkeypatch.setenv("CONTENTAPI_MARKDOWN", "gfm")
+    with pytest.raises(SettingsError, match="CONTENTAPI_MARKDOWN='gfm' is not a Markdown dialect"):
+        Renderer()
+    with pytest.raises(SettingsError, match="CONTENTAPI_MARKDOWN 'gfm' is not a Markdown dialect"):
+        Settings(markdown="gfm")
+
+
+def test_the_seed_is_a_kramdown_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+    assert site_dialect(PROJECT / "content") == "kramdown"
+    assert Renderer().dialect(PROJECT / "content") == "kramdown"
+
+
+# --------------------------------------------------------------------------- real sites
+
+SITES = PROJECT / "tests" / "fixtures" / "sites"
+
+
+def site_page(content: str, path: str) -> Treatment:
+    """A page of a real site's fixture (tests/fixtures/sites, read only), loaded as
+    `contentapi serve` would load the folder."""
+    index = ContentIndex.from_directory(SITES / content)
+    assert index.errors == ()
+    (found,) = [page for page in index.preview.treatments if page.path == path]
+    return found
+
+
+def code_classes(html: str) -> list[str]:
+    return re.findall(r"<pre><code(?: class=\"([^\"]*)\")?>", html)
+
+
+@pytest.mark.parametrize(
+    ("content", "dialect"),
+    [
+        ("hugo/content", "commonmark"),  # hugo.toml one level up
+        ("hugo", "commonmark"),
+        ("zola/content", "commonmark"),  # Zola's config.toml (base_url) one level up
+        ("astro/src/content", "commonmark"),  # astro.config.mjs above src/
+        ("gatsby-posts/content", "commonmark"),
+        ("folder-blog/content", "commonmark"),
+        ("docs/docs", "commonmark"),  # docfx.json
+        ("jekyll", "kramdown"),  # _config.yml
+        ("jekyll-serif", "kramdown"),
+    ],
+)
+def test_real_sites_are_rendered_in_their_generators_dialect(
+    content: str, dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+    assert Renderer().dialect(SITES / content) == dialect
+
+
+def test_docs_site_fences_in_list_items_and_images_above_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+    page = site_page("docs/docs", "build/reference/property-page-xml-files.md")
+    # Nine ```xml fences, three of them inside list items: each a code block, no live XML.
+    assert code_classes(page.html) == ["language-xml"] * 9
+    assert "<DataSource" not in page.html
+    assert [(image.src, image.alt) for image in page.images] == [
+        (
+            "/build/media/cpp-property-page-2017.png",
+            "Screenshot of the project Property Pages dialog.",
+        )
+    ]
+    page = site_page("docs/docs", "build/reference/vcpp-directories-property-page.md")
+    assert [(image.src, image.title) for image in page.images] == [
+        ("/build/media/vcppdir_libdir_edit.png", "Dialog to edit library paths")
+    ]
+    # An image in a list item, beside its page: media/ of the page's own folder.
+    page = site_page("docs/docs", "build/clang-support-cmake.md")
+    assert [image.src for image in page.images] == ["/build/media/cmake-clang-toolset.png"]
+
+
+def test_zola_reference_style_images_resolve_in_the_bundle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+    page = site_page("zola/content", "Shape-of-errors-to-come/index.md")
+    assert [(image.src, image.alt) for image in page.images] == [
+        ("/Shape-of-errors-to-come/old_errors.png", "Picture of old error style"),
+        ("/Shape-of-errors-to-come/new_errors.png", None),
+        ("/Shape-of-errors-to-come/new_errors2.png", "Picture of new constant eval error"),
+        ("/Shape-of-errors-to-come/new_errors3.png", "Picture of new trait mismatch"),
+        ("/Shape-of-errors-to-come/new_errors4.png", "Picture of new type name not found"),
+    ]
+    assert code_classes(page.html) == ["language-rust", "", ""]
+
+
+def test_hugo_docs_fences_and_bundle_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+    page = site_page("hugo/content", "en/content-management/image-processing/index.md")
+    assert code_classes(page.html) == [
+        "language-tree",
+        "language-go-html-template",
+        "language-tree",
+        *["language-go-html-template"] * 7,
+        "language-toml",
+        "language-sh",
+    ]
+    # Go templates in its code ({{ $image := .Resources.Get "sunset.jpg" }}) are no images.
+    assert page.images == ()
+    page = site_page("hugo/content", "en/functions/strings/Diff/index.md")
+    assert [(image.src, image.alt) for image in page.images] == [
+        ("/en/functions/strings/Diff/diff-screen-capture.png", "screen capture")
     ]
