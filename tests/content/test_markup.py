@@ -821,3 +821,39 @@ def test_hugo_docs_fences_and_bundle_images(monkeypatch: pytest.MonkeyPatch) -> 
     assert [(image.src, image.alt) for image in page.images] == [
         ("/en/functions/strings/Diff/diff-screen-capture.png", "screen capture")
     ]
+
+
+def test_jekyll_docs_fences_on_a_kramdown_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+    page = site_page("jekyll", "_docs/collections.md")
+    assert code_classes(page.html) == [
+        "language-yaml",
+        "language-yaml",
+        "language-markdown",
+        "language-liquid",
+        "language-yaml",
+        "language-liquid",
+        *["language-yaml"] * 4,
+    ]
+    # Liquid in its code ({{ staff_member.name }}) is code, and no image.
+    assert "<h2>" not in page.html
+    assert page.images == ()
+
+
+def test_a_dialect_change_never_serves_pages_cached_in_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page cache keys on a page's bytes: CommonMark pages are kept in a folder of
+    # their own, so forcing the other dialect parses the page again.
+    content, cache = tmp_path / "content", tmp_path / "cache"
+    content.mkdir()
+    (content / "p.md").write_text("---\ntitle: P\n---\nBest for:\n- Acne\n", encoding="utf-8")
+    for dialect, html in [
+        ("kramdown", "<p>Best for:\n- Acne</p>"),
+        ("commonmark", "<p>Best for:</p>\n<ul>\n<li>Acne</li>\n</ul>"),
+        ("kramdown", "<p>Best for:\n- Acne</p>"),
+    ]:
+        monkeypatch.setenv("CONTENTAPI_MARKDOWN", dialect)
+        index = ContentIndex.from_directory(content, cache_dir=cache)
+        assert index.public.by_slug["p"].html == html
+    assert sorted(path.name for path in cache.iterdir() if path.is_dir()) == ["commonmark"]
