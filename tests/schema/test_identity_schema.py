@@ -185,3 +185,16 @@ def test_seed_keeps_its_pinned_ids(seed_index: ContentIndex) -> None:
         },
         "images": [{"id": b64("Image:mesotherapy/0")}, {"id": b64("Image:mesotherapy/1")}],
     }
+
+
+def test_a_slug_shared_by_many_lists_ten_uris_and_counts_the_rest(tmp_path: Path) -> None:
+    for folder in "abcdefghijkl":
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.md").write_text(f"---\ntitle: X {folder}\n---\nX\n")
+    index = ContentIndex.from_directory(tmp_path)
+    data, errors = execute(index, '{ treatment(slug: "x") { uri } }')
+    assert data == {"treatment": None}
+    assert errors == [
+        "12 treatments have the slug 'x': ask for one by uri (/a/x/, /b/x/, /c/x/, /d/x/, "
+        "/e/x/, /f/x/, /g/x/, /h/x/, /i/x/, /j/x/ and 2 more)"
+    ]
