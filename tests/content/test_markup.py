@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -267,6 +268,21 @@ def markdown_alone(body: str) -> str:
 def test_finding_images_changes_nothing_markdown_renders(pieces: list[str]) -> None:
     body = "".join(pieces)
     assert Renderer().render(body, "t").html == markdown_alone(body)
+
+
+# Without an attribute-carrying info string or a list item, no fence is one Python-Markdown
+# itself would not read: the renderer's Markdown is Python-Markdown's, unchanged.
+ORDINARY_PIECES = [
+    piece for piece in MARKDOWN_PIECES if piece not in ("```js {1}\n", "- ", "1. ", "*")
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*ORDINARY_PIECES, "```js\n", "  ```\n"]), max_size=30))
+def test_site_fences_leave_ordinary_markdown_alone(pieces: list[str]) -> None:
+    body = "".join(pieces)
+    plain = markdown.Markdown(extensions=["extra", "toc", "sane_lists"], output_format="html")
+    assert python_markdown().convert(body) == plain.convert(body)
 
 
 @pytest.mark.parametrize(
