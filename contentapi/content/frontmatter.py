@@ -90,13 +90,21 @@ class FrontMatter:
     raw: dict[str, Any]
 
 
+def detect(text: str) -> Format | None:
+    """The format of the front matter that opens the text, or None when none does."""
+    for kind in ("yaml", "toml", "json"):
+        if _HANDLERS[kind].detect(text):
+            return kind
+    return None
+
+
 def split(text: str) -> Split:
     """Split a page into its front matter (YAML, TOML or JSON) and its body."""
-    for kind in ("yaml", "toml"):
-        if _HANDLERS[kind].detect(text):
-            return _split_fenced(text, kind)
-    if _HANDLERS["json"].detect(text):
+    kind = detect(text)
+    if kind == "json":
         return _split_json(text)
+    if kind is not None:
+        return _split_fenced(text, kind)
     return Split(None, text, 1)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -17,7 +18,8 @@ from contentapi.content import frontmatter
 from contentapi.content.model import ContentError
 
 PAGE_SUFFIXES = (".md", ".markdown")
-# A repository's own documents, not the site's pages (README.md, license.markdown, ...).
+# A repository's own documents, not the site's pages (README.md, license.markdown, ...),
+# unless front matter makes one a page (hugoDocs' about/license.md and security.md are).
 NOT_PAGE_NAMES = frozenset(
     {"readme", "license", "changelog", "contributing", "code_of_conduct", "security"}
 )
@@ -30,6 +32,18 @@ NOT_PAGE_FOLDERS = frozenset(
 BUNDLE_HEADS = ("index.md", "_index.md", "index.markdown", "_index.markdown")
 # Larger heads are read only in part: a headless bundle says so in its front matter.
 _HEAD_BYTES = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class _Bundle:
+    """What a folder's head (its first file in BUNDLE_HEADS) publishes, as Hugo does."""
+
+    head: str | None = None
+    head_hidden: bool = False  # the head itself is not a page
+    rest_hidden: bool = False  # nothing else in the folder, at any depth, is a page
+
+
+_OPEN = _Bundle()
 
 
 def find_pages(root: Path, ignore: Sequence[str] = ()) -> Iterator[Path | ContentError]:
@@ -45,9 +59,12 @@ def find_pages(root: Path, ignore: Sequence[str] = ()) -> Iterator[Path | Conten
     found: list[tuple[tuple[str, ...], Path | ContentError]] = []
     for directory, folders, files in os.walk(root):
         here = Path(directory)
-        if here != root and _is_headless(here, root, files):
+        bundle = _bundle(here, root, files)
+        if bundle.rest_hidden:
             folders[:] = []
-            continue
+            files = [bundle.head] if bundle.head and not bundle.head_hidden else []
+        elif bundle.head_hidden:
+            files = [name for name in files if name != bundle.head]
         entries = [(name, True) for name in folders] + [(name, False) for name in files]
         # Linked folders are never walked into: their pages would be read twice or
         # from outside the root.
@@ -78,11 +95,18 @@ def examine(path: Path, root: Path, ignore: Sequence[str] = ()) -> Path | Conten
     if below is None or not below.parts:
         return None
     here = root
-    for name in below.parts[:-1]:
+    for depth, name in enumerate(below.parts[:-1], start=2):
         here = here / name
         if here.is_symlink() or not here.is_dir() or _skipped_folder(here, root, rules):
             return None
-        if _is_headless(here, root):
+        bundle = _bundle(here, root)
+        if depth < len(below.parts):  # a folder above the path's own
+            if bundle.rest_hidden:
+                return None
+        elif below.name == bundle.head:
+            if bundle.head_hidden:
+                return None
+        elif bundle.rest_hidden:
             return None
     path = here / below.name
     # os.walk counts an entry as a folder when it is one or links to one.
@@ -140,12 +164,20 @@ def _skipped_folder(path: Path, root: Path, rules: GitIgnoreSpec | None) -> bool
     )
 
 
-def _is_headless(folder: Path, root: Path, files: Collection[str] | None = None) -> bool:
-    """Whether the folder is a Hugo headless bundle: its index page's front matter says
-    `headless: true`, or `build` / `_build` says `render: never`. Nothing in it is a page.
+def _bundle(folder: Path, root: Path, files: Collection[str] | None = None) -> _Bundle:
+    """What the folder's head says is published (the content root's says nothing): Hugo's
+    build options, read from the front matter of the first file of BUNDLE_HEADS there.
+
+    - `headless: true`: neither the head nor anything else in the folder is a page.
+    - `build` / `_build` with `render: never`: the head is not a page; in a leaf bundle
+      (`index.md`) nothing else is either, in a section (`_index.md`) the rest still is.
+    - `cascade` (untargeted) with `build.render: never`: nothing under the head is a page,
+      nor the head unless its own `build` names `render` (hugoDocs' glossary is `always`).
 
     `files`, the folder's file names when the caller has listed them, saves the look-ups.
     """
+    if folder == root:
+        return _OPEN
     for name in BUNDLE_HEADS:
         if files is not None and name not in files:
             continue
@@ -153,43 +185,66 @@ def _is_headless(folder: Path, root: Path, files: Collection[str] | None = None)
         # A head that is a link leaving the root, or no regular file, is never read.
         if not head.is_file() or (head.is_symlink() and _link_problem(head, root) is not None):
             continue
-        if _says_headless(head):
-            return True
-    return False
+        front = _head_front(head)
+        if front.get("headless") is True:
+            return _Bundle(name, head_hidden=True, rest_hidden=True)
+        own = _render(front)
+        cascade = front.get("cascade")
+        entries = cascade if isinstance(cascade, list) else [cascade]
+        cascaded = any(
+            isinstance(entry, dict)
+            and not ({"target", "_target"} & entry.keys())
+            and _render(entry) == "never"
+            for entry in entries
+        )
+        leaf = not name.startswith("_")
+        return _Bundle(
+            name,
+            head_hidden=own == "never" or (cascaded and own is None),
+            rest_hidden=cascaded or (leaf and own == "never"),
+        )
+    return _OPEN
 
 
-def _says_headless(head: Path) -> bool:
+def _head_front(head: Path) -> dict[str, Any]:
+    """A head's front matter, unchecked; {} when it has none that speaks of publishing."""
     try:
         with open(head, "rb") as file:
             data = file.read(_HEAD_BYTES)
     except OSError:
-        return False  # the page's own load reports it
+        return {}  # the page's own load reports it
     if b"headless" not in data and b"render" not in data:
-        return False  # most heads: no front matter to parse
+        return {}  # most heads: no front matter worth parsing
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    front = frontmatter.peek(text)
-    if front.get("headless") is True or _never_rendered(front):
-        return True
-    # Build options cascaded to the whole section (hugoDocs' `_common/`) count too, unless
-    # the cascade targets some of its pages only.
-    cascade = front.get("cascade")
-    entries = cascade if isinstance(cascade, list) else [cascade]
-    return any(
-        isinstance(entry, dict)
-        and not ({"target", "_target"} & entry.keys())
-        and _never_rendered(entry)
-        for entry in entries
-    )
+    return frontmatter.peek(text)
 
 
-def _never_rendered(front: dict[Any, Any]) -> bool:
-    """Whether `build` / `_build` (Hugo's names, new and old) says `render: never`."""
+def _render(front: dict[Any, Any]) -> str | None:
+    """`render` of `build` / `_build` (Hugo's names, new and old): never, always, link, or
+    None when not given; Hugo's older `render: false` / `true` mean never / always."""
     for key in ("build", "_build"):
         build = front.get(key)
-        # Hugo's `render: false` is the older spelling of `render: never`.
-        if isinstance(build, dict) and build.get("render") in ("never", False):
-            return True
-    return False
+        if isinstance(build, dict) and "render" in build:
+            render = build["render"]
+            if isinstance(render, bool):
+                return "always" if render else "never"
+            return str(render).lower()
+    return None
+
+
+def _repository_document(path: Path) -> bool:
+    """README.md, LICENSE.md and the like without front matter: the repository's own
+    documents. Never read when it is a link or no regular file."""
+    if path.name.rsplit(".", 1)[0].lower() not in NOT_PAGE_NAMES:
+        return False
+    if path.is_symlink() or not path.is_file():
+        return True
+    try:
+        with open(path, "rb") as file:
+            start = file.read(64)
+    except OSError:
+        return True
+    return frontmatter.detect(start.decode("utf-8-sig", errors="replace")) is None
 
 
 def _entry(
@@ -203,9 +258,7 @@ def _entry(
         return _link_problem(path, root) if path.is_symlink() else None
     if _is_hidden(path.name) or not path.name.lower().endswith(PAGE_SUFFIXES):
         return None
-    if path.name.rsplit(".", 1)[0].lower() in NOT_PAGE_NAMES:
-        return None
-    if _ignored(path, root, rules, is_folder=False):
+    if _ignored(path, root, rules, is_folder=False) or _repository_document(path):
         return None
     problem = _link_problem(path, root) if path.is_symlink() else None
     if problem is None and path.exists() and not path.is_file():

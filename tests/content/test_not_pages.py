@@ -45,15 +45,18 @@ def listed(root: Path, ignore: tuple[str, ...] = ()) -> list[str]:
     return found
 
 
+# A repository's documents: no front matter, as on GitHub.
+DOCUMENT = "# About this repository\n\nHow to build the site.\n"
 NOT_PAGES = {
-    "README.md": page("Readme"),
-    "readme.markdown": page("Readme"),
-    "License.md": page("License"),
-    "CHANGELOG.md": page("Changes"),
-    "CONTRIBUTING.md": page("Contributing"),
-    "code_of_conduct.md": page("Conduct"),
-    "SECURITY.MD": page("Security"),
-    "docs/README.md": page("Docs readme"),
+    "README.md": DOCUMENT,
+    "readme.markdown": DOCUMENT,
+    "License.md": "MIT License\n\nCopyright (c) 2024\n",
+    "CHANGELOG.md": DOCUMENT,
+    "CONTRIBUTING.md": DOCUMENT,
+    "code_of_conduct.md": DOCUMENT,
+    "SECURITY.MD": DOCUMENT,
+    "docs/README.md": DOCUMENT,
+    "docs/contributing.markdown": "\ufeff<!-- generated -->\n# Contributing\n",
     "_layouts/treatment.md": page("Layout"),
     "_includes/header.md": page("Include"),
     "_data/list.md": page("Data"),
@@ -68,6 +71,9 @@ PAGES = {
     "readme-first.md": page("Read me first"),
     "licenses.md": page("Licenses we hold"),
     "README.txt": "not a suffix of pages",
+    # Front matter makes a page of a file named like a repository document (hugoDocs).
+    "about/license.md": page("License"),
+    "about/SECURITY.md": "+++\ntitle = 'Security model'\n+++\n",
     "layouts/list.md": page("Hugo layouts is not skipped"),
     "_posts/2016-03-08-post.md": page("Post"),
     "_treatments/acne.md": page("Acne"),
@@ -80,6 +86,8 @@ def test_repository_documents_and_template_folders_are_not_pages(tmp_path: Path)
     assert listed(root) == [
         "_posts/2016-03-08-post.md",
         "_treatments/acne.md",
+        "about/SECURITY.md",
+        "about/license.md",
         "included/x.md",
         "index.md",
         "layouts/list.md",
@@ -88,14 +96,16 @@ def test_repository_documents_and_template_folders_are_not_pages(tmp_path: Path)
     ]
     index = ContentIndex.from_directory(root)
     assert index.errors == ()
-    assert len(index.preview.treatments) == 7
+    assert len(index.preview.treatments) == 9
 
 
 def test_skipped_files_are_skipped_even_when_broken(tmp_path: Path) -> None:
+    (tmp_path / "SECURITY.md").write_bytes(b"\xff\xfe not UTF-8")
     root = write(
         tmp_path,
         {
-            "README.md": "---\ntitle: [broken\n---\n",
+            "README.md": "",
+            "LICENSE.md": "\ufffd not UTF-8 once written",
             "_includes/broken.md": "",
             "node_modules/x/bad.md": "\xff",
             "ok.md": page("Ok"),
@@ -109,20 +119,34 @@ def test_skipped_files_are_skipped_even_when_broken(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ headless bundles
 
 
+BUNDLE = ["common/deeper/index.md", "common/deeper/more.md", "common/snippet.md"]
+
+
 @pytest.mark.parametrize(
-    ("head", "front"),
+    ("head", "front", "served"),
     [
-        ("index.md", "headless: true\n"),
-        ("_index.md", "headless: true\n"),
-        ("_index.md", "_build:\n  render: never\n"),
-        ("_index.md", "build:\n  render: 'never'\n"),
-        ("index.md", "_build:\n  render: false\n"),
-        ("_index.md", "cascade:\n  build:\n    list: never\n    render: never\n"),
-        ("_index.md", "cascade:\n  - _build:\n      render: never\n"),
+        # A headless leaf bundle: nothing in it is a page.
+        ("index.md", "headless: true\n", []),
+        ("_index.md", "headless: true\n", []),
+        ("index.md", "_build:\n  render: never\n", []),
+        ("index.md", "_build:\n  render: false\n", []),
+        # A headless section (Hugo's own example and hugoDocs' `_common/`): build options
+        # cascaded to everything under it, the section page included.
+        ("_index.md", "cascade:\n  build:\n    list: local\n    render: never\n", []),
+        ("_index.md", "cascade:\n  - _build:\n      render: never\n", []),
+        # Hugo's glossary example: the section page is published, what is under it is not.
+        (
+            "_index.md",
+            "build:\n  render: always\ncascade:\n  build:\n    render: never\n",
+            ["common/_index.md"],
+        ),
+        # Hugo's "publish without listing": only the section page is not published.
+        ("_index.md", "_build:\n  render: never\n  list: never\n", BUNDLE),
+        ("_index.md", "build:\n  render: 'never'\n", BUNDLE),
     ],
 )
-def test_a_headless_bundle_and_everything_under_it_is_not_served(
-    tmp_path: Path, head: str, front: str
+def test_hugo_build_options_decide_what_a_bundle_publishes(
+    tmp_path: Path, head: str, front: str, served: list[str]
 ) -> None:
     root = write(
         tmp_path,
@@ -134,7 +158,7 @@ def test_a_headless_bundle_and_everything_under_it_is_not_served(
             "served.md": page("Served"),
         },
     )
-    assert listed(root) == ["served.md"]
+    assert listed(root) == [*served, "served.md"]
     assert ContentIndex.from_directory(root).errors == ()
 
 
@@ -142,7 +166,9 @@ def test_headless_in_toml_and_json(tmp_path: Path) -> None:
     root = write(
         tmp_path,
         {
-            "toml/_index.md": '+++\ntitle = "T"\n[_build]\nrender = "never"\n+++\n',
+            "toml/_index.md": (
+                '+++\ntitle = "T"\n[[cascade]]\n[cascade._build]\nrender = "never"\n+++\n'
+            ),
             "toml/part.md": page("Part"),
             "json/index.md": '{\n  "title": "J",\n  "headless": true\n}\n',
             "json/part.md": page("Part"),
@@ -159,8 +185,10 @@ def test_headless_in_toml_and_json(tmp_path: Path) -> None:
         "headless: 'true'\n",
         "_build:\n  render: always\n",
         "_build:\n  list: never\n",
+        "_build:\n  render: link\n",
         "render: never\n",
         "cascade:\n  _target:\n    kind: page\n  _build:\n    render: never\n",
+        "cascade:\n  target:\n    environment: production\n  build:\n    render: never\n",
         "description: how to render never-ending lists, headless\n",
     ],
 )
@@ -177,6 +205,24 @@ def test_a_broken_bundle_head_is_served_as_an_error_not_read_as_headless(tmp_pat
     assert listed(root) == ["bundle/_index.md", "bundle/part.md"]
     index = ContentIndex.from_directory(root)
     assert [(e.path, e.line) for e in index.errors] == [("bundle/_index.md", 3)]
+
+
+def test_a_repository_document_with_front_matter_is_a_page_and_may_be_broken(
+    tmp_path: Path,
+) -> None:
+    root = write(tmp_path, {"README.md": "---\ntitle: [broken\n---\n", "ok.md": page("Ok")})
+    index = ContentIndex.from_directory(root)
+    assert [(e.path, e.line) for e in index.errors] == [("README.md", 3)]
+
+
+def test_a_repository_document_that_is_a_link_is_never_read(tmp_path: Path) -> None:
+    outside = write(tmp_path / "outside", {"secret.md": page("Secret")})
+    root = write(tmp_path / "content", {"ok.md": page("Ok")})
+    os.symlink(outside / "secret.md", root / "README.md")
+    os.mkfifo(root / "LICENSE.md")
+    assert list(find_pages(root)) == [root.resolve() / "ok.md"]
+    assert examine(root / "README.md", root) is None
+    assert examine(root / "LICENSE.md", root) is None
 
 
 def test_only_bundle_heads_make_a_folder_headless(tmp_path: Path) -> None:

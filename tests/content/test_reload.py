@@ -187,7 +187,7 @@ def make_not_pages(root: Path, outside: Path) -> list[Path]:
 def make_headless_bundle(root: Path, outside: Path) -> list[Path]:
     (root / "common" / "deeper").mkdir(parents=True)
     (root / "common" / "_index.md").write_text(
-        page("Common", extra="_build:\n  render: never\n"), encoding="utf-8"
+        page("Common", extra="cascade:\n  _build:\n    render: never\n"), encoding="utf-8"
     )
     (root / "common" / "snippet.md").write_text(page("Snippet"), encoding="utf-8")
     (root / "common" / "deeper" / "more.md").write_text(page("More"), encoding="utf-8")
