@@ -413,3 +413,36 @@ def test_serve_starts_on_a_damaged_cache_with_a_planted_pickle(
     assert len(treatment["images"]) == 2
     assert not marker.exists()
     assert rows(cache) == 23
+
+
+def test_uri_and_cover_position_are_cached_and_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "site"
+    (root / "post").mkdir(parents=True)
+    (root / "post" / "index.md").write_text(
+        "---\ntitle: Post\nimage: /b.png\n---\n![a](/a.png)\n\n![b](/b.png)\n"
+    )
+    (root / "_index.md").write_text("---\ntitle: Home\nimage: /cover.png\n---\nHome.\n")
+    cold = load_all(root)
+    assert [(p.uri, p.cover_position) for p in cold if isinstance(p, Treatment)] == [
+        ("/", 0),
+        ("/post/", 1),
+    ]
+    folder = tmp_path / "cache"
+    load_all(root, cache_dir=folder)
+    assert_same(load_all(root, cache_dir=folder), cold)
+    with contextlib.closing(sqlite3.connect(folder / "pages.sqlite")) as db, db:
+        key = cache_key("post/index.md", (root / "post" / "index.md").read_bytes())
+        (meta,) = db.execute("SELECT meta FROM pages WHERE key = ?", (key,)).fetchone()
+        fields = orjson.loads(meta)
+        assert (fields[4], fields[-1]) == ("/post/", 1)
+        # A uri without its slashes, then a cover past the page's images: both misses.
+        for bad in ({4: "post"}, {16: 2}):
+            planted = [bad.get(position, value) for position, value in enumerate(fields)]
+            db.execute("UPDATE pages SET meta = ? WHERE key = ?", (orjson.dumps(planted), key))
+            db.commit()
+            caplog.clear()
+            assert_same(load_all(root, cache_dir=folder), cold)
+            assert len(cache_warnings(caplog)) == 1
+            assert "1 of its entries were not pages of this version" in cache_warnings(caplog)[0]
