@@ -5,6 +5,7 @@ headings with the same anchors, sections, images, indications."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -13,6 +14,8 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.footnote.index import render_footnote_ref
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from contentapi.content.markup import (
@@ -28,14 +31,17 @@ from contentapi.content.model import Heading, Image
 
 # markdown-it's own HTML tokens, read for the <img> tags an author wrote.
 _HTML_TOKENS = frozenset({"html_block", "html_inline"})
+_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref"><a href="([^"]*)" id="([^"]*)">')
 
 
 def commonmark_parser() -> MarkdownIt:
     """markdown-it-py as CommonMark sites have their Markdown: the CommonMark spec with
-    raw HTML, plus the GitHub additions their generators turn on (tables, ~~strike~~,
-    task lists), and an id on every heading by the same rule as kramdown sites."""
+    raw HTML, plus the additions their generators turn on (GitHub's tables, ~~strike~~
+    and task lists; footnotes, on in Goldmark, Zola and remark-gfm), and an id on every
+    heading by the same rule as kramdown sites."""
     parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    parser.use(tasklists_plugin)
+    parser.use(tasklists_plugin).use(footnote_plugin)
+    parser.add_render_rule("footnote_ref", _footnote_ref)
     parser.core.ruler.push("heading_ids", _heading_ids)
     return parser
 
@@ -76,6 +82,15 @@ class CommonMarkRenderer:
             elif token.type in _HTML_TOKENS:
                 images += tag_images(token.content, owner, len(images), folder)
         return finish_body(raw, tuple(env.get("toc", ())), tuple(images), folder)
+
+
+def _footnote_ref(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any
+) -> str:
+    """A footnote reference with its id on <sup>, as kramdown sites have it (where the
+    sanitiser keeps it, so the note's link back finds it)."""
+    written = render_footnote_ref(self, tokens, idx, options, env)
+    return _FOOTNOTE_REF.sub(r'<sup class="footnote-ref" id="\2"><a href="\1">', written)
 
 
 def _html_renderer(parser: MarkdownIt) -> RendererHTML:

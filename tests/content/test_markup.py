@@ -873,3 +873,12 @@ def test_a_dialect_change_never_serves_pages_cached_in_the_other(
         index = ContentIndex.from_directory(content, cache_dir=cache)
         assert index.public.by_slug["p"].html == html
     assert sorted(path.name for path in cache.iterdir() if path.is_dir()) == ["commonmark"]
+
+
+def test_footnotes_on_commonmark_sites_link_both_ways() -> None:
+    treatment = commonmark_page("Text[^note].\n\n[^note]: The note.\n")
+    assert treatment.html == (
+        '<p>Text<sup id="fnref1"><a href="#fn1" rel="noopener noreferrer">[1]</a></sup>.</p>\n'
+        '<hr>\n\n<ol>\n<li id="fn1"><p>The note. '
+        '<a href="#fnref1" rel="noopener noreferrer">↩︎</a></p>\n</li>\n</ol>\n'
+    )
