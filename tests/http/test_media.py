@@ -466,6 +466,15 @@ SITES = Path(__file__).parent.parent / "fixtures" / "sites"
     [
         # cpp-docs: a page in build/reference/ shows ../media/x.png.
         ("docs", "/docs/build/media/vcppdir.png", "image/png", "docs/build/media/vcppdir.png"),
+        # PowerShell-Docs: a reference-style image's ./media/ picture, a GIF.
+        (
+            "powershell-docs",
+            "/reference/docs-conceptual/learn/deep-dives/media/"
+            "add-credentials-to-powershell-functions/GetCredsPrompt.gif",
+            "image/gif",
+            "reference/docs-conceptual/learn/deep-dives/media/"
+            "add-credentials-to-powershell-functions/GetCredsPrompt.gif",
+        ),
         # Hugo page bundles: the picture beside index.md.
         (
             "hugo/content",
