@@ -34,6 +34,8 @@ _SITE_CONFIG_KEYS = re.compile(
     r"""compile_sass|\[markup\]|\[params\]|markup|params)["']?\s*[=:]?""",
     re.M | re.I,
 )
+# Jekyll's markdown: setting naming a CommonMark converter.
+_JEKYLL_COMMONMARK = re.compile(r"""^markdown\s*[:=]\s*["']?commonmark""", re.M | re.I)
 # The most of a config file read to find its keys.
 _CONFIG_BYTES = 64 * 1024
 
@@ -72,22 +74,25 @@ def _folder_dialect(folder: Path) -> str | None:
         names = set(os.listdir(folder))
     except OSError:
         return None
-    if any(name in names for name in _JEKYLL_FILES):
-        return KRAMDOWN
+    for name in _JEKYLL_FILES:
+        if name in names:
+            # jekyll-commonmark (GitHub Pages' CommonMarkGhPages too) replaces kramdown.
+            return COMMONMARK if _config_matches(folder / name, _JEKYLL_COMMONMARK) else KRAMDOWN
     if any(name in names for name in _COMMONMARK_FILES):
         return COMMONMARK
     if any(name.startswith(_COMMONMARK_PREFIXES) for name in names):
         return COMMONMARK
     for name in _SITE_CONFIG_FILES:
-        if name in names and _names_site_keys(folder / name):
+        if name in names and _config_matches(folder / name, _SITE_CONFIG_KEYS):
             return COMMONMARK
     return None
 
 
-def _names_site_keys(config: Path) -> bool:
+def _config_matches(config: Path, keys: re.Pattern[str]) -> bool:
+    """Whether the start of a configuration file holds one of `keys`."""
     try:
         with config.open("rb") as file:  # a folder of that name: IsADirectoryError
             text = file.read(_CONFIG_BYTES).decode("utf-8", "replace")
     except OSError:
         return False
-    return _SITE_CONFIG_KEYS.search(text) is not None
+    return keys.search(text) is not None

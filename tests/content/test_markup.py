@@ -690,6 +690,8 @@ def test_commonmark_html_is_sanitised() -> None:
     [
         ({}, "kramdown"),
         ({"_config.yml": "title: x\n"}, "kramdown"),
+        ({"_config.yml": "markdown: kramdown\n"}, "kramdown"),
+        ({"_config.yml": "title: x\nmarkdown: CommonMarkGhPages\n"}, "commonmark"),
         ({"hugo.toml": "title = 'x'\n"}, "commonmark"),
         ({"config.toml": "baseURL = 'https://x.org/'\n"}, "commonmark"),  # Hugo
         ({"config.toml": 'base_url = "https://x.org"\n'}, "commonmark"),  # Zola
