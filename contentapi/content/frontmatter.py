@@ -209,11 +209,18 @@ _UPDATED_KEYS = ("updated", "lastmod", "updatedDate")
 
 
 def _first_given(data: dict[Any, Any], keys: tuple[str, ...]) -> str:
-    """The first key holding a value (`date:` and `date: ''` hold none), else the first."""
+    """The first key holding a value (`date:` and `date: ''` hold none), else the first.
+
+    Each key as written first, then in any case: Hugo reads `publishdate` or `lastMod`."""
+    spellings: dict[str, list[str]] = {key.lower(): [] for key in keys}
+    for written in data:
+        if isinstance(written, str) and written.lower() in spellings:
+            spellings[written.lower()].append(written)
     for key in keys:
-        value = data.get(key)
-        if value is not None and not (isinstance(value, str) and not value.strip()):
-            return key
+        for written in (key, *spellings[key.lower()]):
+            value = data.get(written)
+            if value is not None and not (isinstance(value, str) and not value.strip()):
+                return written
     return keys[0]
 
 

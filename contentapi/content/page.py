@@ -22,7 +22,7 @@ from contentapi.content.paths import relative
 from contentapi.errors import PageError
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "15"
+LOADER_VERSION = "16"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again

@@ -284,6 +284,21 @@ def test_hugo_publish_date_and_lastmod(parse: Parse) -> None:
     assert empty.date == dt.date(2020, 1, 2)
 
 
+def test_date_keys_in_any_case_as_hugo_reads_them(parse: Parse) -> None:
+    hugo = ok(parse, "---\ntitle: T\npublishdate: 2020-01-02\nlastMod: 2021-03-04\n---\n")
+    assert hugo.date == dt.date(2020, 1, 2)
+    assert hugo.updated_at == dt.datetime(2021, 3, 4, tzinfo=dt.UTC)
+    capital = ok(parse, '+++\ntitle = "T"\nDate = 2019-05-06\n+++\n')
+    assert capital.date == dt.date(2019, 5, 6)
+    # The key as written comes first, then the other spellings.
+    both = ok(parse, "---\ntitle: T\nDATE: 2001-01-01\ndate: 2002-02-02\n---\n")
+    assert both.date == dt.date(2002, 2, 2)
+    bad = error(parse, "---\ntitle: T\nPublishDate: someday\n---\n")
+    assert bad == ContentError(
+        "page.md", 3, "'PublishDate' must be a date such as 2024-05-31, not the text 'someday'"
+    )
+
+
 def test_astro_pub_date_and_updated_date(parse: Parse) -> None:
     astro = ok(parse, "---\ntitle: T\npubDate: 'Jul 08 2022'\nupdatedDate: 'Jul 15 2022'\n---\n")
     assert astro.date == dt.date(2022, 7, 8)
