@@ -118,7 +118,8 @@ class Renderer:
         self._dialects: dict[Path, str] = {}
 
     def dialect(self, root: Path | None) -> str:
-        """The dialect bodies of the content folder `root` are rendered in."""
+        """The dialect bodies of the content folder `root` are rendered in (looked up once
+        per folder by each renderer)."""
         if self._forced != AUTO:
             return self._forced
         if root is None:
@@ -134,6 +135,7 @@ class Renderer:
         folder = path.rpartition("/")[0]
         if self.dialect(root) == COMMONMARK:
             if self._commonmark is None:
+                # Imported here: commonmark.py builds on this module's helpers.
                 from contentapi.content.commonmark import CommonMarkRenderer
 
                 self._commonmark = CommonMarkRenderer()
