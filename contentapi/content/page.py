@@ -22,7 +22,7 @@ from contentapi.content.paths import relative
 from contentapi.errors import PageError
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "16"
+LOADER_VERSION = "17"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again
@@ -188,7 +188,7 @@ def page_identity(path: str, front_slug: str | None, front: dict[str, Any]) -> I
         raise PageError(
             f"has no usable slug: {front_slug or written or stem!r} has no letters or digits"
         )
-    given = _front_matter_uri(front)
+    given = _front_matter_uri(front, _placeholders(path, slug, date, front))
     if given is not None:
         uri = given
     elif root_section:
@@ -213,9 +213,58 @@ def _without_date_prefix(stem: str) -> tuple[str, dt.date | None]:
         return stem, None
 
 
-def _front_matter_uri(front: dict[str, Any]) -> str | None:
+# Jekyll's permalink placeholders; any other word after a colon is kept as written.
+_PLACEHOLDER = re.compile(
+    r":(title|slug|name|basename|path|output_ext|collection|categories"
+    r"|year|short_year|month|i_month|day|i_day)(?![a-z_])"
+)
+_DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _placeholders(
+    path: str, slug: str, date: dt.date | None, front: dict[str, Any]
+) -> dict[str, str]:
+    """What Jekyll's permalink placeholders stand for on this page (those it has)."""
+    *folders, name = path.split("/")
+    values = {key: slug for key in ("title", "slug", "name", "basename")}
+    values["path"] = "/".join([*folders, name.rsplit(".", 1)[0]])
+    values["output_ext"] = ""
+    collection = _collection(path)
+    if collection:
+        values["collection"] = collection
+    categories = front.get("categories")
+    listed = (
+        _CATEGORY_SEPARATORS.split(categories.strip())
+        if isinstance(categories, str)
+        else [text for text in map(_text, categories) if text]
+        if isinstance(categories, list)
+        else []
+    )
+    values["categories"] = "/".join(filter(None, map(slugify, listed)))
+    written = front.get("date")
+    match = _DATE_TEXT.match(written) if isinstance(written, str) else None
+    if match is not None:
+        try:
+            date = dt.date(*map(int, match.groups()))
+        except ValueError:
+            pass
+    if date is not None:
+        values.update(
+            year=f"{date.year:04d}",
+            short_year=f"{date.year % 100:02d}",
+            month=f"{date.month:02d}",
+            i_month=str(date.month),
+            day=f"{date.day:02d}",
+            i_day=str(date.day),
+        )
+    return values
+
+
+def _front_matter_uri(front: dict[str, Any], placeholders: dict[str, str]) -> str | None:
     """The site path front matter gives, normalised to start and end with / (a full URL
-    gives its path; no segment is '.' or '..'), or None when none is given."""
+    gives its path; no segment is '.' or '..'), or None when none is given. In a
+    permalink, Jekyll's placeholders (:title, :year, :categories, ...) are filled in; one
+    with no value for this page (:year without a date) is left out."""
     for key in _URI_KEYS:
         value = front.get(key)
         if value is None or value == "":
@@ -227,6 +276,8 @@ def _front_matter_uri(front: dict[str, Any]) -> str | None:
             continue
         if "://" in written:
             written = urlsplit(written).path
+        if key == "permalink":
+            written = _PLACEHOLDER.sub(lambda found: placeholders.get(found[1], ""), written)
         segments = [s for s in written.replace("\\", "/").split("/") if s not in ("", ".", "..")]
         return "/" + "".join(f"{segment}/" for segment in segments)
     return None

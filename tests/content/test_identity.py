@@ -352,3 +352,41 @@ def test_resolve_front_matter_src_without_a_root_reads_from_the_content_root() -
     assert resolve_front_matter_src("data:image/png;base64,AA", "a.md", None) == (
         "data:image/png;base64,AA"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "front", "uri"),
+    [
+        (
+            "_posts/2016-03-08-example-post.md",
+            {"permalink": "/:categories/:year/:month/:day/:title:output_ext"},
+            "/2016/03/08/example-post/",
+        ),
+        (
+            "_posts/2016-03-08-example-post.md",
+            {"permalink": "/:categories/:title/", "categories": "News Team"},
+            "/news/team/example-post/",
+        ),
+        (
+            "_posts/2016-03-08-example-post.md",
+            {"permalink": "/:categories/:i_month/:title/", "categories": ["Big News", "x"]},
+            "/big-news/x/3/example-post/",
+        ),
+        # The front matter date wins over the file name's.
+        (
+            "_posts/2016-03-08-example-post.md",
+            {"permalink": "/blog/:year/:short_year/:i_day/:title/", "date": "2017-01-02 10:00:00"},
+            "/blog/2017/17/2/example-post/",
+        ),
+        ("about.md", {"permalink": "/:basename/"}, "/about/"),
+        ("_treatments/Botox.md", {"permalink": "/:collection/:name/"}, "/treatments/botox/"),
+        ("pages/team.md", {"permalink": "/:path/"}, "/pages/team/"),
+        # No date: :year has no value and is left out.
+        ("x.md", {"permalink": "/:year/:slug/"}, "/x/"),
+        # Other words after a colon are kept; only a permalink has placeholders.
+        ("x.md", {"permalink": "/ns:thing/:titles/"}, "/ns:thing/:titles/"),
+        ("x.md", {"url": "/:title/"}, "/:title/"),
+    ],
+)
+def test_jekyll_permalink_placeholders(path: str, front: dict[str, Any], uri: str) -> None:
+    assert page_identity(path, None, front).uri == uri
