@@ -884,3 +884,21 @@ def test_footnotes_on_commonmark_sites_link_both_ways() -> None:
         '<hr>\n\n<ol>\n<li id="fn1"><p>The note. '
         '<a href="#fnref1" rel="noopener noreferrer">↩︎</a></p>\n</li>\n</ol>\n'
     )
+
+
+@pytest.mark.parametrize("dialect", ["kramdown", "commonmark"])
+def test_powershell_docs_reference_style_images_beside_the_page(
+    dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTENTAPI_MARKDOWN", dialect)
+    page = site_page(
+        "powershell-docs/reference",
+        "docs-conceptual/learn/deep-dives/add-credentials-to-powershell-functions.md",
+    )
+    media = "/docs-conceptual/learn/deep-dives/media/add-credentials-to-powershell-functions"
+    # [01]: ./media/... at the end of the page; the links among [03]..[09] are no images.
+    assert [(image.position, image.src, image.alt) for image in page.images] == [
+        (0, f"{media}/GetCredAtRunTime.gif", "Get a credential at runtime"),
+        (1, f"{media}/GetCredsPrompt.gif", "Prompt for credentials"),
+    ]
+    assert code_classes(page.html) == ["language-powershell"] * 12
