@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import click
 
 from contentapi.content.index import ContentIndex
-from contentapi.content.load import load_all
 from contentapi.errors import SettingsError
 from contentapi.http.persisted import load_allow_list
 from contentapi.settings import SETTINGS, Setting, Settings, convert
@@ -47,9 +46,13 @@ def _settings(**overrides: Any) -> Settings:
 
 def _load(settings: Settings) -> ContentIndex:
     try:
-        root = settings.content_dir
-        pages = load_all(root, settings.workers, None, settings.ignore_patterns)
-        return ContentIndex.from_pages(root, pages)
+        return ContentIndex.from_directory(
+            settings.content_dir,
+            settings.workers,
+            None,
+            settings.ignore_patterns,
+            settings.markdown,
+        )
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -17,8 +17,7 @@ from contentapi.errors import SettingsError
 
 AUTO, COMMONMARK, KRAMDOWN = "auto", "commonmark", "kramdown"
 DIALECTS = (AUTO, COMMONMARK, KRAMDOWN)
-# The setting's variable (its row is in contentapi/settings.py): read here because every
-# process that parses pages, pool workers and server workers alike, has it.
+# The setting's variable (its row is in contentapi/settings.py), named in errors.
 MARKDOWN_VARIABLE = "CONTENTAPI_MARKDOWN"
 
 # Configuration files that name their generator by their name alone.
@@ -40,10 +39,8 @@ _JEKYLL_COMMONMARK = re.compile(r"""^markdown\s*[:=]\s*["']?commonmark""", re.M 
 _CONFIG_BYTES = 64 * 1024
 
 
-def forced_dialect(written: str | None) -> str:
-    """The dialect the setting forces (AUTO: none), from `written` or, when None, from
-    the CONTENTAPI_MARKDOWN variable."""
-    value = os.environ.get(MARKDOWN_VARIABLE, AUTO) if written is None else written
+def forced_dialect(value: str) -> str:
+    """The dialect the setting forces (AUTO: none), as CONTENTAPI_MARKDOWN writes it."""
     dialect = value.strip().lower() or AUTO
     if dialect not in DIALECTS:
         raise SettingsError(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
+from contentapi.content.dialect import AUTO
 from contentapi.content.load import load_all
 from contentapi.content.model import (
     Category,
@@ -250,10 +251,16 @@ class ContentIndex:
 
     @classmethod
     def from_directory(
-        cls, root: Path, workers: int = 1, cache_dir: Path | None = None
+        cls,
+        root: Path,
+        workers: int = 1,
+        cache_dir: Path | None = None,
+        ignore: Sequence[str] = (),
+        markdown: str = AUTO,
     ) -> ContentIndex:
-        """Load every page under root; bad pages become errors, the rest is served."""
-        return cls.from_pages(root, load_all(root, workers=workers, cache_dir=cache_dir))
+        """Load every page under root; bad pages become errors, the rest is served (the
+        arguments as load_all takes them)."""
+        return cls.from_pages(root, load_all(root, workers, cache_dir, ignore, markdown))
 
     @classmethod
     def from_pages(cls, root: Path, pages: Iterable[Treatment | ContentError]) -> ContentIndex:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from contentapi.content.body import BodyFile
 from contentapi.content.cache import PageCache, cache_key
-from contentapi.content.dialect import KRAMDOWN
+from contentapi.content.dialect import AUTO, KRAMDOWN
 from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import parse_page
@@ -28,19 +28,24 @@ _CHUNK_PAGES = 100
 
 
 def load_all(
-    root: Path, workers: int = 1, cache_dir: Path | None = None, ignore: Sequence[str] = ()
+    root: Path,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    ignore: Sequence[str] = (),
+    markdown: str = AUTO,
 ) -> list[Page]:
     """Every page under root, parsed, in path order; the same result for any `workers`.
 
     Files are read where they are parsed, one at a time, so a folder's bytes are never
     all in memory at once. The page cache in `cache_dir` only saves time: whatever it
     holds or fails to do, the pages are those of a load without it (see PageCache).
-    `ignore` holds gitignore-style patterns of paths that are not pages (see find_pages).
+    `ignore` holds gitignore-style patterns of paths that are not pages (see find_pages);
+    `markdown` forces a dialect (CONTENTAPI_MARKDOWN: auto, commonmark or kramdown).
     """
     if not root.is_dir():
         raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
     pages: list[Page | None] = []
-    cache = PageCache(_cache_folder(cache_dir, root)) if cache_dir is not None else None
+    cache = PageCache(_cache_folder(cache_dir, root, markdown)) if cache_dir is not None else None
     keeper = PageKeeper(_body_file())
     # Paths as strings: 10,000 Path objects would take 5 MB until the load ends.
     todo: list[tuple[str, str]] = []
@@ -55,7 +60,7 @@ def load_all(
             positions.append(len(pages))
             todo.append((shown, str(item)))
         pages.append(keeper.keep(cached) if cached is not None else None)
-    parsed = _parse_many(todo, workers, keeper, root)
+    parsed = _parse_many(todo, workers, keeper, root, markdown)
     for position, (key, page) in zip(positions, parsed, strict=True):
         pages[position] = page
         if cache is not None and key is not None:
@@ -104,11 +109,11 @@ class PageKeeper:
         return replace(page, indications=indications, category=category, body=body)
 
 
-def _cache_folder(cache_dir: Path, root: Path) -> Path:
+def _cache_folder(cache_dir: Path, root: Path, markdown: str) -> Path:
     """Where the page cache of `root` lives: pages rendered as CommonMark in a folder of
     their own, since the cache keys on a page's bytes and the same bytes render otherwise
     in the other dialect (kramdown sites keep the folder they always had)."""
-    dialect = Renderer().dialect(root)
+    dialect = Renderer(markdown).dialect(root)
     return cache_dir if dialect == KRAMDOWN else cache_dir / dialect
 
 
@@ -125,24 +130,29 @@ Parsed = tuple[str | None, Page]
 
 
 def _parse_many(
-    todo: Sequence[tuple[str, str]], workers: int, keeper: PageKeeper, root: Path
+    todo: Sequence[tuple[str, str]], workers: int, keeper: PageKeeper, root: Path, markdown: str
 ) -> Iterator[Parsed]:
     """Parsed pages in the order of `todo`, each kept by `keeper` as soon as it arrives."""
     if workers <= 1 or len(todo) < _POOL_THRESHOLD:
-        yield from _parse_chunk(todo, keeper, root)
+        yield from _parse_chunk(todo, keeper, root, markdown)
         return
     size = max(1, min(_CHUNK_PAGES, len(todo) // (workers * 4)))
     chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for chunk in pool.map(functools.partial(_parse_chunk, root=root), chunks):
+        for chunk in pool.map(
+            functools.partial(_parse_chunk, root=root, markdown=markdown), chunks
+        ):
             for key, page in chunk:
                 yield key, keeper.keep(page)
 
 
 def _parse_chunk(
-    chunk: Sequence[tuple[str, str]], keeper: PageKeeper | None = None, root: Path | None = None
+    chunk: Sequence[tuple[str, str]],
+    keeper: PageKeeper | None = None,
+    root: Path | None = None,
+    markdown: str = AUTO,
 ) -> list[Parsed]:
-    renderer = Renderer()
+    renderer = Renderer(markdown)
     # In a pool's process, mentions are shared within the chunk, which pickling keeps.
     keeper = keeper or PageKeeper()
     parsed: list[Parsed] = []

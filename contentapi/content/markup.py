@@ -103,12 +103,11 @@ class Renderer:
     Astro); which one a content folder is, see site_dialect. One reusable instance of
     each (not thread-safe).
 
-    `markdown` forces a dialect (the CONTENTAPI_MARKDOWN setting: auto, commonmark or
-    kramdown); None reads that setting from the environment, where every process that
-    loads pages (workers too) has it.
+    `markdown` forces a dialect (the CONTENTAPI_MARKDOWN setting, passed down from the
+    settings: auto, commonmark or kramdown).
     """
 
-    def __init__(self, markdown: str | None = None) -> None:
+    def __init__(self, markdown: str = AUTO) -> None:
         self._forced = forced_dialect(markdown)
         self._markdown = python_markdown()
         self._heading_marks = _HeadingMarks(self._markdown)

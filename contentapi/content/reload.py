@@ -10,6 +10,7 @@ from pathlib import Path
 
 from watchfiles import awatch
 
+from contentapi.content.dialect import AUTO
 from contentapi.content.index import ContentIndex
 from contentapi.content.load import Page, load_all
 from contentapi.content.markup import Renderer
@@ -25,9 +26,16 @@ log = logging.getLogger("contentapi.content.reload")
 class LiveIndex:
     """The pages of a folder by path, updated file by file."""
 
-    def __init__(self, root: Path, pages: Iterable[Page], ignore: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        pages: Iterable[Page],
+        ignore: Sequence[str] = (),
+        markdown: str = AUTO,
+    ) -> None:
         self.root = root
         self.ignore = tuple(ignore)  # CONTENTAPI_IGNORE's patterns, as the load had them
+        self.markdown = markdown  # CONTENTAPI_MARKDOWN, as the load had it
         self.pages: dict[str, Page] = {page.path: page for page in pages}
         self.last_good: dict[str, Treatment] = {
             path: page for path, page in self.pages.items() if isinstance(page, Treatment)
@@ -39,7 +47,7 @@ class LiveIndex:
         for path, page in self.pages.items():
             if isinstance(page, Treatment):
                 self._note_link(path, resolved / path)
-        self._renderer = Renderer()
+        self._renderer = Renderer(markdown)
 
     @classmethod
     def load(
@@ -48,10 +56,11 @@ class LiveIndex:
         workers: int = 1,
         cache_dir: Path | None = None,
         ignore: Sequence[str] = (),
+        markdown: str = AUTO,
     ) -> LiveIndex:
         """Load the whole folder once."""
-        pages = load_all(root, workers=workers, cache_dir=cache_dir, ignore=ignore)
-        return cls(root, pages, ignore)
+        pages = load_all(root, workers, cache_dir, ignore, markdown)
+        return cls(root, pages, ignore, markdown)
 
     def update(self, changed: Iterable[Path]) -> None:
         """Re-read the given files as a full load would (see loader.examine), and the links
@@ -192,7 +201,7 @@ class Watcher:
         if any(
             p.is_dir() or (not p.exists() and not p.name.endswith(PAGE_SUFFIXES)) for p in paths
         ):
-            fresh = LiveIndex.load(self.root, ignore=self.live.ignore)
+            fresh = LiveIndex.load(self.root, ignore=self.live.ignore, markdown=self.live.markdown)
             fresh.last_good = {
                 path: page
                 for path, page in {**self.live.last_good, **fresh.last_good}.items()

@@ -20,7 +20,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from contentapi.content.index import ContentIndex
-from contentapi.content.load import load_all
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
 from contentapi.http.access import AccessLog, AccessLogMiddleware
@@ -48,13 +47,21 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     live = None
     if settings.watch:
         live = LiveIndex.load(
-            settings.content_dir, settings.workers, settings.cache_dir, settings.ignore_patterns
+            settings.content_dir,
+            settings.workers,
+            settings.cache_dir,
+            settings.ignore_patterns,
+            settings.markdown,
         )
         index = live.index()
     elif index is None:
-        root = settings.content_dir
-        pages = load_all(root, settings.workers, settings.cache_dir, settings.ignore_patterns)
-        index = ContentIndex.from_pages(root, pages)
+        index = ContentIndex.from_directory(
+            settings.content_dir,
+            settings.workers,
+            settings.cache_dir,
+            settings.ignore_patterns,
+            settings.markdown,
+        )
     store = ContentStore(index)
     for error in index.errors:
         log.warning("content error: %s", error)

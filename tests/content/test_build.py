@@ -102,10 +102,14 @@ def test_warm_cache_returns_equal_pages(
     real = build._parse_many
 
     def counting(
-        todo: Sequence[tuple[str, str]], workers: int, keeper: build.PageKeeper, root: Path
+        todo: Sequence[tuple[str, str]],
+        workers: int,
+        keeper: build.PageKeeper,
+        root: Path,
+        markdown: str,
     ) -> Iterator[object]:
         parsed.append(len(todo))
-        return real(todo, workers, keeper, root)
+        return real(todo, workers, keeper, root, markdown)
 
     monkeypatch.setattr(build, "_parse_many", counting)
     warm = load_all(generated, workers=1, cache_dir=cache)

@@ -16,6 +16,7 @@ from contentapi.content.index import ContentIndex
 from contentapi.content.markup import Renderer, normalise_src, python_markdown, sanitize
 from contentapi.content.model import ContentError, Heading, Image, Treatment
 from contentapi.content.page import parse_page
+from contentapi.content.reload import LiveIndex
 from contentapi.errors import SettingsError
 from contentapi.settings import Settings
 
@@ -724,23 +725,33 @@ def test_astro_content_collections_take_the_dialect_from_the_project(tmp_path: P
     assert site_dialect(root) == "commonmark"
 
 
-def test_the_setting_forces_the_dialect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_setting_forces_the_dialect(tmp_path: Path) -> None:
     (tmp_path / "hugo.toml").write_text("title = 'x'\n", encoding="utf-8")
-    monkeypatch.setenv("CONTENTAPI_MARKDOWN", "kramdown")
-    assert Renderer().dialect(tmp_path) == "kramdown"
-    monkeypatch.setenv("CONTENTAPI_MARKDOWN", " CommonMark ")
-    assert Renderer().dialect(PROJECT / "content") == "commonmark"
-    monkeypatch.setenv("CONTENTAPI_MARKDOWN", "auto")
-    assert Renderer().dialect(tmp_path) == "commonmark"
-    monkeypatch.setenv("CONTENTAPI_MARKDOWN", "gfm")
+    assert Renderer("kramdown").dialect(tmp_path) == "kramdown"
+    assert Renderer(" CommonMark ").dialect(PROJECT / "content") == "commonmark"
+    assert Renderer("auto").dialect(tmp_path) == "commonmark"
     with pytest.raises(SettingsError, match="CONTENTAPI_MARKDOWN='gfm' is not a Markdown dialect"):
-        Renderer()
+        Renderer("gfm")
     with pytest.raises(SettingsError, match="CONTENTAPI_MARKDOWN 'gfm' is not a Markdown dialect"):
         Settings(markdown="gfm")
 
 
-def test_the_seed_is_a_kramdown_site(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+def test_the_setting_reaches_every_page_of_a_load(tmp_path: Path) -> None:
+    """From the settings down to the renderer, in the full load and in live reload."""
+    (tmp_path / "page.md").write_text(
+        "---\ntitle: T\n---\nIntro:\n- a list in CommonMark, text in kramdown\n",
+        encoding="utf-8",
+    )
+    kramdown = ContentIndex.from_directory(tmp_path, markdown="kramdown")
+    commonmark = ContentIndex.from_directory(tmp_path, markdown="commonmark")
+    assert "<li>" not in kramdown.public.by_uri["/page/"].html
+    assert "<li>" in commonmark.public.by_uri["/page/"].html
+    live = LiveIndex.load(tmp_path, markdown="commonmark")
+    live.update([tmp_path / "page.md"])
+    assert "<li>" in live.index().public.by_uri["/page/"].html
+
+
+def test_the_seed_is_a_kramdown_site() -> None:
     assert site_dialect(PROJECT / "content") == "kramdown"
     assert Renderer().dialect(PROJECT / "content") == "kramdown"
 
@@ -750,10 +761,10 @@ def test_the_seed_is_a_kramdown_site(monkeypatch: pytest.MonkeyPatch) -> None:
 SITES = PROJECT / "tests" / "fixtures" / "sites"
 
 
-def site_page(content: str, path: str) -> Treatment:
+def site_page(content: str, path: str, markdown: str = "auto") -> Treatment:
     """A page of a real site's fixture (tests/fixtures/sites, read only), loaded as
-    `contentapi serve` would load the folder."""
-    index = ContentIndex.from_directory(SITES / content)
+    `contentapi serve` would load the folder (CONTENTAPI_MARKDOWN as `markdown`)."""
+    index = ContentIndex.from_directory(SITES / content, markdown=markdown)
     assert index.errors == ()
     (found,) = [page for page in index.preview.treatments if page.path == path]
     return found
@@ -777,17 +788,11 @@ def code_classes(html: str) -> list[str]:
         ("jekyll-serif", "kramdown"),
     ],
 )
-def test_real_sites_are_rendered_in_their_generators_dialect(
-    content: str, dialect: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+def test_real_sites_are_rendered_in_their_generators_dialect(content: str, dialect: str) -> None:
     assert Renderer().dialect(SITES / content) == dialect
 
 
-def test_docs_site_fences_in_list_items_and_images_above_the_page(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+def test_docs_site_fences_in_list_items_and_images_above_the_page() -> None:
     page = site_page("docs/docs", "build/reference/property-page-xml-files.md")
     # Nine ```xml fences, three of them inside list items: each a code block, no live XML.
     assert code_classes(page.html) == ["language-xml"] * 9
@@ -807,10 +812,7 @@ def test_docs_site_fences_in_list_items_and_images_above_the_page(
     assert [image.src for image in page.images] == ["/build/media/cmake-clang-toolset.png"]
 
 
-def test_zola_reference_style_images_resolve_in_the_bundle(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+def test_zola_reference_style_images_resolve_in_the_bundle() -> None:
     page = site_page("zola/content", "Shape-of-errors-to-come/index.md")
     assert [(image.src, image.alt) for image in page.images] == [
         ("/Shape-of-errors-to-come/old_errors.png", "Picture of old error style"),
@@ -822,8 +824,7 @@ def test_zola_reference_style_images_resolve_in_the_bundle(
     assert code_classes(page.html) == ["language-rust", "", ""]
 
 
-def test_hugo_docs_fences_and_bundle_images(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+def test_hugo_docs_fences_and_bundle_images() -> None:
     page = site_page("hugo/content", "en/content-management/image-processing/index.md")
     assert code_classes(page.html) == [
         "language-tree",
@@ -841,8 +842,7 @@ def test_hugo_docs_fences_and_bundle_images(monkeypatch: pytest.MonkeyPatch) -> 
     ]
 
 
-def test_jekyll_docs_fences_on_a_kramdown_site(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CONTENTAPI_MARKDOWN", raising=False)
+def test_jekyll_docs_fences_on_a_kramdown_site() -> None:
     page = site_page("jekyll", "_docs/collections.md")
     assert code_classes(page.html) == [
         "language-yaml",
@@ -858,9 +858,7 @@ def test_jekyll_docs_fences_on_a_kramdown_site(monkeypatch: pytest.MonkeyPatch) 
     assert page.images == ()
 
 
-def test_a_dialect_change_never_serves_pages_cached_in_the_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_dialect_change_never_serves_pages_cached_in_the_other(tmp_path: Path) -> None:
     # The page cache keys on a page's bytes: CommonMark pages are kept in a folder of
     # their own, so forcing the other dialect parses the page again.
     content, cache = tmp_path / "content", tmp_path / "cache"
@@ -871,8 +869,7 @@ def test_a_dialect_change_never_serves_pages_cached_in_the_other(
         ("commonmark", "<p>Best for:</p>\n<ul>\n<li>Acne</li>\n</ul>"),
         ("kramdown", "<p>Best for:\n- Acne</p>"),
     ]:
-        monkeypatch.setenv("CONTENTAPI_MARKDOWN", dialect)
-        index = ContentIndex.from_directory(content, cache_dir=cache)
+        index = ContentIndex.from_directory(content, cache_dir=cache, markdown=dialect)
         assert index.public.by_slug["p"].html == html
     assert sorted(path.name for path in cache.iterdir() if path.is_dir()) == ["commonmark"]
 
@@ -887,13 +884,11 @@ def test_footnotes_on_commonmark_sites_link_both_ways() -> None:
 
 
 @pytest.mark.parametrize("dialect", ["kramdown", "commonmark"])
-def test_powershell_docs_reference_style_images_beside_the_page(
-    dialect: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CONTENTAPI_MARKDOWN", dialect)
+def test_powershell_docs_reference_style_images_beside_the_page(dialect: str) -> None:
     page = site_page(
         "powershell-docs/reference",
         "docs-conceptual/learn/deep-dives/add-credentials-to-powershell-functions.md",
+        dialect,
     )
     media = "/docs-conceptual/learn/deep-dives/media/add-credentials-to-powershell-functions"
     # [01]: ./media/... at the end of the page; the links among [03]..[09] are no images.
