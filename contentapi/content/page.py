@@ -16,7 +16,7 @@ from slugify import slugify as python_slugify
 
 from contentapi.content import frontmatter as metadata
 from contentapi.content.body import pack_body, pack_images
-from contentapi.content.markup import Renderer
+from contentapi.content.markup import Renderer, resolve_src
 from contentapi.content.model import ContentError, Image, Mention, Treatment
 from contentapi.content.paths import relative
 from contentapi.errors import PageError
@@ -218,7 +218,6 @@ _PLACEHOLDER = re.compile(
     r":(title|slug|name|basename|path|output_ext|collection|categories"
     r"|year|short_year|month|i_month|day|i_day)(?![a-z_])"
 )
-_DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def _placeholders(
@@ -232,22 +231,12 @@ def _placeholders(
     collection = _collection(path)
     if collection:
         values["collection"] = collection
-    categories = front.get("categories")
-    listed = (
-        _CATEGORY_SEPARATORS.split(categories.strip())
-        if isinstance(categories, str)
-        else [text for text in map(_text, categories) if text]
-        if isinstance(categories, list)
-        else []
-    )
+    listed = _categories(front.get("categories"))
     values["categories"] = "/".join(filter(None, map(slugify, listed)))
-    written = front.get("date")
-    match = _DATE_TEXT.match(written) if isinstance(written, str) else None
-    if match is not None:
-        try:
-            date = dt.date(*map(int, match.groups()))
-        except ValueError:
-            pass
+    try:
+        date = metadata.to_date(front.get("date")) or date
+    except ValueError:
+        pass  # front matter parsing has reported it
     if date is not None:
         values.update(
             year=f"{date.year:04d}",
@@ -295,7 +284,7 @@ def page_category(front: dict[str, Any], path: str) -> Mention | None:
     """The page's category (None when nothing names one with letters or digits)."""
     for name in (
         _text(front.get("category")),
-        _first_category(front.get("categories")),
+        next(iter(_categories(front.get("categories"))), None),
         _collection(path),
         _layout(front.get("layout")),
     ):
@@ -310,13 +299,13 @@ def _text(value: object) -> str | None:
     return str(value).strip() or None
 
 
-def _first_category(value: object) -> str | None:
-    """The first of a categories list, or of a space or comma separated string (Jekyll)."""
+def _categories(value: object) -> list[str]:
+    """The names of a categories list, or of a space or comma separated string (Jekyll)."""
     if isinstance(value, str):
-        return next(iter(_CATEGORY_SEPARATORS.split(value.strip())), None) or None
+        return [name for name in _CATEGORY_SEPARATORS.split(value) if name]
     if isinstance(value, list):
-        return next((text for text in map(_text, value) if text), None)
-    return None
+        return [text for text in map(_text, value) if text]
+    return []
 
 
 def _collection(path: str) -> str | None:
@@ -364,7 +353,6 @@ _COVER_KEYS = ("image", "featured_image", "featuredimage", "cover", "thumbnail")
 _ALT_KEYS = ("alt", "image_alt", "imageAlt")
 # An object naming an image keeps its address under one of these.
 _IMAGE_SRC_KEYS = ("src", "url", "image")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,28 +399,12 @@ def resolve_front_matter_src(src: str, path: str, root: Path | None) -> str:
     """A front matter image's src: a URL with a scheme as it is; a relative path against
     the page's folder when that file is there under `root`, else against the content
     root; with a leading / and never a '..'."""
-    written = src.strip().replace("\\", "/")
-    if _SCHEME.match(written) or written.startswith("//"):
-        return written
     folder = path.rpartition("/")[0]
-    if root is not None and folder and not written.startswith("/"):
-        beside = _site_path(f"{folder}/{written}")
+    beside = resolve_src(src, folder)
+    if root is not None and folder and beside.startswith("/") and not beside.startswith("//"):
         if (root / beside[1:]).is_file():
             return beside
-    return _site_path(written)
-
-
-def _site_path(written: str) -> str:
-    """A path made absolute from the content root: '.' dropped, '..' taking back a folder
-    (and nothing above the root)."""
-    segments: list[str] = []
-    for segment in written.split("/"):
-        if segment == "..":
-            if segments:
-                segments.pop()
-        elif segment not in ("", "."):
-            segments.append(segment)
-    return "/" + "/".join(segments)
+    return resolve_src(src, "")
 
 
 def _with_cover(
