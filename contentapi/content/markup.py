@@ -31,7 +31,22 @@ _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"([^\"]*)\"|'
 # A reference-style image: ![alt][label], ![alt][] or ![alt] (an image only where a
 # definition `[label]: src` names its label).
 _MD_REFERENCE_IMAGE = re.compile(r"!\[([^\]]*)\](?:[ ]?\[([^\]]*)\])?")
-_IMAGE = re.compile(f"{_TAG.pattern}|{_MD_IMAGE.pattern}|{_MD_REFERENCE_IMAGE.pattern}", re.I)
+# Images written in a generator's own syntax, which its Markdown engine turns into <img>:
+# DocFX's directive (`:::image type="content" source="media/x.png" alt-text="...":::`,
+# a complex one closed by `:::image-end:::`) and Hugo's figure shortcode
+# (`{{< figure src="x.jpg" alt="..." >}}`; `{{</* figure */>}}` is how Hugo's own
+# documentation writes one that is not run, and is left as written).
+_DOCFX_IMAGE = r":::image(?!-end)\b(?P<docfx_attributes>(?:[^:\"'\n]|\"[^\"]*\"|'[^']*')*):::"
+_DOCFX_IMAGE_END = r":::image-end:::"
+_HUGO_FIGURE = (
+    r"\{\{[<%][ \t]*figure\b(?P<figure_attributes>(?:[^>%\"']|\"[^\"]*\"|'[^']*')*)"
+    r"[>%]\}\}"
+)
+_IMAGE = re.compile(
+    f"{_TAG.pattern}|{_MD_IMAGE.pattern}|{_MD_REFERENCE_IMAGE.pattern}"
+    f"|{_DOCFX_IMAGE}|{_HUGO_FIGURE}",
+    re.I,
+)
 _REFERENCE_DEFINITION = re.compile(
     r"^[ ]{0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?"
     r"(?:[ \t]+(?:\"([^\"]*)\"|'([^']*)'|\(([^)]*)\)))?[ \t]*$",
@@ -42,6 +57,8 @@ _REFERENCE_DEFINITION = re.compile(
 _FENCE_OPEN = re.compile(r"(?P<indent> *)(?P<fence>`{3,}|~{3,})[ ]*(?P<info>.*)")
 _FENCED_CODE_INFO = re.compile(r"(?:\.?[\w#.+-]*[ ]*(?:hl_lines=(\"|').*?\1[ ]*)?)|\{.*\}[ ]*")
 _LANGUAGE = re.compile(r"[\w#.+-]+")
+# A code span on one line: a run of backticks, closed by a run of the same length.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
 _LIST_ITEM = re.compile(r" *(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 # A generator's template expression (Liquid, Go templates, Nunjucks), never an image.
 _TEMPLATE = re.compile(r"\{\{|\{%")
@@ -54,7 +71,13 @@ _MARKERS = range(0xE000, 0xF900)
 _IMAGE_NUMBERS = 0xF0000
 _MOST_MARKED = 0xFFFE  # plane 15's private-use code points
 _LEADING_CAROUSEL = re.compile(r"\A\s*<amp-carousel\b.*?</amp-carousel\s*>", re.I | re.S)
-_AMP_TAG = re.compile(r"</?amp-[\w-]+\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.I)
+_AMP_TAG = r"</?amp-[\w-]+\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+# What Markdown is not given as written: amp- tags, DocFX image directives and Hugo
+# figures, each made the plain HTML its generator publishes (see _as_html).
+_FOREIGN = re.compile(
+    f"{_AMP_TAG}|{_DOCFX_IMAGE}|{_DOCFX_IMAGE_END}|{_HUGO_FIGURE}",
+    re.I,
+)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S)
 # What a URL check ignores: white space and control characters anywhere (browsers drop
@@ -376,7 +399,12 @@ def tag_images(text: str, owner: str, first: int, folder: str) -> list[Image]:
 
 def tag_image(owner: str, position: int, attributes: str, folder: str) -> Image | None:
     """The image an <img> or <amp-img> tag's attributes name (see taken_image)."""
-    attrs = _attributes(attributes)
+    return _attributes_image(owner, position, _attributes(attributes), folder)
+
+
+def _attributes_image(
+    owner: str, position: int, attrs: dict[str, str], folder: str
+) -> Image | None:
     return taken_image(
         owner,
         position,
@@ -410,6 +438,10 @@ def _images(
             src, alt = match.group(4), match.group(3) or None
             title = match.group(5) or match.group(6)
             image = taken_image(owner, len(images), src, folder, alt, title)
+        elif (docfx := match.group("docfx_attributes")) is not None:
+            image = _attributes_image(owner, len(images), _docfx_image(docfx), folder)
+        elif (figure := match.group("figure_attributes")) is not None:
+            image = _attributes_image(owner, len(images), _attributes(figure), folder)
         else:
             label = match.group(8) or match.group(7)
             src, title = references.get(_label(label), (None, None))
@@ -435,8 +467,9 @@ def _label(label: str) -> str:
 
 
 def for_markdown(body: str, folder: str = "") -> tuple[str, Callable[[int], int | None]]:
-    """The body as Markdown is given it (the leading carousel cut, other amp- tags made
-    plain HTML), and where a place in the body went in it (None: cut, or inside a tag)."""
+    """The body as Markdown is given it (the leading carousel cut, other amp- tags, DocFX
+    image directives and Hugo figures made plain HTML), and where a place in the body went
+    in it (None: cut, or inside a tag)."""
     carousel = _LEADING_CAROUSEL.match(body)
     cut = carousel.end() if carousel else 0
     pieces: list[str] = []
@@ -444,8 +477,11 @@ def for_markdown(body: str, folder: str = "") -> tuple[str, Callable[[int], int 
     # whether it was copied (else replaced whole).
     stretches: list[tuple[int, int, bool]] = []
     done, length = cut, 0
-    for tag in _AMP_TAG.finditer(body, cut):
-        plain = _amp_to_html(tag, folder)
+    code = _code_stretches(body)
+    for tag in _FOREIGN.finditer(body, cut):
+        if _inside(code, tag.start()):
+            continue
+        plain = _as_html(tag, folder)
         stretches += ((done, length, True), (tag.start(), length + tag.start() - done, False))
         pieces += (body[done : tag.start()], plain)
         length += tag.start() - done + len(plain)
@@ -463,6 +499,42 @@ def for_markdown(body: str, folder: str = "") -> tuple[str, Callable[[int], int 
         return start_in_source if place == start else None
 
     return "".join(pieces), place_in_source
+
+
+def _code_stretches(body: str) -> list[tuple[int, int]]:
+    """Where a body holds code, as (start, end) in order: fenced blocks and code spans.
+
+    Written here, not asked of the Markdown engines, because the amp- tags, directives and
+    figures they are given must be made HTML before they read the body; a foreign tag
+    written as code is shown as written. Fences are found as _SiteFences finds them,
+    code spans on one line (a span over several lines, or an indented code block, shows
+    such a tag made HTML: neither is seen on the real sites in tests/fixtures/sites).
+    """
+    if "`" not in body and "~~~" not in body:
+        return []
+    stretches: list[tuple[int, int]] = []
+    lines = body.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    at = 0
+    while at < len(lines):
+        opening = _FENCE_OPEN.match(lines[at])
+        close = _closing_fence(lines, at, opening) if opening else None
+        if close is not None:
+            stretches.append((starts[at], starts[close + 1] - 1))
+            at = close + 1
+            continue
+        if "`" in lines[at]:
+            stretches += (
+                (starts[at] + span.start(), starts[at] + span.end())
+                for span in _CODE_SPAN.finditer(lines[at])
+            )
+        at += 1
+    return stretches
+
+
+def _inside(stretches: list[tuple[int, int]], place: int) -> bool:
+    where = bisect.bisect_right(stretches, place, key=lambda stretch: stretch[0])
+    return where > 0 and stretches[where - 1][1] > place
 
 
 def _marker(source: str) -> str | None:
@@ -510,8 +582,12 @@ def _can_mark(source: str, place: int) -> bool:
     """Whether a mark before the image at `place` leaves Markdown's reading unchanged:
     not after `<` (`<!` opens a declaration) nor where the image opens a link's
     destination (`[l](<img ...>)` links to the text between the angle brackets). Such an
-    image is left unmarked, and so taken, as before marks were used."""
+    image is left unmarked, and so taken, as before marks were used. So is a <figure>
+    opening a line."""
     if place > 0 and source[place - 1] == "<":
+        return False
+    if source.startswith("<figure>", place) and (place == 0 or source[place - 1] == "\n"):
+        # A mark would make the HTML block a paragraph around the <figure> (a Hugo figure).
         return False
     before = place
     while before > 0 and source[before - 1].isspace():
@@ -592,13 +668,49 @@ def _integer(value: str | None) -> int | None:
     return int(value)
 
 
-def _amp_to_html(match: re.Match[str], folder: str) -> str:
+def _docfx_image(attributes: str) -> dict[str, str]:
+    """A DocFX image directive's attributes as an <img>'s: `source` is its src,
+    `alt-text` its alt."""
+    attrs = _attributes(attributes)
+    named = {"src": attrs.get("source"), "alt": attrs.get("alt-text")}
+    return {name: value for name, value in named.items() if value is not None}
+
+
+def _as_html(match: re.Match[str], folder: str) -> str:
+    """The plain HTML of an amp- tag (an <amp-img> is an <img>, other amp- tags nothing), a
+    DocFX image directive (an <img>; the line closing a complex one, nothing) or a Hugo
+    figure (<figure> with its <img> and caption), as their generators publish them."""
     tag = match.group(0)
+    if (docfx := match.group("docfx_attributes")) is not None:
+        # A directive is a block of its own: a blank line after it keeps the description
+        # of a complex image Markdown, not text of an HTML block.
+        after = "\n" if match.string.startswith("\n", match.end()) else ""
+        return _img(_docfx_image(docfx), folder) + after
+    if (figure := match.group("figure_attributes")) is not None:
+        return _figure(_attributes(figure), folder)
     if not tag.lower().startswith("<amp-img"):
         return ""
-    attrs = _attributes(tag[len("<amp-img") : -1])
+    return _img(_attributes(tag[len("<amp-img") : -1]), folder)
+
+
+def _figure(attrs: dict[str, str], folder: str) -> str:
+    """A Hugo figure as Hugo's embedded shortcode renders it: the <img> (in a link when it
+    has one), then a caption of its title (<h4>) and caption (<p>)."""
+    image = _img({name: value for name, value in attrs.items() if name != "title"}, folder)
+    if "link" in attrs:
+        image = f'<a href="{html.escape(attrs["link"])}">{image}</a>'
+    caption = "".join(
+        f"<{tag}>{html.escape(attrs[name])}</{tag}>"
+        for name, tag in (("title", "h4"), ("caption", "p"))
+        if attrs.get(name)
+    )
+    shown = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f"<figure>{image}{shown}</figure>"
+
+
+def _img(attrs: dict[str, str], folder: str) -> str:
     if "src" in attrs:
-        attrs["src"] = resolve_src(attrs["src"], folder)
+        attrs = {**attrs, "src": resolve_src(attrs["src"], folder)}
     kept = ("src", "alt", "title", "width", "height")
     return "<img " + " ".join(f'{k}="{html.escape(attrs[k])}"' for k in kept if k in attrs) + ">"
 

@@ -804,12 +804,38 @@ def test_docs_site_fences_in_list_items_and_images_above_the_page() -> None:
         )
     ]
     page = site_page("docs/docs", "build/reference/vcpp-directories-property-page.md")
+    # DocFX's :::image::: directives (a complex one first) and Markdown images, in order.
     assert [(image.src, image.title) for image in page.images] == [
-        ("/build/media/vcppdir_libdir_edit.png", "Dialog to edit library paths")
+        ("/build/media/vcppdir.png", None),
+        ("/build/media/vcppdir_libdir_edit.png", "Dialog to edit library paths"),
+        ("/build/media/vcppdir_libdir.png", None),
+        ("/build/media/vcppdir_libdir_macros.png", None),
     ]
-    # An image in a list item, beside its page: media/ of the page's own folder.
+    assert page.images[0].alt == (
+        "Screenshot of the Solution Explorer window with the Project node selected."
+    )
+    # The complex image's long description stays Markdown, a paragraph after the picture;
+    # the directives themselves are gone from html and text.
+    assert (
+        '<img src="/build/media/vcppdir.png" alt="Screenshot of the Solution Explorer window'
+        ' with the Project node selected.">\n<p>In the property pages dialog, Configuration'
+        " properties &gt; VC++ directories is selected." in page.html
+    )
+    assert ":::" not in page.html and ":::" not in page.text
+    # Images in list items, beside their page: media/ of the page's own folder.
     page = site_page("docs/docs", "build/clang-support-cmake.md")
-    assert [image.src for image in page.images] == ["/build/media/cmake-clang-toolset.png"]
+    assert [image.src for image in page.images] == [
+        "/build/media/clang-install-vs2019.png",
+        "/build/media/clang-install-vs2022.png",
+        "/build/media/cmake-add-config-icon.png",
+        "/build/media/cmake-clang-configuration.png",
+        "/build/media/cmake-clang-toolset.png",
+        "/build/media/clang-location-cmake.png",
+        "/build/media/clang-debug-visualize.png",
+    ]
+    assert page.images[6].alt == (
+        "Screenshot of the Visual Studio debugger debugging a CMake Clang project."
+    )
 
 
 def test_zola_reference_style_images_resolve_in_the_bundle() -> None:
@@ -897,3 +923,47 @@ def test_powershell_docs_reference_style_images_beside_the_page(dialect: str) ->
         (1, f"{media}/GetCredsPrompt.gif", "Prompt for credentials"),
     ]
     assert code_classes(page.html) == ["language-powershell"] * 12
+
+
+def test_hugo_figure_shortcode_is_published_as_hugo_renders_it() -> None:
+    page = site_page("hugo/content", "en/shortcodes/figure.md")
+    assert [(image.src, image.alt) for image in page.images] == [
+        ("/images/examples/zion-national-park.jpg", "A photograph of Zion National Park")
+    ]
+    assert page.cover_image == page.images[0]
+    # A figure written over six lines, as Hugo's embedded shortcode renders it.
+    assert (
+        '<figure><a href="https://www.nps.gov/zion/index.htm" rel="noopener noreferrer">'
+        '<img src="/images/examples/zion-national-park.jpg"'
+        ' alt="A photograph of Zion National Park"></a>'
+        "<figcaption><p>Zion National Park</p></figcaption></figure>" in page.html
+    )
+    # The same figure in the page's code block, {{</* ... */>}} as Hugo's docs write one
+    # that is not run, stays code, as written.
+    assert '<pre><code class="language-md">{{&lt;/* figure\n  src="/images' in page.html
+    assert page.html.count("<figure>") == 1
+
+
+@pytest.mark.parametrize("markdown", ["commonmark", "kramdown"])
+def test_foreign_image_syntax_written_as_code_stays_code(markdown: str) -> None:
+    body = (
+        'Inline `{{< figure src="a.png" >}}` and `:::image source="b.png":::`.\n\n'
+        "```markdown\n"
+        '{{< figure src="c.png" >}}\n'
+        ':::image type="content" source="d.png" alt-text="D":::\n'
+        '<amp-img src="e.png"></amp-img>\n'
+        "```\n\n"
+        '{{% figure src="f.png" title="F" %}}\n'
+    )
+    rendered = Renderer(markdown).render(body, "/p/", "guide/p.md")
+    assert [image.src for image in rendered.images] == ["/guide/f.png"]
+    assert '<code>{{&lt; figure src="a.png" &gt;}}</code>' in rendered.html
+    assert '<code>:::image source="b.png":::</code>' in rendered.html
+    assert (
+        '{{&lt; figure src="c.png" &gt;}}\n:::image type="content" source="d.png"'
+        ' alt-text="D":::\n&lt;amp-img src="e.png"&gt;&lt;/amp-img&gt;\n</code></pre>'
+        in rendered.html
+    )
+    assert '<figure><img src="/guide/f.png"><figcaption><h4>F</h4></figcaption></figure>' in (
+        rendered.html
+    )

@@ -68,6 +68,7 @@ def test_hugo_headless_bundle_and_licence_are_not_pages() -> None:
         "en/methods/page/_index.md",
         "en/methods/site/Params.md",
         "en/methods/site/_index.md",
+        "en/shortcodes/figure.md",
     ]
     root = SITES / "hugo" / "content"
     # What live reload makes of a file in the headless `_common/` bundle: nothing.

@@ -165,7 +165,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str | None, str | None]]] = {
             "clang-support-cmake",
             "/build/clang-support-cmake/",
             None,
-            "/build/media/cmake-clang-toolset.png",
+            # Its first :::image::: directive, as on learn.microsoft.com.
+            "/build/media/clang-install-vs2019.png",
         ),
         "build/reference/property-page-xml-files.md": (
             "property-page-xml-files",
@@ -183,7 +184,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str | None, str | None]]] = {
             "vcpp-directories-property-page",
             "/build/reference/vcpp-directories-property-page/",
             None,
-            "/build/media/vcppdir_libdir_edit.png",
+            "/build/media/vcppdir.png",
         ),
     },
 }
