@@ -73,11 +73,12 @@ class StoredBody:
         return (bytes, (self.read(),))
 
 
-# A packed body: the byte lengths of its html, text and Markdown; the html as UTF-8, not
-# compressed (it is read on most requests, and bodies live on disk, not in memory); then
-# one zlib stream of the text, the Markdown, and the headings, sections and front matter
-# as JSON (the text repeats the Markdown, so they pack to a third together).
-_LENGTHS = struct.Struct("<III")
+# A packed body: the byte lengths of its html, mdast tree, text and Markdown; the html as
+# UTF-8 and the tree as mdast.rich_text packs it, neither compressed (one of them is read
+# on most requests, and bodies live on disk, not in memory); then one zlib stream of the
+# text, the Markdown, and the headings, sections and front matter as JSON (the text
+# repeats the Markdown, so they pack to a third together).
+_LENGTHS = struct.Struct("<IIII")
 
 
 def pack_body(
@@ -87,8 +88,10 @@ def pack_body(
     toc: tuple[Heading, ...],
     sections: tuple[SectionSpan, ...],
     front_matter: dict[str, Any],
+    ast: bytes = b"",
 ) -> bytes:
-    """A page's body as one blob (see _LENGTHS for its layout)."""
+    """A page's body as one blob (see _LENGTHS for its layout); `ast` is its mdast tree as
+    mdast.rich_text packed it ("" for none)."""
     html_bytes, text_bytes, markdown_bytes = html.encode(), text.encode(), markdown.encode()
     meta = orjson.dumps(
         {
@@ -98,8 +101,9 @@ def pack_body(
             "front_matter": front_matter,
         }
     )
-    lengths = _LENGTHS.pack(len(html_bytes), len(text_bytes), len(markdown_bytes))
-    return lengths + html_bytes + zlib.compress(text_bytes + markdown_bytes + meta, 6)
+    lengths = _LENGTHS.pack(len(html_bytes), len(ast), len(text_bytes), len(markdown_bytes))
+    stream = zlib.compress(text_bytes + markdown_bytes + meta, 6)
+    return b"".join((lengths, html_bytes, ast, stream))
 
 
 def pack_images(images: Sequence[Image]) -> bytes:
@@ -110,18 +114,22 @@ def pack_images(images: Sequence[Image]) -> bytes:
 
 
 def is_packed_body(body: bytes) -> bool:
-    """Whether `body` is laid out as pack_body lays it out: lengths, the html they give and
-    a stream after it (a cheap check of bytes read back from a cache, not of their text)."""
+    """Whether `body` is laid out as pack_body lays it out: lengths, the html and tree they
+    give and a stream after them (a cheap check of bytes read back from a cache, not of
+    their text)."""
     if len(body) < _LENGTHS.size:
         return False
-    # An empty stream still compresses to some bytes: the html never ends the blob.
-    html_length: int = _LENGTHS.unpack_from(body)[0]
-    return _LENGTHS.size + html_length < len(body)
+    # An empty stream still compresses to some bytes: the tree never ends the blob.
+    html_length: int
+    ast_length: int
+    html_length, ast_length = _LENGTHS.unpack_from(body)[:2]
+    return _LENGTHS.size + html_length + ast_length < len(body)
 
 
 def _inflate(body: bytes, upto: int | None = None) -> bytes:
     """The compressed stream of a packed body, unpacked, or only its first `upto` bytes."""
-    stream = memoryview(body)[_LENGTHS.size + _LENGTHS.unpack_from(body)[0] :]
+    html_length, ast_length = _LENGTHS.unpack_from(body)[:2]
+    stream = memoryview(body)[_LENGTHS.size + html_length + ast_length :]
     if upto is None:
         return zlib.decompress(stream)
     # A max_length of 0 means "no limit" to zlib.
@@ -132,7 +140,7 @@ def packed_meta(body: bytes) -> tuple[str, dict[str, Any]]:
     """A packed body's text and the JSON at the end of its stream (headings, sections,
     front matter)."""
     stream = _inflate(body)
-    _, text_length, markdown_length = _LENGTHS.unpack_from(body)
+    _, _, text_length, markdown_length = _LENGTHS.unpack_from(body)
     meta: dict[str, Any] = orjson.loads(stream[text_length + markdown_length :])
     return stream[:text_length].decode(), meta
 
@@ -144,12 +152,19 @@ def packed_html(body: bytes) -> str:
     )
 
 
+def packed_ast(body: bytes) -> bytes:
+    """A packed body's mdast tree as mdast.rich_text packed it (stored as it is)."""
+    html_length, ast_length = _LENGTHS.unpack_from(body)[:2]
+    start = _LENGTHS.size + html_length
+    return body[start : start + ast_length]
+
+
 def packed_text(body: bytes) -> str:
     """A packed body's plain text (only the start of the stream is inflated)."""
-    return _inflate(body, _LENGTHS.unpack_from(body)[1]).decode()
+    return _inflate(body, _LENGTHS.unpack_from(body)[2]).decode()
 
 
 def packed_markdown(body: bytes) -> str:
     """A packed body's Markdown source."""
-    _, text_length, markdown_length = _LENGTHS.unpack_from(body)
+    _, _, text_length, markdown_length = _LENGTHS.unpack_from(body)
     return _inflate(body, text_length + markdown_length)[text_length:].decode()

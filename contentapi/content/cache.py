@@ -35,8 +35,9 @@ def cache_key(shown: str, data: bytes) -> str:
 
 # The layout of the cache's rows, kept as the database's user_version. A database of
 # another version is emptied and refilled, never read: 0 was pickle, which could run any
-# code planted in the file; 2 added uri and cover_position.
-CACHE_FORMAT = 2
+# code planted in the file; 2 added uri and cover_position; 3 the mdast tree in the body
+# and link_targets.
+CACHE_FORMAT = 3
 _CACHE_FILE = "pages.sqlite"
 # A damaged file is moved here (replacing the one before), not deleted: it may tell why.
 _DAMAGED_SUFFIX = ".damaged"
@@ -293,6 +294,7 @@ def encode_page(page: Page) -> tuple[bytes, bytes | None, bytes | None]:
             page.order,
             page.digest,
             page.cover_position,
+            page.link_targets,
         )
     )
     return meta, page.packed_body, page.images_packed
@@ -316,8 +318,8 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         return _decode_error(fields)
     if fields[0] != _TREATMENT:
         raise BadEntry(f"it is of an unknown kind {fields[0]!r}")
-    if len(fields) != 17:
-        raise BadEntry(f"it has {len(fields)} fields, not 17")
+    if len(fields) != 18:
+        raise BadEntry(f"it has {len(fields)} fields, not 18")
     (
         _,
         slug,
@@ -336,6 +338,7 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         order,
         digest,
         cover_position,
+        link_targets,
     ) = fields
     if not (
         type(slug) is str
@@ -353,6 +356,8 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         and (order is None or type(order) is int)
         and type(indications) is list
         and type(cover_position) is int
+        and type(link_targets) is list
+        and all(type(target) is str for target in link_targets)
     ):
         raise BadEntry("a field has the wrong type")
     if type(body) is not bytes or not is_packed_body(body):
@@ -386,6 +391,7 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         order=order,
         digest=digest,
         cover_position=cover_position,
+        link_targets=tuple(link_targets),
     )
 
 

@@ -101,6 +101,7 @@ class ContentView:
         self.version = _version(self.treatments)
         self._search: SearchIndex | None = None
         self._related: dict[str, tuple[Treatment, ...]] = {}
+        self._links: _Links | None = None
         self._by_title: tuple[Treatment, ...] | None = None
         self.indications_by_name = tuple(
             sorted(self.indications.values(), key=lambda i: (i.name.casefold(), i.slug))
@@ -155,6 +156,28 @@ class ContentView:
             self._related[uri] = tuple(by_uri[u] for u in ranked)
         return self._related[uri]
 
+    def link_targets(self, treatment: Treatment) -> tuple[Treatment | None, ...]:
+        """The page each link node of a treatment's mdast tree names (in document order),
+        None where it names none this view holds: a draft is a link's page in the preview
+        view only."""
+        return self._linked.targets.get(treatment.uri, ())
+
+    def links(self, treatment: Treatment) -> tuple[Treatment, ...]:
+        """The other pages a treatment links to, in the order of its links, each once."""
+        return self._linked.links.get(treatment.uri, ())
+
+    def linked_from(self, treatment: Treatment) -> tuple[Treatment, ...]:
+        """The other pages that link to a treatment, in path order."""
+        return self._linked.linked_from.get(treatment.uri, ())
+
+    @property
+    def _linked(self) -> _Links:
+        """Every page's links resolved against this view, on first use (two threads may
+        both build it; either result is the same)."""
+        if self._links is None:
+            self._links = _Links(self.treatments, self.by_uri)
+        return self._links
+
     @property
     def by_title(self) -> tuple[Treatment, ...]:
         """Treatments in the default order (title, then slug, then uri), sorted on first use."""
@@ -185,6 +208,34 @@ class ContentView:
 
 
 _EVERYTHING = TreatmentQuery()
+
+
+class _Links:
+    """The links between the pages of one view: what each link node names, each page's
+    links (in order, without repeats, itself left out) and the pages linking to each."""
+
+    def __init__(self, treatments: Sequence[Treatment], by_uri: dict[str, Treatment]) -> None:
+        by_path = {treatment.path: treatment for treatment in treatments}
+        self.targets: dict[str, tuple[Treatment | None, ...]] = {}
+        self.links: dict[str, tuple[Treatment, ...]] = {}
+        linked_from: dict[str, list[Treatment]] = {}
+        for treatment in treatments:
+            if not treatment.link_targets:
+                continue
+            # A target without a leading / is a file of the content folder (x.md).
+            targets = tuple(
+                (by_uri.get(target) if target.startswith("/") else by_path.get(target))
+                if target
+                else None
+                for target in treatment.link_targets
+            )
+            self.targets[treatment.uri] = targets
+            named = {t.uri: t for t in targets if t is not None and t.uri != treatment.uri}
+            if named:
+                self.links[treatment.uri] = tuple(named.values())
+                for uri in named:
+                    linked_from.setdefault(uri, []).append(treatment)
+        self.linked_from = {uri: tuple(pages) for uri, pages in linked_from.items()}
 
 
 def by_title(treatment: Treatment) -> tuple[str, str, str]:

@@ -11,6 +11,7 @@ import orjson
 
 from contentapi.content.body import (
     StoredBody,
+    packed_ast,
     packed_html,
     packed_markdown,
     packed_meta,
@@ -116,6 +117,9 @@ class Treatment:
     # Which of the images is the cover: the front matter's (put first unless the body
     # shows it too), else the first.
     cover_position: int = 0
+    # For each link node of the body's mdast tree, in document order, the page it may
+    # name (see mdast.RichText): resolved against the pages a view holds.
+    link_targets: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -147,6 +151,12 @@ class Treatment:
     def html(self) -> str:
         """The body as sanitised HTML."""
         return packed_html(self.packed_body)
+
+    @property
+    def ast_packed(self) -> bytes:
+        """The body's mdast tree as mdast.rich_text packed it (b"" for none): read it with
+        mdast.resolved_tree."""
+        return packed_ast(self.packed_body)
 
     @property
     def text(self) -> str:

@@ -17,6 +17,7 @@ from slugify import slugify as python_slugify
 from contentapi.content import frontmatter as metadata
 from contentapi.content.body import pack_body, pack_images
 from contentapi.content.markup import Renderer, resolve_src
+from contentapi.content.mdast import rich_text
 from contentapi.content.model import ContentError, Image, Mention, Treatment
 from contentapi.content.paths import relative
 from contentapi.errors import PageError
@@ -99,6 +100,7 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
     images, cover_position = _with_cover(
         rendered.images, front_matter_cover(front.raw, path, root), identity.uri
     )
+    tree = rich_text(rendered.html, images, path, identity.uri)
     return Treatment(
         slug=identity.slug,
         title=title,
@@ -111,6 +113,7 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
             rendered.toc,
             rendered.sections,
             front.raw,
+            tree.packed,
         ),
         summary=front.description or rendered.first_paragraph,
         category=category,
@@ -126,6 +129,7 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
         draft=front.draft or "_drafts" in path.split("/")[:-1],
         order=front.order,
         digest=hashlib.sha256(data).hexdigest(),
+        link_targets=tree.link_targets,
     )
 
 

@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 
 from contentapi.content import model
 from contentapi.content.index import by_title
+from contentapi.content.mdast import resolved_tree
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import (
@@ -85,6 +86,31 @@ def _treatment_related(
 def _treatment_toc(root: model.Treatment) -> list[Heading]:
     headings: Any = list(root.toc)
     return headings  # type: ignore[no-any-return]
+
+
+def _treatment_ast(root: model.Treatment, info: Info) -> JSON:
+    key = root.key
+
+    def image_id(position: int) -> str:
+        return global_id("Image", f"{key}/{position}")
+
+    # A link's page as the request may see it: drafts only with the preview token.
+    link_data = [
+        None if page is None else {"id": global_id("Treatment", page.key), "uri": page.uri}
+        for page in info.context.view.link_targets(root)
+    ]
+    tree: Any = resolved_tree(root.ast_packed, image_id, link_data)
+    return tree  # type: ignore[no-any-return]
+
+
+def _treatment_links(root: model.Treatment, info: Info) -> list[Treatment]:
+    found: Any = info.context.view.links(root)
+    return list(found)
+
+
+def _treatment_linked_from(root: model.Treatment, info: Info) -> list[Treatment]:
+    found: Any = info.context.view.linked_from(root)
+    return list(found)
 
 
 def _treatment_excerpt(
@@ -165,6 +191,30 @@ class Treatment(Node):
             "safe to insert as is. Headings carry id anchors; the leading image carousel is "
             "left out (its pictures are in images)."
         )
+    )
+    ast: JSON = strawberry.field(
+        resolver=_treatment_ast,
+        description=(
+            "The body as an mdast tree (syntax-tree/mdast with GFM: root, heading, paragraph, "
+            "list, listItem, blockquote, code, table, tableRow, tableCell, thematicBreak, "
+            "text, emphasis, strong, delete, inlineCode, break, link, image, html), for "
+            "native views: the same content as html, sanitised the same way, the carousel "
+            "left out. A heading's data.id is its anchor; an image's data.id the Image's "
+            "global id; a link to another page of the site has that page's id and uri in "
+            "data (drafts only with the preview token). Raw HTML with no mdast node is an "
+            "html node."
+        ),
+    )
+    links: list[Treatment] = strawberry.field(
+        resolver=_treatment_links,
+        description=(
+            "The pages of the content folder this one links to (relative .md links, site "
+            "paths and uris), in the order of their first link, each once, itself left out."
+        ),
+    )
+    linked_from: list[Treatment] = strawberry.field(
+        resolver=_treatment_linked_from,
+        description="The pages of the content folder that link to this one, in path order.",
     )
     markdown: str = strawberry.field(
         description="The body as written in the file, front matter left out."
