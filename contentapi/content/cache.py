@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from contentapi.content.body import is_packed_body
+from contentapi.content.images import ImageMeta
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import LOADER_VERSION
 
@@ -112,10 +113,12 @@ class PageCache:
                     CACHE_FORMAT,
                 )
             db.execute("DROP TABLE IF EXISTS pages")
+            db.execute("DROP TABLE IF EXISTS images")
             db.execute(
                 "CREATE TABLE pages (key TEXT PRIMARY KEY, meta BLOB NOT NULL, body BLOB,"
                 " images BLOB)"
             )
+            db.execute("CREATE TABLE images (key TEXT PRIMARY KEY, meta BLOB NOT NULL)")
             db.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
         db.commit()
 
@@ -166,6 +169,35 @@ class PageCache:
         self._used = True
         if isinstance(page, ContentError):
             self._errors.append((key, page))
+
+    def get_image(self, key: str) -> ImageMeta | None:
+        """A picture file's metadata stored under `key` (see images.meta_key), or None."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT meta FROM images WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._fail("reading it", exc)
+            return None
+        if row is None:
+            return None
+        try:
+            return decode_image_meta(row[0])
+        except BadEntry as exc:
+            self._bad_entries += 1
+            self._first_bad_entry = self._first_bad_entry or f"image {key!r}: {exc}"
+            return None
+
+    def put_image(self, key: str, meta: ImageMeta) -> None:
+        """Write a picture file's metadata (committed by commit)."""
+        if self._db is None:
+            return
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO images VALUES (?, ?)", (key, orjson.dumps(meta))
+            )
+        except sqlite3.Error as exc:
+            self._fail("writing to it", exc)
 
     def write_again(self, root: Path, pages: Sequence[Page | None]) -> None:
         """Write again what went with a damaged file replaced during the load, so the next
@@ -421,6 +453,29 @@ def _is_image(row: object) -> bool:
         and (row[3] is None or type(row[3]) is int)
         and (row[4] is None or type(row[4]) is int)
     )
+
+
+def decode_image_meta(blob: object) -> ImageMeta:
+    """The metadata an images row holds, checked field by field; raises BadEntry."""
+    if type(blob) is not bytes:
+        raise BadEntry("its metadata is not a JSON blob")
+    try:
+        fields = orjson.loads(blob)
+    except orjson.JSONDecodeError as exc:
+        raise BadEntry(f"its metadata is not JSON: {exc}") from None
+    if type(fields) is not list or len(fields) != len(ImageMeta._fields):
+        raise BadEntry("its metadata is not a list of image fields")
+    width, height, content_type, byte_size, version, hash_, placeholder, color = fields
+    if not (
+        (width is None or type(width) is int)
+        and (height is None or type(height) is int)
+        and type(content_type) is str
+        and type(byte_size) is int
+        and type(version) is str
+        and all(v is None or type(v) is str for v in (hash_, placeholder, color))
+    ):
+        raise BadEntry("an image field has the wrong type")
+    return ImageMeta(width, height, content_type, byte_size, version, hash_, placeholder, color)
 
 
 def _date(value: object) -> dt.date:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
+from contentapi.content.cache import PageCache
 from contentapi.content.dialect import AUTO
+from contentapi.content.images import ImageCatalog, MetaStore
 from contentapi.content.load import load_all
 from contentapi.content.model import (
     Category,
@@ -270,10 +272,14 @@ class ContentIndex:
         public: ContentView,
         preview: Sequence[Treatment],
         errors: tuple[ContentError, ...],
+        images: ImageCatalog | None = None,
     ) -> None:
         self.root = root
         self.public = public
         self.errors = errors
+        # Every local picture's metadata, read at index time; its warnings (a picture
+        # missing, unreadable or over the pixel limit) are not errors: pages are served.
+        self.images = images if images is not None else ImageCatalog({})
         self.loaded_at = dt.datetime.now(dt.UTC)
         # When what the public sees last changed: a reload that changed only drafts keeps
         # the previous index's (see ContentStore.swap), so it cannot be told from outside.
@@ -295,7 +301,9 @@ class ContentIndex:
 
     def with_errors(self, extra: Iterable[ContentError]) -> ContentIndex:
         """The same pages with more errors reported first."""
-        index = ContentIndex(self.root, self.public, self._preview_pages, (*extra, *self.errors))
+        index = ContentIndex(
+            self.root, self.public, self._preview_pages, (*extra, *self.errors), self.images
+        )
         index._preview = self._preview
         index.public_loaded_at = self.public_loaded_at
         return index
@@ -311,10 +319,22 @@ class ContentIndex:
     ) -> ContentIndex:
         """Load every page under root; bad pages become errors, the rest is served (the
         arguments as load_all takes them)."""
-        return cls.from_pages(root, load_all(root, workers, cache_dir, ignore, markdown))
+        pages = load_all(root, workers, cache_dir, ignore, markdown)
+        # Picture metadata is kept in the same warm-start cache (its images table).
+        store = PageCache(cache_dir) if cache_dir is not None else None
+        try:
+            return cls.from_pages(root, pages, store)
+        finally:
+            if store is not None:
+                store.close()
 
     @classmethod
-    def from_pages(cls, root: Path, pages: Iterable[Treatment | ContentError]) -> ContentIndex:
+    def from_pages(
+        cls,
+        root: Path,
+        pages: Iterable[Treatment | ContentError],
+        image_store: MetaStore | None = None,
+    ) -> ContentIndex:
         """Cross-link loaded pages (in path order): a second page with a uri already taken
         becomes an error naming both files, drafts are kept aside. Slugs may repeat."""
         treatments: list[Treatment] = []
@@ -343,7 +363,8 @@ class ContentIndex:
             else:
                 first_path[page.uri] = page.path
                 treatments.append(page)
-        return cls(root, ContentView(public), treatments, tuple(errors))
+        images = ImageCatalog.build(root, treatments, image_store)
+        return cls(root, ContentView(public), treatments, tuple(errors), images)
 
     def view(self, preview: bool) -> ContentView:
         """The preview view (drafts included) or the public one."""
