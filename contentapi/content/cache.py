@@ -37,8 +37,8 @@ def cache_key(shown: str, data: bytes) -> str:
 # The layout of the cache's rows, kept as the database's user_version. A database of
 # another version is emptied and refilled, never read: 0 was pickle, which could run any
 # code planted in the file; 2 added uri and cover_position; 3 the mdast tree in the body
-# and link_targets.
-CACHE_FORMAT = 3
+# and link_targets; 4 the images table (each picture file's metadata, see images.py).
+CACHE_FORMAT = 4
 _CACHE_FILE = "pages.sqlite"
 # A damaged file is moved here (replacing the one before), not deleted: it may tell why.
 _DAMAGED_SUFFIX = ".damaged"
