@@ -134,9 +134,7 @@ def open_image(data: bytes) -> PILImage.Image:
         raise ImageProblem(f"cannot be read as an image: {exc}") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageProblem(
-            f"has {width}x{height} pixels, over the pixel limit of {MAX_PIXELS:,}"
-        )
+        raise ImageProblem(f"has {width}x{height} pixels, over the pixel limit of {MAX_PIXELS:,}")
     return image
 
 
@@ -223,9 +221,7 @@ def _dominant_color(rgb: PILImage.Image) -> str:
 def meta_key(shown: str, stat: os.stat_result) -> str:
     """Names a file's metadata in the caches: this code's version, the path and what
     changes when the file is written (size, modification time, inode)."""
-    return (
-        f"{IMAGE_META_VERSION}\0{shown}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
-    )
+    return f"{IMAGE_META_VERSION}\0{shown}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}"
 
 
 class _Memo:
@@ -272,6 +268,22 @@ def meta_of_file(
             store.put_image(key, found)
     _memo.put(key, found)
     return found, stat
+
+
+def read_all(root: Path, treatments: Iterable[Treatment], store: MetaStore) -> None:
+    """Read every local picture of the treatments through `store` (the warm-start cache)
+    into this process's memo, which ImageCatalog.build then finds them in: the load does
+    this while its cache is open (load.load_all), so a restart reads no unchanged file."""
+    seen: set[str] = set()
+    for treatment in treatments:
+        for image in treatment.images:
+            if image.src in seen or is_remote(image.src):
+                continue
+            seen.add(image.src)
+            try:
+                meta_of_file(root, file_of(root, image.src), store)
+            except ImageProblem:
+                pass  # ImageCatalog.build reports it
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,3 +342,34 @@ def _line_naming(page: Path, src: str) -> int | None:
         if name in line.replace("\\", "/"):
             return number
     return None
+
+
+# The query parameters of a transform URL, in the order URLs are written (Contentful's
+# Images API names): each is read by http/imaging.py, anything else is a 400.
+TRANSFORM_PARAMS = ("w", "h", "fit", "fm", "q", "v")
+FITS = ("contain", "cover", "fill")
+# fm value -> Pillow's format name and the Content-Type served.
+FORMATS: dict[str, tuple[str, str]] = {
+    "jpg": ("JPEG", "image/jpeg"),
+    "png": ("PNG", "image/png"),
+    "webp": ("WEBP", "image/webp"),
+    "avif": ("AVIF", "image/avif"),
+}
+
+
+def transform_url(
+    url: str,
+    version: str,
+    width: int | None = None,
+    height: int | None = None,
+    fit: str | None = None,
+    fmt: str | None = None,
+    quality: int | None = None,
+) -> str:
+    """`url` with the transform's query parameters, always in TRANSFORM_PARAMS' order and
+    ending in the file's version (so equal transforms are equal URLs, one cache entry)."""
+    given = (width, height, fit, fmt, quality, version)
+    query = "&".join(
+        f"{name}={value}" for name, value in zip(TRANSFORM_PARAMS, given, strict=True) if value
+    )
+    return f"{url}{'&' if '?' in url else '?'}{query}"

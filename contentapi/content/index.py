@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
-from contentapi.content.cache import PageCache
 from contentapi.content.dialect import AUTO
 from contentapi.content.images import ImageCatalog, MetaStore
 from contentapi.content.load import load_all
@@ -319,14 +318,8 @@ class ContentIndex:
     ) -> ContentIndex:
         """Load every page under root; bad pages become errors, the rest is served (the
         arguments as load_all takes them)."""
-        pages = load_all(root, workers, cache_dir, ignore, markdown)
-        # Picture metadata is kept in the same warm-start cache (its images table).
-        store = PageCache(cache_dir) if cache_dir is not None else None
-        try:
-            return cls.from_pages(root, pages, store)
-        finally:
-            if store is not None:
-                store.close()
+        # load_all reads the pictures' metadata too, through the warm-start cache.
+        return cls.from_pages(root, load_all(root, workers, cache_dir, ignore, markdown))
 
     @classmethod
     def from_pages(

@@ -13,6 +13,7 @@ from pathlib import Path
 from contentapi.content.body import BodyFile
 from contentapi.content.cache import PageCache, cache_key
 from contentapi.content.dialect import AUTO, KRAMDOWN
+from contentapi.content.images import read_all
 from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import parse_page
@@ -66,6 +67,8 @@ def load_all(
         if cache is not None and key is not None:
             cache.put(key, page)
     if cache is not None:
+        # The pictures' metadata, while the cache is open (its images table).
+        read_all(root, (page for page in pages if isinstance(page, Treatment)), cache)
         cache.commit()
         if cache.lost_entries:
             cache.write_again(root, pages)

@@ -16,6 +16,9 @@ class Context:
     index: ContentIndex
     preview: bool = False
     public_url: str = ""
+    # CONTENTAPI_IMAGE_MAX_SIDE: transforms asked for in a query are checked as the image
+    # route checks them.
+    image_max_side: int = 4000
     report: dict[str, Any] = field(default_factory=dict)
 
     @property

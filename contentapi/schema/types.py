@@ -11,12 +11,14 @@ counted in /readyz as fastPathFallbacks).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
+from contentapi.content import images as image_files
 from contentapi.content import model
 from contentapi.content.index import by_title
 from contentapi.content.mdast import resolved_tree
@@ -309,11 +311,160 @@ def _image_treatment(root: model.Image, info: Info) -> Treatment:
     return found  # type: ignore[no-any-return]
 
 
-def _image_url(root: model.Image, info: Info) -> str:
+def _plain_url(root: model.Image, info: Info) -> str:
     base = info.context.public_url.rstrip("/")
     if not base or "://" in root.src or root.src.startswith("//"):
         return root.src
     return base + root.src
+
+
+@strawberry.enum(name="ImageFit", description="How a picture fills both a width and a height.")
+class ImageFit(enum.Enum):
+    CONTAIN = strawberry.enum_value("contain", description="Fits inside, aspect kept.")
+    COVER = strawberry.enum_value("cover", description="Fills both, cropped at the centre.")
+    FILL = strawberry.enum_value("fill", description="Stretched to exactly both.")
+
+
+@strawberry.enum(name="ImageFormat", description="A format pictures are converted to.")
+class ImageFormat(enum.Enum):
+    JPEG = strawberry.enum_value("jpg")
+    PNG = strawberry.enum_value("png")
+    WEBP = strawberry.enum_value("webp")
+    AVIF = strawberry.enum_value("avif")
+
+
+@strawberry.input(
+    name="ImageTransform",
+    description=(
+        "A resized or converted copy made by this server (CONTENTAPI_IMAGE_MAX_SIDE pixels "
+        "a side at most). Width or height alone keep the aspect; both use fit."
+    ),
+)
+class ImageTransform:
+    width: int | None = strawberry.field(default=None, description="Pixels, 1 or more.")
+    height: int | None = strawberry.field(default=None, description="Pixels, 1 or more.")
+    fit: ImageFit | None = strawberry.field(
+        default=None, description="With both width and height: CONTAIN by default."
+    )
+    format: ImageFormat | None = strawberry.field(
+        default=None, description="The file's own format by default."
+    )
+    quality: int | None = strawberry.field(
+        default=None, description="1 to 100, for JPEG, WebP and AVIF."
+    )
+
+
+def _meta(root: model.Image, info: Info) -> image_files.ImageMeta | None:
+    found: Any = info.context.index.images.get(root.src)
+    return found  # type: ignore[no-any-return]
+
+
+def _check_side(value: int | None, name: str, info: Info) -> None:
+    most = info.context.image_max_side
+    if value is not None and not 1 <= value <= most:
+        raise QueryError(f"transform {name} must be from 1 to {most}, not {value}")
+
+
+def _image_url(
+    root: model.Image,
+    info: Info,
+    transform: Annotated[
+        ImageTransform | None,
+        strawberry.argument(
+            description=(
+                "Resize or convert: the URL of the copy this server makes (null transform: "
+                "the file as it is)."
+            )
+        ),
+    ] = None,
+) -> str:
+    url = _plain_url(root, info)
+    if transform is None:
+        return url
+    _check_side(transform.width, "width", info)
+    _check_side(transform.height, "height", info)
+    if transform.quality is not None and not 1 <= transform.quality <= 100:
+        raise QueryError(f"transform quality must be from 1 to 100, not {transform.quality}")
+    meta = _meta(root, info)
+    if meta is None or meta.width is None:
+        # A remote picture, one this server cannot read, or an SVG: nothing to transform.
+        return url
+    fit = transform.fit.value if transform.fit is not None else None
+    fmt = transform.format.value if transform.format is not None else None
+    return image_files.transform_url(
+        url, meta.version, transform.width, transform.height, fit, fmt, transform.quality
+    )
+
+
+# srcSet's widths when none are given: Next.js's default device sizes, shortened.
+_SRCSET_WIDTHS = (320, 640, 960, 1280, 1920)
+
+
+def _image_src_set(
+    root: model.Image,
+    info: Info,
+    widths: Annotated[
+        list[int] | None,
+        strawberry.argument(
+            description="Widths in pixels; by default 320, 640, 960, 1280 and 1920."
+        ),
+    ] = None,
+    format: Annotated[
+        ImageFormat | None, strawberry.argument(description="The file's own by default.")
+    ] = None,
+) -> str | None:
+    meta = _meta(root, info)
+    if meta is None or meta.width is None:
+        return None
+    for width in widths or ():
+        _check_side(width, "width", info)
+    wanted = sorted({*(widths or _SRCSET_WIDTHS)})
+    kept = [width for width in wanted if width <= meta.width] or [meta.width]
+    url = _plain_url(root, info)
+    fmt = format.value if format is not None else None
+    return ", ".join(
+        f"{image_files.transform_url(url, meta.version, width, None, None, fmt)} {width}w"
+        for width in kept
+    )
+
+
+def _image_width(root: model.Image, info: Info) -> int | None:
+    if root.width is not None:
+        return root.width
+    meta = _meta(root, info)
+    return None if meta is None else meta.width
+
+
+def _image_height(root: model.Image, info: Info) -> int | None:
+    if root.height is not None:
+        return root.height
+    meta = _meta(root, info)
+    return None if meta is None else meta.height
+
+
+def _image_content_type(root: model.Image, info: Info) -> str | None:
+    meta = _meta(root, info)
+    return None if meta is None else meta.content_type
+
+
+def _image_byte_size(root: model.Image, info: Info) -> int | None:
+    meta = _meta(root, info)
+    return None if meta is None else meta.byte_size
+
+
+def _image_blurhash(root: model.Image, info: Info) -> str | None:
+    meta = _meta(root, info)
+    return None if meta is None else meta.blurhash
+
+
+def _image_placeholder(root: model.Image, info: Info) -> str | None:
+    meta = _meta(root, info)
+    return None if meta is None else meta.placeholder
+
+
+def _image_dominant_color(root: model.Image, info: Info) -> str | None:
+    meta = _meta(root, info)
+    return None if meta is None else meta.dominant_color
 
 
 @strawberry.type(
@@ -335,7 +486,17 @@ class Image(Node):
         resolver=_image_url,
         description=(
             "src made absolute with the server's public URL (CONTENTAPI_PUBLIC_URL) when one "
-            "is set; otherwise the same as src. URLs with a scheme are kept as written."
+            "is set; otherwise the same as src. URLs with a scheme are kept as written. With "
+            "a transform, the URL of a copy this server makes (?w=&h=&fit=&fm=&q=&v=, v the "
+            "file's content version, so an edited picture gets a new URL); a remote or "
+            "unreadable picture keeps its plain URL."
+        ),
+    )
+    src_set: str | None = strawberry.field(
+        resolver=_image_src_set,
+        description=(
+            "An srcset value: one URL per width (widths above the original left out; the "
+            "original's width when none is left); null for a remote or unreadable picture."
         ),
     )
     alt: str | None = strawberry.field(
@@ -345,16 +506,40 @@ class Image(Node):
         description='Tooltip text (title, or ![](src "title") in Markdown); null if none.'
     )
     width: int | None = strawberry.field(
+        resolver=_image_width,
         description=(
-            "Width in pixels from the tag's width attribute; null for a Markdown image and "
-            "when the tag gives no whole number."
-        )
+            "Width in pixels: the tag's width attribute as written, else the file's (EXIF "
+            "orientation applied); null when neither is known."
+        ),
     )
     height: int | None = strawberry.field(
+        resolver=_image_height,
         description=(
-            "Height in pixels from the tag's height attribute; null for a Markdown image and "
-            "when the tag gives no whole number."
-        )
+            "Height in pixels: the tag's height attribute as written, else the file's (EXIF "
+            "orientation applied); null when neither is known."
+        ),
+    )
+    content_type: str | None = strawberry.field(
+        resolver=_image_content_type,
+        description="MIME type of the file; null when the file is not under the content folder.",
+    )
+    byte_size: int | None = strawberry.field(
+        resolver=_image_byte_size, description="Bytes of the file; null as contentType."
+    )
+    blurhash: str | None = strawberry.field(
+        resolver=_image_blurhash,
+        description="A BlurHash of the picture (blurha.sh); null for SVG and as contentType.",
+    )
+    placeholder: str | None = strawberry.field(
+        resolver=_image_placeholder,
+        description=(
+            "A tiny blurred preview as a data: URI (WebP, under 1 KB) to show while the "
+            "picture loads; null for SVG and as contentType."
+        ),
+    )
+    dominant_color: str | None = strawberry.field(
+        resolver=_image_dominant_color,
+        description="#rrggbb, the picture's most common colour; null for SVG and as contentType.",
     )
     position: int = strawberry.field(
         description="Where the picture comes on its page, counting from 0."
