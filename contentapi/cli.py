@@ -63,19 +63,29 @@ def cli() -> None:
     """Serve a folder of Markdown pages as a GraphQL content API."""
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-def check(directory: Path | None) -> None:
-    """Load every page under DIRECTORY (default ./content) and list what is wrong."""
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+def check(directory: Path | None, strict: bool) -> None:
+    """Load every page under DIRECTORY (default ./content) and list what is wrong: errors
+    (pages left out), then warnings (pictures missing, unreadable or over the pixel
+    limit: their pages are served)."""
     index = _load(_settings(content_dir=directory or Path("content")))
     for error in index.errors:
         click.echo(str(error))
+    warnings = index.images.warnings
+    for warning in warnings:
+        click.echo(f"{warning} (warning)")
     pages = len(index.preview.treatments)
-    errors = len(index.errors)
     click.echo(
-        f"{pages} page{'' if pages == 1 else 's'}, {errors} error{'' if errors == 1 else 's'}"
+        f"{_count(pages, 'page')}, {_count(len(index.errors), 'error')},"
+        f" {_count(len(warnings), 'warning')}"
     )
-    sys.exit(1 if index.errors else 0)
+    sys.exit(1 if index.errors or (strict and warnings) else 0)
 
 
 def _as_setting(setting: Setting, flag: str) -> Callable[[Any, Any, str | None], Any]:

@@ -33,17 +33,17 @@ def check(*args: str) -> tuple[int, list[str]]:
 
 
 def test_check_the_bundled_content() -> None:
-    assert check(str(PROJECT / "content")) == (0, ["1 page, 0 errors"])
+    assert check(str(PROJECT / "content")) == (0, ["1 page, 0 errors, 0 warnings"])
 
 
 def test_check_a_folder_with_bad_pages(bad_dir: Path) -> None:
     code, lines = check(str(bad_dir))
     assert code == 1
-    assert lines == [*BAD_ERRORS, "4 pages, 8 errors"]
+    assert lines == [*BAD_ERRORS, "4 pages, 8 errors, 0 warnings"]
 
 
 def test_check_counts_drafts_as_pages(fixtures_dir: Path) -> None:
-    assert check(str(fixtures_dir / "catalog")) == (0, ["6 pages, 0 errors"])
+    assert check(str(fixtures_dir / "catalog")) == (0, ["6 pages, 0 errors, 0 warnings"])
 
 
 def test_check_reports_a_symlink_leaving_the_root(
@@ -58,7 +58,7 @@ def test_check_reports_a_symlink_leaving_the_root(
         f"away.md: is a symlink to {str(tmp_path / 'elsewhere.md')!r}, "
         "outside the content root: refused",
     ]
-    assert re.fullmatch(r"6 pages, 1 errors?", lines[-1])
+    assert re.fullmatch(r"6 pages, 1 errors?, 0 warnings", lines[-1])
 
 
 def test_check_paths_are_relative_whatever_the_working_directory(
@@ -68,7 +68,7 @@ def test_check_paths_are_relative_whatever_the_working_directory(
     code, lines = check("bad")
     assert code == 1
     assert lines[0].startswith("bad-draft.md:3: ")
-    assert lines[-1] == "4 pages, 8 errors"
+    assert lines[-1] == "4 pages, 8 errors, 0 warnings"
 
 
 def test_check_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
@@ -86,8 +86,8 @@ def test_check_as_a_program(bad_dir: Path) -> None:
     good = subprocess.run(
         [program, "check", str(PROJECT / "content")], capture_output=True, text=True, env=env
     )
-    assert (good.returncode, good.stdout) == (0, "1 page, 0 errors\n")
+    assert (good.returncode, good.stdout) == (0, "1 page, 0 errors, 0 warnings\n")
     bad = subprocess.run([program, "check", str(bad_dir)], capture_output=True, text=True, env=env)
     assert bad.returncode == 1
-    assert bad.stdout.splitlines()[-1] == "4 pages, 8 errors"
+    assert bad.stdout.splitlines()[-1] == "4 pages, 8 errors, 0 warnings"
     assert "not-utf8.md:5: is not valid UTF-8: byte 0xe9 at byte offset 25" in bad.stdout
