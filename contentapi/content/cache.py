@@ -194,9 +194,9 @@ class PageCache:
             return
         try:
             self._db.execute(
-                "INSERT OR REPLACE INTO images VALUES (?, ?)", (key, orjson.dumps(meta))
+                "INSERT OR REPLACE INTO images VALUES (?, ?)", (key, orjson.dumps(list(meta)))
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, orjson.JSONEncodeError) as exc:
             self._fail("writing to it", exc)
 
     def write_again(self, root: Path, pages: Sequence[Page | None]) -> None:

@@ -211,9 +211,10 @@ def _placeholder(rgb: PILImage.Image) -> str:
 def _dominant_color(rgb: PILImage.Image) -> str:
     """The colour of the largest of five median-cut clusters, as #rrggbb."""
     quantized = rgb.quantize(colors=5, method=PILImage.Quantize.MEDIANCUT)
-    palette = quantized.getpalette() or [0, 0, 0]
+    palette: list[int] = list(quantized.getpalette() or [0, 0, 0])
     counts = quantized.getcolors() or [(1, 0)]
-    _, index = max(counts)
+    _, found = max(counts)
+    index = int(found)  # type: ignore[call-overload]
     red, green, blue = palette[index * 3 : index * 3 + 3]
     return f"#{red:02x}{green:02x}{blue:02x}"
 

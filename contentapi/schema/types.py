@@ -389,8 +389,8 @@ def _image_url(
     if meta is None or meta.width is None:
         # A remote picture, one this server cannot read, or an SVG: nothing to transform.
         return url
-    fit = transform.fit.value if transform.fit is not None else None
-    fmt = transform.format.value if transform.format is not None else None
+    fit: Any = transform.fit.value if transform.fit is not None else None
+    fmt: Any = transform.format.value if transform.format is not None else None
     return image_files.transform_url(
         url, meta.version, transform.width, transform.height, fit, fmt, transform.quality
     )
@@ -421,7 +421,7 @@ def _image_src_set(
     wanted = sorted({*(widths or _SRCSET_WIDTHS)})
     kept = [width for width in wanted if width <= meta.width] or [meta.width]
     url = _plain_url(root, info)
-    fmt = format.value if format is not None else None
+    fmt: Any = format.value if format is not None else None
     return ", ".join(
         f"{image_files.transform_url(url, meta.version, width, None, None, fmt)} {width}w"
         for width in kept
