@@ -186,9 +186,9 @@ def _paragraph_of(run: list[_Element | str], nodes: list[Node]) -> None:
 def _block(element: _Element) -> list[Node]:
     tag = element.tag
     if tag == "p":
-        children = _phrasing(element.children)
-        # An empty <p> (white space only) is no paragraph.
-        return [{"type": "paragraph", "children": children}] if _has_content(children) else []
+        # White space at a paragraph's ends is not shown; an empty <p> is no paragraph.
+        children = _trimmed(_phrasing(element.children))
+        return [{"type": "paragraph", "children": children}] if children else []
     if tag in _HEADINGS:
         heading: Node = {
             "type": "heading",
@@ -411,10 +411,6 @@ def _trimmed(nodes: list[Node]) -> list[Node]:
         if not nodes[-1]["value"]:
             nodes.pop()
     return nodes
-
-
-def _has_content(nodes: list[Node]) -> bool:
-    return any(node["type"] != "text" or node["value"].strip() for node in nodes)
 
 
 def _text_of(element: _Element) -> str:
