@@ -327,10 +327,10 @@ class ImageFit(enum.Enum):
 
 @strawberry.enum(name="ImageFormat", description="A format pictures are converted to.")
 class ImageFormat(enum.Enum):
-    JPEG = strawberry.enum_value("jpg")
-    PNG = strawberry.enum_value("png")
-    WEBP = strawberry.enum_value("webp")
-    AVIF = strawberry.enum_value("avif")
+    JPEG = strawberry.enum_value("jpg", description="JPEG: photographs, no transparency.")
+    PNG = strawberry.enum_value("png", description="PNG: lossless, with transparency.")
+    WEBP = strawberry.enum_value("webp", description="WebP: smaller than JPEG, with transparency.")
+    AVIF = strawberry.enum_value("avif", description="AVIF: smallest, slowest to make.")
 
 
 @strawberry.input(
