@@ -77,6 +77,10 @@ class Settings:
     cache_dir: Path | None = _setting(
         Path(".contentapi-cache"), "Folder for the warm-start page cache; empty: no cache."
     )
+    changes_kept: int = _setting(
+        100,
+        "Content changes kept (in memory and the cache folder) for changes(since:) and restarts.",
+    )
     markdown: str = _setting(
         "auto",
         "Markdown dialect: auto (from the site's generator configuration), commonmark or kramdown.",

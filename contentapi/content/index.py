@@ -298,6 +298,18 @@ class ContentIndex:
                     self._preview = ContentView(self._preview_pages)
         return self._preview
 
+    @property
+    def preview_pages(self) -> Sequence[Treatment]:
+        """Every page the preview view holds, drafts included, in path order."""
+        return self._preview_pages
+
+    @property
+    def preview_version(self) -> str:
+        """The preview view's version, without building that view."""
+        if self._preview is not None:
+            return self._preview.version
+        return _version(self._preview_pages)
+
     def with_errors(self, extra: Iterable[ContentError]) -> ContentIndex:
         """The same pages with more errors reported first."""
         index = ContentIndex(

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from contentapi.content.changes import ChangeLog
 from contentapi.content.index import ContentIndex
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             settings.ignore_patterns,
             settings.markdown,
         )
-    store = ContentStore(index)
+    changes = ChangeLog.in_folder(settings.cache_dir, settings.content_dir, settings.changes_kept)
+    store = ContentStore(index, changes)
     for error in index.errors:
         log.warning("content error: %s", error)
     schema = build_schema(Limits.from_settings(settings))

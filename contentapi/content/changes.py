@@ -1,0 +1,314 @@
+"""The change record: what each content version change created, updated and deleted.
+
+Every time the content served changes version (a reload under --watch, or a start on
+files that changed since the last run), the log records one Change per audience: the
+public one (published pages) and the preview one (drafts too). The last `limit` changes
+are kept in memory and in the cache folder (changes.json, written atomically), with the
+documents each audience saw last, so a restart neither forgets the history nor misses
+what changed while the server was down.
+
+Documents are named by uri here; global ids are the schema's business. The file is
+JSON, decoded strictly: a damaged one is logged and the record starts afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from contentapi.content.index import ContentIndex
+from contentapi.content.model import Treatment
+
+log = logging.getLogger("contentapi")
+
+PUBLIC, PREVIEW = "public", "preview"
+AUDIENCES = (PUBLIC, PREVIEW)
+CHANGES_FILE = "changes.json"
+# The layout of changes.json; a file of another format is not read.
+CHANGES_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One content version change as one audience sees it: documents by uri, sorted."""
+
+    previous: str | None
+    version: str
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    deleted: tuple[str, ...]
+    at: str  # when it was recorded, ISO 8601 UTC
+
+    @property
+    def uris(self) -> tuple[str, ...]:
+        """Every document the change touched."""
+        return (*self.created, *self.updated, *self.deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """What changed between two versions: the answer to changes(since:)."""
+
+    version: str
+    complete: bool  # False: `since` is not in the kept history; `updated` lists everything
+    updated: tuple[str, ...]  # created or updated since, by uri
+    deleted: tuple[str, ...]
+
+
+# A document's state: a digest of its file's path and bytes (equal states, equal pages).
+Documents = dict[str, str]
+Listener = Callable[[str, Change], None]
+
+
+def documents(treatments: Iterable[Treatment]) -> Documents:
+    """The state of each document by uri."""
+    return {
+        t.uri: hashlib.sha256(f"{t.path}\0{t.digest}".encode()).hexdigest()[:16] for t in treatments
+    }
+
+
+def diff(previous: Mapping[str, str], current: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:
+    """(created, updated, deleted) uris from one set of documents to another, each sorted."""
+    created = sorted(uri for uri in current if uri not in previous)
+    updated = sorted(uri for uri, state in current.items() if previous.get(uri, state) != state)
+    deleted = sorted(uri for uri in previous if uri not in current)
+    return tuple(created), tuple(updated), tuple(deleted)
+
+
+class _History:
+    """One audience's record: the documents it sees now, their version, the last changes."""
+
+    def __init__(self, limit: int) -> None:
+        self.version: str | None = None
+        self.documents: Documents = {}
+        self.changes: deque[Change] = deque(maxlen=max(limit, 1))
+
+    def observe(self, version: str, current: Documents, at: str) -> Change | None:
+        if version == self.version:
+            return None
+        first = self.version is None
+        previous, self.version = self.version, version
+        created, updated, deleted = diff(self.documents, current)
+        self.documents = current
+        if first:
+            return None  # nothing was seen before: no change to tell of
+        change = Change(previous, version, created, updated, deleted, at)
+        self.changes.append(change)
+        return change
+
+    def since(self, since: str, upto: str, current: Mapping[str, str]) -> Delta:
+        if since == upto:
+            return Delta(upto, True, (), ())
+        changes = list(self.changes)
+        # Cut the history where `upto` was reached last: a request may hold an older index
+        # than the record.
+        end = next((i for i in range(len(changes) - 1, -1, -1) if changes[i].version == upto), -1)
+        start = next((i for i in range(end, -1, -1) if changes[i].previous == since), -1)
+        if start < 0:
+            return Delta(upto, False, tuple(sorted(current)), ())
+        existed: dict[str, bool] = {}
+        exists: dict[str, bool] = {}
+        for change in changes[start : end + 1]:
+            for uri in change.created:
+                existed.setdefault(uri, False)
+                exists[uri] = True
+            for uri in change.updated:
+                existed.setdefault(uri, True)
+                exists[uri] = True
+            for uri in change.deleted:
+                existed.setdefault(uri, True)
+                exists[uri] = False
+        updated = tuple(sorted(uri for uri, there in exists.items() if there))
+        deleted = tuple(sorted(uri for uri, there in exists.items() if not there and existed[uri]))
+        return Delta(upto, True, updated, deleted)
+
+
+class ChangeLog:
+    """The last `limit` content changes per audience, kept in `file` when one is given."""
+
+    def __init__(self, limit: int = 100, file: Path | None = None, root: Path | None = None):
+        self.limit = limit
+        self.file = file
+        self.root = str(root.resolve()) if root is not None else ""
+        self._histories = {audience: _History(limit) for audience in AUDIENCES}
+        self._listeners: list[Listener] = []
+        if file is not None:
+            self._read(file)
+
+    @classmethod
+    def in_folder(cls, folder: Path | None, root: Path, limit: int) -> ChangeLog:
+        """The record of `root`'s changes kept in the cache folder (memory only without one)."""
+        return cls(limit, folder / CHANGES_FILE if folder is not None else None, root)
+
+    def listen(self, listener: Listener) -> None:
+        """Call listener(audience, change) for every change recorded from now on."""
+        self._listeners.append(listener)
+
+    def observe(self, index: ContentIndex) -> list[tuple[str, Change]]:
+        """Record what changed since the index seen last (or, at a start, since the record
+        in the cache folder); listeners hear of each change, public first."""
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        views = {
+            PUBLIC: (index.public.version, index.public.treatments),
+            PREVIEW: (index.preview_version, index.preview_pages),
+        }
+        found: list[tuple[str, Change]] = []
+        touched = False
+        for audience, (version, treatments) in views.items():
+            history = self._histories[audience]
+            if version == history.version:
+                continue
+            touched = True
+            change = history.observe(version, documents(treatments), at)
+            if change is not None:
+                found.append((audience, change))
+        if touched and self.file is not None:
+            self._write(self.file)
+        for audience, change in found:
+            log.info(
+                "content changed (%s): %s -> %s, %d created, %d updated, %d deleted",
+                audience,
+                change.previous,
+                change.version,
+                len(change.created),
+                len(change.updated),
+                len(change.deleted),
+            )
+            for listener in self._listeners:
+                try:
+                    listener(audience, change)
+                except Exception:  # noqa: BLE001 - one listener's bug stops no other
+                    log.exception("a listener of content changes failed")
+        return found
+
+    def history(self, audience: str = PUBLIC) -> tuple[Change, ...]:
+        """The kept changes of one audience, oldest first."""
+        return tuple(self._histories[audience].changes)
+
+    def since(self, since: str, index: ContentIndex, preview: bool = False) -> Delta:
+        """What changed from version `since` to the index's version, as one audience sees it."""
+        audience = PREVIEW if preview else PUBLIC
+        if preview:
+            version, treatments = index.preview_version, index.preview_pages
+        else:
+            version, treatments = index.public.version, index.public.treatments
+        uris = [t.uri for t in treatments]
+        return self._histories[audience].since(since, version, dict.fromkeys(uris, ""))
+
+    def _write(self, file: Path) -> None:
+        data = {
+            "format": CHANGES_FORMAT,
+            "root": self.root,
+            **{
+                audience: {
+                    "version": history.version,
+                    "documents": history.documents,
+                    "changes": [_encode(change) for change in history.changes],
+                }
+                for audience, history in self._histories.items()
+            },
+        }
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(file, orjson.dumps(data))
+        except OSError as exc:
+            log.warning("change record %s: writing it failed: %s; kept in memory only", file, exc)
+
+    def _read(self, file: Path) -> None:
+        try:
+            raw = file.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("change record %s: reading it failed: %s; starting afresh", file, exc)
+            return
+        try:
+            histories = _decode(raw, self.root, self.limit)
+        except ValueError as exc:
+            log.warning("change record %s is damaged (%s): starting afresh", file, exc)
+            return
+        if histories is not None:
+            self._histories = histories
+
+
+def _write_atomically(file: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary file beside it, then a rename."""
+    handle, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, file)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _encode(change: Change) -> list[Any]:
+    return [
+        change.previous,
+        change.version,
+        list(change.created),
+        list(change.updated),
+        list(change.deleted),
+        change.at,
+    ]
+
+
+def _decode(raw: bytes, root: str, limit: int) -> dict[str, _History] | None:
+    """The histories a changes.json holds; None for another folder's or format's record;
+    ValueError for anything not of its shape."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if type(data) is not dict:
+        raise ValueError("not a JSON object")
+    if data.get("format") != CHANGES_FORMAT or data.get("root") != root:
+        return None
+    histories = {}
+    for audience in AUDIENCES:
+        part = data.get(audience)
+        if type(part) is not dict:
+            raise ValueError(f"no {audience} history")
+        history = _History(limit)
+        version, docs, changes = part.get("version"), part.get("documents"), part.get("changes")
+        if not (version is None or type(version) is str):
+            raise ValueError(f"the {audience} version is not a string")
+        if type(docs) is not dict or not all(type(v) is str for v in docs.values()):
+            raise ValueError(f"the {audience} documents are not uri -> state")
+        if type(changes) is not list:
+            raise ValueError(f"the {audience} changes are not a list")
+        history.version, history.documents = version, docs
+        history.changes.extend(_decode_change(item) for item in changes)
+        histories[audience] = history
+    return histories
+
+
+def _decode_change(item: object) -> Change:
+    if type(item) is not list or len(item) != 6:
+        raise ValueError("a change is not a list of 6")
+    previous, version, created, updated, deleted, at = item
+    if not (
+        (previous is None or type(previous) is str)
+        and type(version) is str
+        and type(at) is str
+        and all(_uris(part) for part in (created, updated, deleted))
+    ):
+        raise ValueError("a change has a field of the wrong type")
+    return Change(previous, version, tuple(created), tuple(updated), tuple(deleted), at)
+
+
+def _uris(part: object) -> bool:
+    return type(part) is list and all(type(uri) is str for uri in part)
