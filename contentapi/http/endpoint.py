@@ -181,7 +181,12 @@ class GraphQLEndpoint:
         self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
     ) -> Answer:
         allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
-        context = Context(index=index, preview=preview, public_url=self.settings.public_url)
+        context = Context(
+            index=index,
+            preview=preview,
+            public_url=self.settings.public_url,
+            changes=self.store.changes,
+        )
         try:
             result = await self.schema.execute(
                 operation.query,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from contentapi.content.changes import ChangeLog
 from contentapi.content.index import ContentIndex, ContentView
 
 
@@ -19,6 +20,8 @@ class Context:
     # CONTENTAPI_IMAGE_MAX_SIDE: transforms asked for in a query are checked as the image
     # route checks them.
     image_max_side: int = 4000
+    # The server's record of content changes, for changes(since:); None: no history.
+    changes: ChangeLog | None = None
     report: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -15,6 +15,7 @@ import strawberry
 from contentapi.content import model
 from contentapi.content.index import Ordering, TreatmentQuery
 from contentapi.content.model import uri_of_key
+from contentapi.schema.changes import ContentChanges, resolve_changes
 from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import (
     Connection,
@@ -352,6 +353,11 @@ class Query:
             category_count=len(view.categories),
             loaded_at=info.context.index.loaded_at_for(info.context.preview),
         )
+
+    changes: ContentChanges = strawberry.field(
+        resolver=resolve_changes,
+        description="What changed since a version, for apps that keep an offline copy.",
+    )
 
     @strawberry.field(
         description=(
