@@ -124,7 +124,7 @@ def _options_for(*names: str) -> Callable[[F], F]:
 
 
 @cli.command()
-@_options_for(*(s.name for s in SETTINGS if s.name != "preview_token"))
+@_options_for(*(s.name for s in SETTINGS if s.name not in ("preview_token", "webhook_secret")))
 @click.option(
     "--content", "content", type=click.Path(path_type=Path), help="Same as --content-dir."
 )
@@ -135,7 +135,11 @@ def _options_for(*names: str) -> Callable[[F], F]:
     "[default: CONTENTAPI_PREVIEW_TOKEN].",
 )
 def serve(content: Path | None, preview_token_env: str | None, **options: Any) -> None:
-    """Serve the content over GraphQL (GraphiQL at /graphql in a browser)."""
+    """Serve the content over GraphQL (GraphiQL at /graphql in a browser).
+
+    Webhooks are signed with the secret in CONTENTAPI_WEBHOOK_SECRET, read from the
+    environment only (an option would show it in the process list).
+    """
     import uvicorn
 
     from contentapi.http.edges import EdgeLimits, protocol_factory

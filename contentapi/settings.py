@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import re
@@ -140,6 +141,19 @@ class Settings:
     persisted_queries: str = _setting(
         "", "File of allowed query documents: Apollo's manifest, Relay's id->query map, or a list."
     )
+    webhooks: str = _setting(
+        "", "Comma-separated URLs told of every content change (Standard Webhooks); empty: none."
+    )
+    webhook_secret: str = _setting(
+        "", "Secret signing webhooks: whsec_ and 24 to 64 base64 bytes; needed with WEBHOOKS."
+    )
+    webhook_attempts: int = _setting(
+        5, "Most attempts per webhook message (retried on 5xx and timeouts, with backoff)."
+    )
+    webhook_timeout: int = _setting(10, "Seconds a webhook target may take to answer.")
+    webhook_queue: int = _setting(
+        100, "Webhook messages waiting per target; past it the oldest is dropped (logged)."
+    )
     gzip_min_size: int = _setting(1024, "Compress responses at least this large, in bytes.")
     examples: bool = _setting(False, "Serve the example frontend at /examples/.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
@@ -169,6 +183,17 @@ class Settings:
         origins = self.origins
         _header_names(self.cors_allow_headers)
         _ignore_patterns(self.ignore)
+        self.webhook_urls  # noqa: B018 - checked here, as the settings are read
+        if self.webhooks.strip() and not self.webhook_secret:
+            raise SettingsError(
+                f"{ENV_PREFIX}WEBHOOKS names targets but {ENV_PREFIX}WEBHOOK_SECRET is empty: "
+                'every delivery is signed; make a secret with `python -c "import base64, '
+                "secrets; print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\"`"
+            )
+        if self.webhook_secret:
+            _webhook_secret(self.webhook_secret)
+        if self.webhook_attempts < 1:
+            raise SettingsError(f"{ENV_PREFIX}WEBHOOK_ATTEMPTS must be at least 1")
         if self.cors_allow_credentials and "*" in origins:
             raise SettingsError(
                 f"{ENV_PREFIX}CORS_ALLOW_CREDENTIALS is on with {ENV_PREFIX}CORS_ORIGINS "
@@ -185,6 +210,11 @@ class Settings:
     def ignore_patterns(self) -> tuple[str, ...]:
         """CONTENTAPI_IGNORE's gitignore-style patterns, each checked to be one."""
         return _ignore_patterns(self.ignore)
+
+    @property
+    def webhook_urls(self) -> list[str]:
+        """CONTENTAPI_WEBHOOKS as a list, each checked to be an http(s) URL with a host."""
+        return [_webhook_url(item) for item in _items(self.webhooks)]
 
     @property
     def allowed_headers(self) -> list[str]:
@@ -237,6 +267,30 @@ def _origin(written: str) -> str:
         f"{ENV_PREFIX}CORS_ORIGINS holds {written!r}, which is not an origin ({reason}): "
         "write scheme://host[:port], e.g. 'https://www.example.com'"
     )
+
+
+def _webhook_url(written: str) -> str:
+    parts = urlsplit(written)
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or parts.fragment:
+        raise SettingsError(
+            f"{ENV_PREFIX}WEBHOOKS holds {written!r}, which is not a webhook URL: write "
+            "http:// or https://, a host and a path, e.g. 'https://build.example.com/hooks/content'"
+        )
+    return written
+
+
+def _webhook_secret(secret: str) -> bytes:
+    """The key a Standard Webhooks secret (whsec_ + base64) stands for."""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        key = b""
+    if not 24 <= len(key) <= 64:
+        raise SettingsError(
+            f"{ENV_PREFIX}WEBHOOK_SECRET is not a Standard Webhooks secret: write whsec_ "
+            "and 24 to 64 random bytes in base64"
+        )
+    return key
 
 
 def _header_names(listed: str) -> list[str]:

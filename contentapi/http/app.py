@@ -32,6 +32,7 @@ from contentapi.http.protocol import (
     error_body,
 )
 from contentapi.http.route import GraphQLRoute
+from contentapi.http.webhooks import WebhookSender
 from contentapi.schema import Limits, build_schema
 from contentapi.schema.execution import fallbacks_of
 from contentapi.settings import Settings
@@ -64,6 +65,11 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             settings.markdown,
         )
     changes = ChangeLog.in_folder(settings.cache_dir, settings.content_dir, settings.changes_kept)
+    access_log = AccessLog(settings.access_log)
+    # Listening before the store sees the first index: a start on changed files is sent too.
+    webhooks = WebhookSender.from_settings(settings, access_log)
+    if webhooks is not None:
+        changes.listen(webhooks.listener)
     store = ContentStore(index, changes)
     for error in index.errors:
         log.warning("content error: %s", error)
@@ -92,11 +98,11 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             ready["errors"] = len(current.errors)
         return _json(ready)
 
-    access_log = AccessLog(settings.access_log)
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         access_log.open()
+        if webhooks is not None:
+            await webhooks.start()
         watcher = None
         if live is not None:
             watcher = Watcher(settings, store, live)
@@ -107,6 +113,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         finally:
             if watcher is not None:
                 await watcher.stop()
+            if webhooks is not None:
+                await webhooks.stop()
             access_log.close()
 
     routes: list[Any] = [
@@ -169,6 +177,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     app.state.store = store
     app.state.settings = settings
     app.state.endpoint = endpoint
+    app.state.webhooks = webhooks
     return app
 
 
