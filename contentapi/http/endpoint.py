@@ -37,7 +37,7 @@ from contentapi.http.protocol import (
 )
 from contentapi.http.responses import Answer, ResponseCache
 from contentapi.http.state import COST, OPERATION, REPLAYABLE
-from contentapi.schema import ContentSchema, Context
+from contentapi.schema import ContentSchema, Context, keys
 from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
@@ -46,6 +46,8 @@ NO_SUBSCRIPTIONS = (
     "or WebSocket; to follow changes, poll the query { contentInfo { version } }: "
     "its version changes whenever the content does"
 )
+# Where an answer's report keeps its purge key headers.
+SURROGATE_KEY, CACHE_TAG = "surrogate-key", "cache-tag"
 _CODES = {
     NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
     MISMATCH: "PERSISTED_QUERY_MISMATCH",
@@ -101,6 +103,9 @@ class GraphQLEndpoint:
         )
         setattr(request.state, COST, answer.report.get("cost"))
         if is_get and not preview:
+            # What a CDN may purge this answer by (see schema/keys.py).
+            headers["surrogate-key"] = answer.report.get(SURROGATE_KEY, keys.SITE)
+            headers["cache-tag"] = answer.report.get(CACHE_TAG, keys.SITE)
             # From the bytes sent (before gzip) and their media type: a 304 only ever
             # confirms a body the client already holds, byte for byte.
             headers["etag"] = answer.etag
@@ -213,6 +218,9 @@ class GraphQLEndpoint:
         # validation or variable error), so the response has no `data` entry and
         # graphql-response+json answers 400. Once execution started, `data` is there,
         # even as null (a field error that reached a non-null root field).
+        found = context.report.pop("keys", ())
+        context.report[SURROGATE_KEY] = keys.header_value(found, " ")
+        context.report[CACHE_TAG] = keys.header_value(found, ",")
         errors = result.errors or []
         request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
         payload: dict[str, Any] = {}

@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from standardwebhooks import Webhook
 from contentapi.content.changes import PUBLIC, Change
 from contentapi.http.access import AccessLog
 from contentapi.schema.changes import document_id
+from contentapi.schema.keys import change_keys
 from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi.webhooks")
@@ -51,7 +52,8 @@ class Message:
 
 
 def payload(change: Change, keys: Sequence[str] = ()) -> dict[str, Any]:
-    """The change as a Standard Webhooks payload (type, timestamp, data)."""
+    """The change as a Standard Webhooks payload (type, timestamp, data); `keys` are the
+    CDN purge keys it touches (see schema/keys.py)."""
 
     def documents(uris: Sequence[str]) -> list[dict[str, str]]:
         return [{"id": document_id(uri), "uri": uri} for uri in uris]
@@ -102,7 +104,6 @@ class WebhookSender:
         access_log: AccessLog | None = None,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
-        keys_of: Callable[[Change], Sequence[str]] | None = None,
     ) -> None:
         self.webhook = Webhook(secret)
         self.attempts = max(attempts, 1)
@@ -110,7 +111,6 @@ class WebhookSender:
         self.access_log = access_log
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.keys_of = keys_of
         self.targets = [_Target(url, queue) for url in urls]
         self._client: httpx.AsyncClient | None = None
 
@@ -136,8 +136,7 @@ class WebhookSender:
 
     def notify(self, change: Change) -> None:
         """Queue the change for every target (dropping a target's oldest when it is full)."""
-        keys = self.keys_of(change) if self.keys_of is not None else ()
-        body = orjson.dumps(payload(change, keys)).decode()
+        body = orjson.dumps(payload(change, change_keys(change.uris))).decode()
         message = Message(message_id(change.previous, change.version), body)
         for target in self.targets:
             if len(target.queue) >= target.size:

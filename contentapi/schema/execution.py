@@ -27,6 +27,7 @@ whose answer would be too large is refused while it is built, not after.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import OrderedDict
@@ -54,6 +55,7 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
 
+from contentapi.schema import keys
 from contentapi.schema.errors import QueryError
 
 log = logging.getLogger("contentapi")
@@ -203,6 +205,37 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     @property
+    def keys(self) -> set[str]:
+        """The CDN purge keys of the answer being built (see keys.py), kept in the
+        context's report for the HTTP layer."""
+        keys: set[str] | None = self.__dict__.get("_keys")
+        if keys is None:
+            report = getattr(self.context_value, "report", None)
+            keys = set() if report is None else report.setdefault("keys", set())
+            self.__dict__["_keys"] = keys
+        return keys
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        details: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        *rest: Any,
+    ) -> Any:
+        tag = _tagger(return_type.name)
+        if tag is not None:
+            tag(self, result)
+        return super().complete_object_value(return_type, details, info, path, result, *rest)
+
+    def complete_list_value(self, return_type: GraphQLList[Any], *rest: Any) -> Any:
+        key = _list_key(return_type)
+        if key is not None:
+            self.keys.add(key)
+        return super().complete_list_value(return_type, *rest)
+
+    @property
     def context_only(self) -> _ContextOnly:
         """The `info` handed to resolvers called directly."""
         info: _ContextOnly | None = self.__dict__.get("_context_only")
@@ -308,6 +341,7 @@ def _completer(
         return leaf
     if isinstance(kind, GraphQLList):
         item = _completer(ctx, kind.of_type, details)
+        key = _list_key(kind)
 
         def listed(ctx: FastExecutionContext, value: Any) -> Any:
             if value is None:
@@ -316,6 +350,8 @@ def _completer(
                 return None
             if isinstance(value, str | bytes | dict | Exception) or not hasattr(value, "__iter__"):
                 raise _Fallback("a value that is not a list in a list field")
+            if key is not None:
+                ctx.keys.add(key)
             return [item(ctx, element) for element in value]
 
         return listed
@@ -342,8 +378,45 @@ def _completer(
     raise _Fallback(f"an output type the fast path does not know: {kind}")
 
 
+def _tagger(name: str) -> Callable[[FastExecutionContext, Any], None] | None:
+    """What completing an object of type `name` adds to the answer's purge keys."""
+    if name in keys.DOCUMENTS:
+
+        def document(ctx: FastExecutionContext, value: Any) -> None:
+            uri = getattr(value, "uri", None)
+            if type(uri) is str:
+                ctx.keys.add(_document_key(uri))
+
+        return document
+    key = keys.OBJECT_KEYS.get(name)
+    if key is None and name.endswith("Connection"):
+        key = keys.list_key(name)
+    if key is None:
+        return None
+    fixed: str = key
+
+    def tagged(ctx: FastExecutionContext, value: Any) -> None:
+        ctx.keys.add(fixed)
+
+    return tagged
+
+
+def _list_key(kind: GraphQLList[Any]) -> str | None:
+    """The purge key of a list of objects (None for a list of scalars)."""
+    item = kind.of_type
+    while isinstance(item, GraphQLNonNull | GraphQLList):
+        item = item.of_type
+    if isinstance(item, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+        return keys.list_key(item.name)
+    return None
+
+
+_document_key = functools.lru_cache(maxsize=8192)(keys.document_key)
+
+
 def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> Complete:
     plan: list[FieldPlan] | None = None
+    tag = _tagger(kind.name)
     # Our is_type_of functions are isinstance checks: one answer per Python type.
     accepted: dict[type, bool] = {}
 
@@ -360,6 +433,8 @@ def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> 
             )
         if not fits:
             raise _Fallback("a value not of the field's object type")
+        if tag is not None:
+            tag(ctx, value)
         if plan is None:
             collected = ctx.collect_subfields(kind, details)
             if collected[1]:  # new @defer usages

@@ -21,6 +21,7 @@ from contentapi.content.changes import Change
 from contentapi.errors import SettingsError
 from contentapi.http.access import AccessLog
 from contentapi.http.webhooks import WebhookSender, backoff, message_id
+from contentapi.schema.keys import document_key
 from contentapi.schema.relay import global_id
 from contentapi.settings import Settings
 
@@ -137,7 +138,16 @@ def test_a_delivery_is_signed_as_standard_webhooks_says(
             "created": [{"id": global_id("Treatment", "new"), "uri": "/new/"}],
             "updated": [{"id": global_id("Treatment", "a"), "uri": "/a/"}],
             "deleted": [{"id": global_id("Treatment", "gone"), "uri": "/gone/"}],
-            "keys": [],
+            "keys": [
+                *sorted(document_key(uri) for uri in ("/new/", "/a/", "/gone/")),
+                "categories",
+                "images",
+                "indications",
+                "search",
+                "treatments",
+                "lists",
+                "version",
+            ],
         },
     }
     assert headers["webhook-id"] == message_id("v1", "v2")
@@ -158,7 +168,9 @@ def test_a_5xx_is_retried_with_backoff_and_every_attempt_logged(
     target = receiver([500, 503])
     access = AccessLog(str(tmp_path / "access.log"))
     access.open()
-    run(sender(target.url, access_log=access), [change(1)], lambda: len(target.received) == 3)
+    webhooks = sender(target.url, access_log=access)
+    # Settle: the last answer is logged after the receiver has seen the request.
+    run(webhooks, [change(1)], lambda: len(target.received) == 3, settle=0.3)
     access.close()
     assert target.ids() == [message_id("v0", "v1")] * 3
     assert [
@@ -193,7 +205,7 @@ def test_a_timeout_is_retried(receiver: Callable[..., Receiver], tmp_path: Path)
     access = AccessLog(str(tmp_path / "access.log"))
     access.open()
     webhooks = sender(target.url, access_log=access, timeout=0.2)
-    run(webhooks, [change(1)], lambda: len(target.received) == 2)
+    run(webhooks, [change(1)], lambda: len(target.received) == 2, settle=0.3)
     access.close()
     lines = access_lines(tmp_path / "access.log")
     assert [(line["status"], line["error"]) for line in lines] == [(None, "timeout"), (200, None)]
