@@ -247,7 +247,12 @@ def query(
     result = build_schema().execute_sync(
         query,
         variable_values=values,
-        context_value=Context(index=index, preview=preview, public_url=settings.public_url),
+        context_value=Context(
+            index=index,
+            preview=preview,
+            public_url=settings.public_url,
+            image_max_side=settings.image_max_side,
+        ),
         operation_name=operation_name,
     )
     payload: dict[str, Any] = {"data": result.data}

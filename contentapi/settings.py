@@ -99,6 +99,19 @@ class Settings:
         False, "Let pages on allowed origins send cookies (CORS credentials)."
     )
     public_url: str = _setting("", "Base URL used to make absolute image URLs (Image.url).")
+    image_max_side: int = _setting(
+        4000, "Largest width or height of a transformed picture, in pixels (w, h beyond: 400)."
+    )
+    image_quality: int = _setting(
+        80, "Quality (1 to 100) of JPEG, WebP and AVIF copies of pictures when q is not given."
+    )
+    image_cache_bytes: int = _setting(
+        256 * 1024 * 1024,
+        "Disk for transformed pictures (the cache folder's images/), in bytes; 0: none kept.",
+    )
+    image_workers: int = _setting(
+        2, "Pictures transformed at once per server process (threads off the event loop)."
+    )
     max_depth: int = _setting(10, "Deepest query accepted.")
     max_aliases: int = _setting(30, "Most aliases accepted in one query.")
     max_tokens: int = _setting(2000, "Most tokens accepted in one query document.")
@@ -181,6 +194,15 @@ class Settings:
         # CORS values are first read when the app is built: checked here, so a bad one is
         # refused as the settings are read, before any content is loaded.
         origins = self.origins
+        for name, value, least, most in (
+            ("IMAGE_MAX_SIDE", self.image_max_side, 1, 100_000),
+            ("IMAGE_QUALITY", self.image_quality, 1, 100),
+            ("IMAGE_WORKERS", self.image_workers, 1, 256),
+        ):
+            if not least <= value <= most:
+                raise SettingsError(
+                    f"{ENV_PREFIX}{name} must be from {least} to {most}, not {value}"
+                )
         _header_names(self.cors_allow_headers)
         _ignore_patterns(self.ignore)
         self.webhook_urls  # noqa: B018 - checked here, as the settings are read

@@ -190,6 +190,7 @@ class GraphQLEndpoint:
             index=index,
             preview=preview,
             public_url=self.settings.public_url,
+            image_max_side=self.settings.image_max_side,
             changes=self.store.changes,
         )
         try:

@@ -58,6 +58,7 @@ from contentapi.content.index import ContentIndex
 from contentapi.content.model import Treatment
 from contentapi.content.store import ContentStore
 from contentapi.http.endpoint import carries_preview_token
+from contentapi.http.imaging import BadParameter, Imaging, parse_transform
 from contentapi.http.protocol import JSON, error_body
 from contentapi.settings import Settings
 
@@ -237,6 +238,8 @@ class ImageFiles(StaticFiles):
         self.store = store
         self.preview_token = settings.preview_token
         self.public_cache = f"public, max-age={settings.cache_max_age}"
+        # Copies asked for with query parameters (?w=200&fm=webp&v=...): imaging.py.
+        self.imaging = Imaging(settings)
         # (content fingerprint, draft-only keys): swapped whole, so a reader never sees a
         # fingerprint paired with another version's keys.
         self._draft_only: tuple[str, frozenset[str]] = ("", frozenset())
@@ -257,6 +260,14 @@ class ImageFiles(StaticFiles):
         if scope["method"] not in ("GET", "HEAD"):
             return _refusal(405, "Method Not Allowed", {"allow": "GET, HEAD"})
         media_type, sniff = image_type
+        transform = None
+        if scope.get("query_string"):
+            if media_type == SVG_TYPE:
+                return _refusal(400, "an SVG picture is served as it is, with no parameters")
+            try:
+                transform = parse_transform(scope["query_string"], self.imaging.max_side)
+            except BadParameter as exc:
+                return _refusal(400, str(exc))
         headers = Headers(scope=scope)
         preview = carries_preview_token(headers, self.preview_token)
         index = self.store.current
@@ -265,6 +276,16 @@ class ImageFiles(StaticFiles):
             return _refusal(404, "Not Found")
         full_path, stat_result, draft_only = found
         cache_control = "private, no-store" if draft_only else self.public_cache
+        if transform is not None:
+            return await self.imaging.respond(
+                full_path,
+                posixpath.splitext(full_path)[1].lower(),
+                media_type,
+                transform,
+                headers,
+                head=scope["method"] == "HEAD",
+                cache_control=cache_control,
+            )
         extra = SVG_HEADERS if media_type == SVG_TYPE else {}
         response = FileResponse(
             full_path,
