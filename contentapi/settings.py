@@ -167,6 +167,15 @@ class Settings:
     webhook_queue: int = _setting(
         100, "Webhook messages waiting per target; past it the oldest is dropped (logged)."
     )
+    subscriptions_max: int = _setting(
+        1000, "Most contentChanged subscriptions open at once per server process."
+    )
+    subscriptions_per_client: int = _setting(
+        10, "Most contentChanged subscriptions open at once from one client address."
+    )
+    subscription_keep_alive: int = _setting(
+        15, "Seconds between keep-alive comments on an idle graphql-sse stream."
+    )
     gzip_min_size: int = _setting(1024, "Compress responses at least this large, in bytes.")
     examples: bool = _setting(False, "Serve the example frontend at /examples/.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
@@ -216,6 +225,8 @@ class Settings:
             _webhook_secret(self.webhook_secret)
         if self.webhook_attempts < 1:
             raise SettingsError(f"{ENV_PREFIX}WEBHOOK_ATTEMPTS must be at least 1")
+        if self.subscription_keep_alive < 1:
+            raise SettingsError(f"{ENV_PREFIX}SUBSCRIPTION_KEEP_ALIVE must be at least 1")
         if self.cors_allow_credentials and "*" in origins:
             raise SettingsError(
                 f"{ENV_PREFIX}CORS_ALLOW_CREDENTIALS is on with {ENV_PREFIX}CORS_ORIGINS "

@@ -16,10 +16,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from contentapi.content.changes import ChangeLog
+from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
@@ -32,6 +33,7 @@ from contentapi.http.protocol import (
     error_body,
 )
 from contentapi.http.route import GraphQLRoute
+from contentapi.http.streams import STREAM_PATH, StreamView
 from contentapi.http.webhooks import WebhookSender
 from contentapi.schema import Limits, build_schema
 from contentapi.schema.execution import fallbacks_of
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     webhooks = WebhookSender.from_settings(settings, access_log)
     if webhooks is not None:
         changes.listen(webhooks.listener)
+    feed = ChangeFeed(settings.subscriptions_per_client, settings.subscriptions_max)
+    changes.listen(feed.listener)
     store = ContentStore(index, changes)
     for error in index.errors:
         log.warning("content error: %s", error)
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     endpoint = GraphQLEndpoint(schema, store, settings)
 
     graphql = GraphQLRoute(endpoint, settings)
+    streams = StreamView(schema, store, feed, settings)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
@@ -119,6 +124,10 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
 
     routes: list[Any] = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        # Subscriptions: graphql-sse beside /graphql, WebSocket on both paths.
+        Route(STREAM_PATH, streams, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", streams),
+        WebSocketRoute(STREAM_PATH, streams),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Mount(
@@ -178,6 +187,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     app.state.settings = settings
     app.state.endpoint = endpoint
     app.state.webhooks = webhooks
+    app.state.feed = feed
     return app
 
 

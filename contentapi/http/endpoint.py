@@ -42,9 +42,9 @@ from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
 NO_SUBSCRIPTIONS = (
-    "this server has no subscriptions (its schema has no Subscription type), over HTTP "
-    "or WebSocket; to follow changes, poll the query { contentInfo { version } }: "
-    "its version changes whenever the content does"
+    "subscriptions are not served by plain requests to /graphql: subscribe over GraphQL "
+    "over Server-Sent Events (graphql-sse, distinct connections) at /graphql/stream, or "
+    "over WebSocket (graphql-transport-ws) at /graphql"
 )
 # Where an answer's report keeps its purge key headers.
 SURROGATE_KEY, CACHE_TAG = "surrogate-key", "cache-tag"
@@ -204,7 +204,7 @@ class GraphQLEndpoint:
             )
         except InvalidOperationTypeError as exc:
             if exc.operation_type == OperationType.SUBSCRIPTION:
-                # Over any method: the schema has no Subscription type to serve.
+                # Over any method: streams have routes of their own (see streams.py).
                 raise RequestError(NO_SUBSCRIPTIONS) from None
             raise RequestError(
                 f"{exc.operation_type.value} operations are only allowed over POST",

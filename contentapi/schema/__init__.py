@@ -12,6 +12,7 @@ from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from contentapi.schema.changes import Subscription
 from contentapi.schema.context import Context as Context
 from contentapi.schema.errors import QueryError
 from contentapi.schema.execution import FastExecutionContext, ResponseTooLarge
@@ -132,6 +133,7 @@ def build_schema(limits: Limits | None = None) -> ContentSchema:
         execution_class = _without_suggestions(execution_class)
     schema = ContentSchema(
         query=Query,
+        subscription=Subscription,
         types=[Treatment, Image, Indication, Category],
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=execution_class,

@@ -3,14 +3,16 @@ the contentChanged subscription tell it) and ContentChanges (delta sync for apps
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Annotated
 
 import strawberry
 
 from contentapi.content.changes import Change, ChangeLog
+from contentapi.content.feed import FeedFull
 from contentapi.content.model import page_key
 from contentapi.schema.context import Context
+from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import global_id
 
 
@@ -101,3 +103,35 @@ def resolve_changes(
         updated=[strawberry.ID(document_id(uri)) for uri in delta.updated],
         deleted=[strawberry.ID(document_id(uri)) for uri in delta.deleted],
     )
+
+
+NO_FEED = "this server has no live change feed here: subscribe over graphql-sse or WebSocket"
+
+
+@strawberry.type(
+    description=(
+        "Live streams: over GraphQL over Server-Sent Events (graphql-sse, distinct "
+        "connections, at /graphql/stream) or WebSocket (graphql-transport-ws, at /graphql)."
+    )
+)
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "One event per content version change (drafts' changes only with the preview token)."
+        )
+    )
+    async def content_changed(
+        self, info: strawberry.Info[Context, None]
+    ) -> AsyncGenerator[ContentChange, None]:
+        context = info.context
+        if context.feed is None:
+            raise QueryError(NO_FEED)
+        connection = context.connection
+        preview = context.preview or (connection is not None and connection.preview)
+        client = connection.client if connection is not None else ""
+        try:
+            with context.feed.subscribe(preview, client) as queue:
+                while True:
+                    yield ContentChange.of(await queue.get())
+        except FeedFull as exc:  # raised before the first event only
+            raise QueryError(str(exc)) from None

@@ -6,7 +6,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contentapi.content.changes import ChangeLog
+from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex, ContentView
+
+
+@dataclass(slots=True)
+class Connection:
+    """A subscription stream's connection: whom it is from, and whether it showed the
+    preview token (over WebSocket, possibly in its connection_init payload, after the
+    context was made)."""
+
+    client: str = ""
+    preview: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +33,9 @@ class Context:
     image_max_side: int = 4000
     # The server's record of content changes, for changes(since:); None: no history.
     changes: ChangeLog | None = None
+    # Subscriptions (contentChanged): the live feed, and the stream's connection.
+    feed: ChangeFeed | None = None
+    connection: Connection | None = None
     report: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -114,8 +114,8 @@ def test_bad_requests_get_json_4xx(
 
 
 @pytest.mark.parametrize("method", ["post", "get"])
-def test_a_subscription_is_told_there_are_none(client: TestClient, method: str) -> None:
-    subscription = {"query": "subscription { contentInfo { version } }"}
+def test_a_subscription_is_told_where_streams_are(client: TestClient, method: str) -> None:
+    subscription = {"query": "subscription { contentChanged { version } }"}
     if method == "post":
         response = client.post("/graphql", json=subscription)
     else:
@@ -125,9 +125,10 @@ def test_a_subscription_is_told_there_are_none(client: TestClient, method: str) 
     assert response.json() == {
         "errors": [
             {
-                "message": "this server has no subscriptions (its schema has no Subscription "
-                "type), over HTTP or WebSocket; to follow changes, poll the query "
-                "{ contentInfo { version } }: its version changes whenever the content does"
+                "message": "subscriptions are not served by plain requests to /graphql: "
+                "subscribe over GraphQL over Server-Sent Events (graphql-sse, distinct "
+                "connections) at /graphql/stream, or over WebSocket (graphql-transport-ws) "
+                "at /graphql"
             }
         ]
     }
