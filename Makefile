@@ -38,9 +38,10 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk)
 
-## The HTTP benchmark in under a minute (CI runs it as a smoke test; the figures are not judged)
+## The HTTP and image benchmarks in about a minute (CI runs them as smoke tests; the figures are not judged)
 bench-quick: install-test node-deps browser
 	$(BIN)/python bench/throughput.py --quick
+	$(BIN)/python bench/images.py --quick
 
 ## Refresh the lockfile of Python packages from the current environment
 constraints:

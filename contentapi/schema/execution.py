@@ -236,6 +236,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().complete_list_value(return_type, *rest)
 
     @property
+    def argument_memo(self) -> dict[int, tuple[FieldNode, dict[str, Any]]]:
+        """Arguments of directly called resolvers, coerced once per field node."""
+        memo: dict[int, tuple[FieldNode, dict[str, Any]]] | None = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self.__dict__["_memo"] = {}
+        return memo
+
+    @property
     def context_only(self) -> _ContextOnly:
         """The `info` handed to resolvers called directly."""
         info: _ContextOnly | None = self.__dict__.get("_context_only")
@@ -533,14 +541,26 @@ def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None
     def call(ctx: FastExecutionContext, source: Any, details: Any) -> Any:
         kwargs: dict[str, Any] = {}
         if python_names:
-            arguments = get_argument_values(
-                field_def,
-                details[0].node,
-                ctx.variable_values,
-                details[0].fragment_variable_values,
-                ctx.hide_suggestions,
-            )
-            kwargs = {python_names[name]: value for name, value in arguments.items()}
+            # One field of a list is resolved once per item with the same arguments (a
+            # list of 50 pictures' srcSet): coerced once per execution, variables being
+            # fixed for it, unless fragment variables make them differ between spreads.
+            field_node = details[0].node
+            fragment_variables = details[0].fragment_variable_values
+            memo = ctx.argument_memo
+            found = memo.get(id(field_node))
+            if found is not None and found[0] is field_node and fragment_variables is None:
+                kwargs = dict(found[1])
+            else:
+                arguments = get_argument_values(
+                    field_def,
+                    field_node,
+                    ctx.variable_values,
+                    fragment_variables,
+                    ctx.hide_suggestions,
+                )
+                kwargs = {python_names[name]: value for name, value in arguments.items()}
+                if fragment_variables is None:
+                    memo[id(field_node)] = (field_node, dict(kwargs))
         if root_name is not None:
             kwargs[root_name] = source
         if info_name is not None:

@@ -418,14 +418,28 @@ def _image_src_set(
         return None
     for width in widths or ():
         _check_side(width, "width", info)
-    wanted = sorted({*(widths or _SRCSET_WIDTHS)})
-    kept = [width for width in wanted if width <= meta.width] or [meta.width]
     url = _plain_url(root, info)
     fmt: Any = format.value if format is not None else None
-    return ", ".join(
-        f"{image_files.transform_url(url, meta.version, width, None, None, fmt)} {width}w"
-        for width in kept
-    )
+    # A list of 50 asks for the same widths 50 times, and the next request again: each
+    # picture's value is made once (so srcSet costs a lookup, as placeholder does).
+    key = (url, meta.version, meta.width, tuple(widths) if widths else None, fmt)
+    found = _src_sets.get(key)
+    if found is None:
+        wanted = sorted({*(widths or _SRCSET_WIDTHS)})
+        kept = [width for width in wanted if width <= meta.width] or [meta.width]
+        found = ", ".join(
+            f"{image_files.transform_url(url, meta.version, width, None, None, fmt)} {width}w"
+            for width in kept
+        )
+        if len(_src_sets) >= _SRC_SETS_KEPT:
+            _src_sets.clear()
+        _src_sets[key] = found
+    return found
+
+
+# srcSet values made, by picture URL, version, width and the arguments; bounded.
+_SRC_SETS_KEPT = 4096
+_src_sets: dict[tuple[Any, ...], str] = {}
 
 
 def _image_width(root: model.Image, info: Info) -> int | None:

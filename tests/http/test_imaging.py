@@ -592,3 +592,33 @@ def test_the_issues_query_on_the_bundled_content(tmp_path: Path) -> None:
             for candidate, width in zip(image["srcSet"].split(", "), (200, 400), strict=True):
                 avif = read(client.get(candidate.split(" ")[0]))
                 assert (avif.format, avif.width) == ("AVIF", width)
+
+
+def test_srcset_follows_each_requests_arguments(client: TestClient, content: Path) -> None:
+    query = """query ($widths: [Int!]) { treatment(slug: "pictures") {
+      one: images { srcSet(widths: $widths) } two: images { srcSet(widths: [300]) } } }"""
+    v = version(content, "photo.jpg")
+    for widths in ([100], [200, 50], [100]):
+        answer = client.post("/graphql", json={"query": query, "variables": {"widths": widths}})
+        treatment = answer.json()["data"]["treatment"]
+        assert treatment["one"][0]["srcSet"] == ", ".join(
+            f"/img/photo.jpg?w={w}&v={v} {w}w" for w in sorted(widths)
+        )
+        assert treatment["two"][0]["srcSet"] == f"/img/photo.jpg?w=300&v={v} 300w"
+
+
+def test_a_large_answer_is_streamed_whole(client: TestClient, content: Path) -> None:
+    noise = Image.effect_noise((1000, 800), 120).convert("RGB")
+    noise.save(content / "img" / "large.png")
+    data = (content / "img" / "large.png").read_bytes()
+    assert len(data) > 1 << 20
+    v = version(content, "large.png")
+    response = client.get(f"/img/large.png?v={v}")
+    assert response.content == data
+    assert response.headers["content-length"] == str(len(data))
+    assert response.headers["cache-control"] == imaging.IMMUTABLE
+    copy = client.get("/img/large.png?w=1000&fm=png")
+    assert len(copy.content) > 1 << 20
+    assert read(copy).size == (1000, 800)
+    # Second time from the disk cache, streamed from its file.
+    assert client.get("/img/large.png?w=1000&fm=png").content == copy.content
