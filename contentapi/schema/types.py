@@ -426,7 +426,9 @@ def _image_src_set(
     found = _src_sets.get(key)
     if found is None:
         wanted = sorted({*(widths or _SRCSET_WIDTHS)})
-        kept = [width for width in wanted if width <= meta.width] or [meta.width]
+        kept = [width for width in wanted if width < meta.width]
+        if len(kept) < len(wanted):
+            kept.append(meta.width)
         found = ", ".join(
             f"{image_files.transform_url(url, meta.version, width, None, None, fmt)} {width}w"
             for width in kept
@@ -509,8 +511,8 @@ class Image(Node):
     src_set: str | None = strawberry.field(
         resolver=_image_src_set,
         description=(
-            "An srcset value: one URL per width (widths above the original left out; the "
-            "original's width when none is left); null for a remote or unreadable picture."
+            "An srcset value: one URL per width (widths above the original left out, the "
+            "original's own width in their place); null for a remote or unreadable picture."
         ),
     )
     alt: str | None = strawberry.field(

@@ -23,7 +23,12 @@
     window.location.href
   ).toString();
 
-  var LIST_FIELDS = 'slug title summary images { url width height alt }';
+  // Pictures come with an srcset of copies the server makes (WebP, sized for a card or
+  // the carousel) and a tiny blurred preview shown until the picture arrives.
+  var CARD_IMAGE = 'url width height alt srcSet(widths: [240, 480, 960], format: WEBP) placeholder';
+  var LIST_FIELDS = 'slug title summary images { ' + CARD_IMAGE + ' }';
+  // A card is a grid cell, 18rem to twice that wide (style.css), the whole width on a phone.
+  var CARD_SIZES = '(min-width: 40rem) 24rem, 100vw';
 
   var TREATMENTS_QUERY =
     'query ExampleTreatments($after: String, $indication: String) {' +
@@ -50,7 +55,8 @@
     'query ExampleTreatment($slug: String!) {' +
     '  treatment(slug: $slug) {' +
     '    slug title html' +
-    '    images { url width height alt title }' +
+    '    images { url width height alt title placeholder' +
+    '      srcSet(widths: [320, 640, 960, 1280], format: WEBP) }' +
     '    indications { slug name }' +
     '  }' +
     '}';
@@ -282,7 +288,7 @@
 
     var image = treatment.images[0];
     if (image) {
-      var img = imageElement(image);
+      var img = imageElement(image, CARD_SIZES);
       img.setAttribute('data-testid', 'treatment-item-image');
       img.loading = 'lazy';
       link.appendChild(img);
@@ -326,17 +332,40 @@
     });
   }
 
-  function imageElement(image) {
+  // `sizes` tells the browser how wide the picture is shown, so it fetches the
+  // smallest copy of the srcset that is sharp there; `src` stays the file itself for
+  // browsers without srcset. The placeholder (a data: URI under 1 KB) is the picture's
+  // background until it has loaded.
+  function imageElement(image, sizes) {
     var img = document.createElement('img');
+    if (image.srcSet) {
+      img.srcset = image.srcSet;
+      img.sizes = sizes || (image.width ? carouselSizes(image.width) : '100vw');
+    }
     img.src = image.url;
     if (image.width) img.width = image.width;
     if (image.height) img.height = image.height;
     img.alt = image.alt || '';
     img.decoding = 'async';
+    if (image.placeholder) {
+      img.classList.add('has-placeholder');
+      img.style.backgroundImage = 'url("' + image.placeholder + '")';
+    }
+    img.addEventListener('load', function () {
+      img.classList.remove('has-placeholder');
+      img.style.backgroundImage = '';
+    });
     img.addEventListener('error', function () {
+      img.classList.remove('has-placeholder');
+      img.style.backgroundImage = '';
       img.classList.add('is-broken');
     });
     return img;
+  }
+
+  // A carousel picture is shown at its own width, at most 80% of the window (style.css).
+  function carouselSizes(width) {
+    return '(max-width: ' + Math.ceil(width / 0.8) + 'px) 80vw, ' + width + 'px';
   }
 
   // ---- The indication filter ------------------------------------------------

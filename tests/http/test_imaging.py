@@ -546,7 +546,8 @@ def test_an_edited_picture_gets_new_urls(content: Path, tmp_path: Path) -> None:
         assert stale.headers["cache-control"] == PUBLIC
         assert stale.content == new.content
         assert after["treatment"]["images"][0]["srcSet"] == (
-            f"/img/photo.jpg?w=100&v={v} 100w, /img/photo.jpg?w=200&v={v} 200w"
+            f"/img/photo.jpg?w=100&v={v} 100w, /img/photo.jpg?w=200&v={v} 200w, "
+            f"/img/photo.jpg?w=400&v={v} 400w"
         )
 
 

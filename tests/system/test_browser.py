@@ -569,3 +569,137 @@ def test_a_page_on_another_origin_calls_the_api_with_apollo_and_tracing_headers(
     assert "No 'Access-Control-Allow-Origin' header" in blocked[0]
     # Starlette refuses the preflight with a 400 naming the headers; Chromium says so.
     assert "Response to preflight request doesn't pass access control check" in blocked[1]
+
+
+# ---- Pictures ----------------------------------------------------------------------------
+
+# Installed before the page's own scripts: how each picture looked as it was inserted,
+# before it had loaded (its srcset, sizes, classes and placeholder background).
+RECORD_INSERTED_IMAGES = """
+window.__inserted = [];
+new MutationObserver(function (mutations) {
+  mutations.forEach(function (mutation) {
+    mutation.addedNodes.forEach(function (node) {
+      if (!node.querySelectorAll) return;
+      var found = node.tagName === 'IMG' ? [node] : [];
+      node.querySelectorAll('img').forEach(function (img) { found.push(img); });
+      found.forEach(function (img) {
+        window.__inserted.push({
+          testid: img.getAttribute('data-testid'),
+          srcset: img.getAttribute('srcset'),
+          sizes: img.getAttribute('sizes'),
+          className: img.className,
+          background: img.style.backgroundImage
+        });
+      });
+    });
+  });
+}).observe(document, { childList: true, subtree: true });
+"""
+
+# Every <img> in the page: whether it is done, its size as decoded, what it loaded.
+IMAGES_STATE = """
+return Array.from(document.querySelectorAll('img')).map(function (img) {
+  return {
+    testid: img.getAttribute('data-testid'),
+    complete: img.complete,
+    naturalWidth: img.naturalWidth,
+    naturalHeight: img.naturalHeight,
+    currentSrc: img.currentSrc,
+    broken: img.classList.contains('is-broken'),
+    placeholder: img.classList.contains('has-placeholder'),
+    background: img.style.backgroundImage
+  };
+});
+"""
+
+
+def loaded_images(browser: Browser, testid: str, count: int) -> list[dict[str, Any]]:
+    """The `count` pictures with this test id once every one is done loading (or failed)."""
+
+    def done(driver: WebDriver) -> list[dict[str, Any]] | None:
+        state = [i for i in driver.execute_script(IMAGES_STATE) if i["testid"] == testid]
+        if len(state) == count and all(image["complete"] for image in state):
+            return state
+        return None
+
+    found: list[dict[str, Any]] = browser.until(done, f"the {testid} pictures never loaded")
+    return found
+
+
+def assert_no_broken_image(images: list[dict[str, Any]]) -> None:
+    """What fails on a broken picture: a browser that could not decode one has
+    naturalWidth 0, and the page marks it is-broken."""
+    broken = [image["currentSrc"] for image in images if image["naturalWidth"] == 0]
+    assert broken == [], f"broken pictures: {broken}"
+    assert not any(image["broken"] for image in images)
+
+
+def test_example_pictures_load_as_webp_copies_after_their_placeholders(
+    browser: Browser, seed_server: str
+) -> None:
+    browser.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_INSERTED_IMAGES}
+    )
+    open_examples(browser, seed_server)
+    wait_for_list(browser, ["Mesotherapy"], "1 treatment")
+    (card,) = loaded_images(browser, "treatment-item-image", 1)
+    assert_no_broken_image([card])
+    # A 24rem card (384 px, one device pixel per CSS pixel) picks the 400 px copy, as WebP
+    # (naturalWidth is its width at the density srcset gives it: 400 px over 384).
+    assert (card["naturalWidth"], card["naturalHeight"]) == (384, 288)
+    path = urlsplit(card["currentSrc"])
+    assert (path.path, path.query.split("&")[:2]) == (SEED_IMAGES[0], ["w=400", "fm=webp"])
+    assert (card["placeholder"], card["background"]) == (False, "")
+    browser.screenshot("examples-pictures-list")
+
+    browser.find(browser.testid("treatment-item") + " a").click()
+    carousel = loaded_images(browser, "treatment-image", 2)
+    assert_no_broken_image(carousel)
+    assert [urlsplit(image["currentSrc"]).path for image in carousel] == SEED_IMAGES
+    for image in carousel:
+        assert (image["naturalWidth"], image["naturalHeight"]) == (400, 300)
+        assert "fm=webp" in image["currentSrc"]
+    browser.screenshot("examples-pictures-carousel")
+
+    # As inserted, before loading, each picture showed its blurred preview.
+    inserted = browser.driver.execute_script("return window.__inserted;")
+    shown = [
+        image
+        for image in inserted
+        if image["testid"] in ("treatment-item-image", "treatment-image")
+    ]
+    assert [image["testid"] for image in shown] == [
+        "treatment-item-image",
+        "treatment-image",
+        "treatment-image",
+    ]
+    for image in shown:
+        assert image["className"] == "has-placeholder"
+        assert image["background"].startswith('url("data:image/webp;base64,')
+        candidates = [part.rsplit(" ", 1)[1] for part in image["srcset"].split(", ")]
+        assert candidates == (
+            ["240w", "400w"] if image["testid"] == "treatment-item-image" else ["320w", "400w"]
+        )
+    assert shown[0]["sizes"] == "(min-width: 40rem) 24rem, 100vw"
+    assert shown[1]["sizes"] == "(max-width: 500px) 80vw, 400px"
+    browser.assert_stayed_local()
+
+
+def test_a_broken_picture_is_caught(browser: Browser, tmp_path: Path) -> None:
+    """The check above can fail: a picture whose file is not an image decodes to nothing."""
+    content = tmp_path / "content"
+    (content / "img").mkdir(parents=True)
+    (content / "img" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    (content / "page.md").write_text(
+        "---\ntitle: Broken\n---\n![A broken picture](/img/broken.jpg)\n", encoding="utf-8"
+    )
+    with running_server(content, "--examples", "--cache-dir", str(tmp_path / "cache")) as base:
+        open_examples(browser, base)
+        wait_for_list(browser, ["Broken"], "1 treatment")
+        (card,) = loaded_images(browser, "treatment-item-image", 1)
+        browser.screenshot("examples-broken-picture")
+        assert card["naturalWidth"] == 0
+        assert card["broken"] is True
+        with pytest.raises(AssertionError, match="broken pictures"):
+            assert_no_broken_image([card])
