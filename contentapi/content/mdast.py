@@ -538,7 +538,8 @@ def resolved_tree(
     tree, link_paths, image_refs = orjson.loads(packed)
     for node_path, data in zip(link_paths, link_data, strict=False):
         if data is not None:
-            _node_at(tree, node_path)["data"] = data
+            # Beside the hProperties it may have (an hreflang).
+            _node_at(tree, node_path).setdefault("data", {}).update(data)
     for node_path, position in image_refs:
         node = _node_at(tree, node_path)
         node.setdefault("data", {})["id"] = image_id(position)
