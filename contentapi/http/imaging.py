@@ -41,6 +41,7 @@ Cache-Control. Nothing depends on request headers, so there is no Vary.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -205,8 +206,9 @@ def render(data: bytes, transform: Transform, fmt: str, quality: int | None) -> 
         size = output_size(width, height, transform)
         if image.format == "JPEG":
             _draft(image, (width, height), size, transform.fit == "cover")
-        picture = ImageOps.exif_transpose(image)
-        picture = _plain_mode(picture, fmt)
+        # In place: a picture with no orientation to apply is not copied.
+        ImageOps.exif_transpose(image, in_place=True)
+        picture = _plain_mode(image, fmt)
         if transform.width is not None and transform.height is not None:
             if transform.fit == "cover":
                 picture = ImageOps.fit(picture, size, PILImage.Resampling.LANCZOS)
@@ -274,9 +276,21 @@ def _in_srgb(image: PILImage.Image) -> PILImage.Image:
     icc = image.info.get("icc_profile")
     if not icc or image.mode not in ("RGB", "RGBA"):
         return image
-    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-    converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+    to_srgb = _to_srgb(icc, image.mode)
+    if to_srgb is None:
+        return image
+    converted = ImageCms.applyTransform(image, to_srgb)
     return converted if converted is not None else image
+
+
+@functools.lru_cache(maxsize=16)
+def _to_srgb(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """The conversion from a profile to sRGB, built once per profile; None for a profile
+    that is sRGB already (most cameras and phones embed one: nothing to convert)."""
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    if ImageCms.getProfileDescription(source).strip().lower().startswith("srgb"):
+        return None
+    return ImageCms.buildTransform(source, _SRGB, mode, mode)
 
 
 @dataclass(slots=True)

@@ -232,6 +232,69 @@ def test_exif_orientation_is_applied_and_no_metadata_is_kept(client: TestClient)
         assert b"CameraMaker" not in response.content
 
 
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def swapped_profile() -> bytes:
+    """An ICC v2 RGB profile whose red primary is sRGB's green and green sRGB's red: its
+    (255, 0, 0) is sRGB's (0, 255, 0), so a conversion shows."""
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(2.2 * 256)) + bytes(2)
+    text = b"Swapped\0"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8 + 2 + 1 + 67)
+    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(*green)),
+        (b"gXYZ", xyz(*red)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        data += bytes(-(offset + len(data)) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (
+        struct.pack(">I", offset + len(data))
+        + bytes(4)
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + _s15(0.9642)
+        + _s15(1.0)
+        + _s15(0.8249)
+        + bytes(48)
+    )
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_colours_are_converted_to_srgb_and_no_profile_is_kept(
+    client: TestClient, content: Path
+) -> None:
+    red = Image.new("RGB", (40, 30), (255, 0, 0))
+    red.save(content / "img" / "wide.png", icc_profile=swapped_profile())
+    image = read(client.get("/img/wide.png?w=20")).convert("RGB")
+    assert "icc_profile" not in image.info
+    assert image.getpixel((10, 7)) == (0, 255, 0)
+    # An sRGB profile is already what browsers assume: the colours are left as they are.
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    red.save(content / "img" / "srgb.png", icc_profile=srgb)
+    plain = read(client.get("/img/srgb.png?w=20")).convert("RGB")
+    assert "icc_profile" not in plain.info
+    assert plain.getpixel((10, 7)) == (255, 0, 0)
+
+
 def test_large_jpegs_are_decoded_scaled_down(
     content: Path, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
