@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from graphql import build_schema as parse_sdl
 from graphql.utilities import find_breaking_changes
 
 from contentapi.content.index import ContentIndex
-from contentapi.schema import build_schema
+from contentapi.schema import Context, build_schema
 from contentapi.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +82,42 @@ def test_every_setting_is_in_serve_help() -> None:
     help_text = contentapi_output("serve", "--help")
     flat = " ".join(help_text.split()).replace("- ", "-")
     assert [s.env for s in SETTINGS if s.env not in flat] == []
+
+
+def _readme_section(title: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"\n## {title}\n")
+    return readme[start : readme.index("\n## ", start + 1)]
+
+
+def _code_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, re.M | re.S)
+
+
+def test_readme_native_renderer_is_the_tested_one() -> None:
+    """The README's React Native renderer is tests/rich-text/native.mjs, which the node
+    tests run over the seed's tree, with react-native's components instead of host names."""
+    (snippet,) = _code_blocks(_readme_section("Rich text"), "js")
+    native = (ROOT / "tests" / "rich-text" / "native.mjs").read_text(encoding="utf-8")
+    imports = (
+        "import {createElement as h} from 'react'\nimport {Image, Text, View} from 'react-native'\n"
+    )
+    assert snippet.startswith(imports + "\n")
+    assert snippet[len(imports) + 1 :] == native[native.index("const renderers = {") :]
+    assert "import {createElement as h} from 'react'\n" in native
+    for name in ("View", "Text", "Image"):
+        assert f"const {name} = '{name}'\n" in native
+
+
+def test_readme_rich_text_query_runs_on_the_seed() -> None:
+    (query,) = _code_blocks(_readme_section("Rich text"), "graphql")
+    result = build_schema().execute_sync(
+        query, context_value=Context(ContentIndex.from_directory(ROOT / "content"))
+    )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    page = result.data["treatment"]
+    assert page["title"] == "Mesotherapy"
+    assert page["links"] == []
+    headings = [node for node in page["ast"]["children"] if node["type"] == "heading"]
+    assert headings[-1]["data"]["id"] == "mesotherapy-also-can-help-with"
