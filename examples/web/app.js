@@ -159,6 +159,12 @@
   }
 
   function render() {
+    // #/native/... is native.js's view, drawn from Treatment.ast alone.
+    if (/^#\/native[/?]/.test(window.location.hash)) {
+      ui.listView.hidden = true;
+      ui.treatmentView.hidden = true;
+      return;
+    }
     var route = parseRoute();
     if (route.view === 'treatment') {
       ui.listView.hidden = true;

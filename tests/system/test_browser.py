@@ -703,3 +703,117 @@ def test_a_broken_picture_is_caught(browser: Browser, tmp_path: Path) -> None:
         assert card["broken"] is True
         with pytest.raises(AssertionError, match="broken pictures"):
             assert_no_broken_image([card])
+
+
+# ---- The native-style view ----------------------------------------------------------------
+
+
+def test_example_native_view_draws_the_seed_from_ast_alone(
+    browser: Browser, seed_server: str
+) -> None:
+    """native.js: the treatment view a mobile app would draw, from Treatment.ast and
+    images only (no html asked for, none inserted)."""
+    open_examples(browser, seed_server, "#/treatment/mesotherapy")
+    link = browser.find(browser.testid("native-link"))
+    browser.until(
+        stable(lambda d: (link.get_dom_attribute("href") or "") == "#/native/mesotherapy"),
+        "the treatment view does not link to its native-style view",
+    )
+    link.click()
+    view = browser.testid("native-view")
+    browser.until(
+        stable(
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, view).get_attribute("data-slug") == "mesotherapy"
+            )
+        ),
+        "the native-style view never showed the seed",
+    )
+    assert browser.find(browser.testid("native-title")).text == "Mesotherapy"
+    assert not browser.find(browser.testid("list-view")).is_displayed()
+    assert not browser.find(browser.testid("treatment-view")).is_displayed()
+
+    body = browser.find(browser.testid("native-body"))
+    headings = body.find_elements(By.CSS_SELECTOR, browser.testid("native-heading"))
+    assert [
+        (h.text, h.get_dom_attribute("aria-level"), h.get_dom_attribute("data-native-id"))
+        for h in headings
+    ] == [
+        ("The Method", "4", "the-method"),
+        ("Mesotherapy also can help with:", "5", "mesotherapy-also-can-help-with"),
+    ]
+    items = body.find_elements(By.CSS_SELECTOR, browser.testid("native-list-item"))
+    assert [
+        (
+            item.find_element(By.CSS_SELECTOR, ".native-marker").text,
+            item.find_element(By.CSS_SELECTOR, ".native-paragraph").text,
+        )
+        for item in items
+    ] == [("•", name) for name in SEED_INDICATION_NAMES]
+    assert "“MESO” in Greek means “Middle”" in body.text
+    # Drawn from the tree, not from html: no HTML heading or list element in it.
+    assert body.find_elements(By.CSS_SELECTOR, "h4, h5, ul, li") == []
+
+    # The carousel's pictures (images no node of the tree shows), loaded.
+    browser.until(
+        stable(
+            lambda d: d.execute_script(
+                "return [...document.querySelectorAll(arguments[0])]"
+                ".every((img) => img.complete && img.naturalWidth > 0)",
+                browser.testid("native-image"),
+            )
+        ),
+        "the native view's pictures did not load",
+    )
+    images = browser.find_all(browser.testid("native-images") + " img")
+    assert [urlsplit(image.get_attribute("src") or "").path for image in images] == SEED_IMAGES
+    assert [image.get_dom_attribute("width") for image in images] == ["400", "400"]
+    assert all(image.get_dom_attribute("data-image-id") for image in images)
+    browser.screenshot("examples-native")
+
+    natives = [
+        body["query"]
+        for body in browser.graphql_posts()
+        if "ExampleNativeTreatment" in body.get("query", "")
+    ]
+    assert len(natives) == 1
+    assert " ast" in natives[0]
+    assert " html" not in natives[0]
+    html_view = browser.find(browser.testid("native-html-link"))
+    assert html_view.get_dom_attribute("href") == "#/treatment/mesotherapy"
+    browser.assert_stayed_local()
+
+
+def test_example_native_view_follows_a_link_to_another_page(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """A link node with data.uri opens that page's native-style view; its images are the
+    tree's image nodes, drawn with their Image's fields."""
+    content = ROOT / "tests" / "fixtures" / "links"
+    with running_server(content, "--examples", "--cache-dir", str(tmp_path / "cache")) as base:
+        open_examples(browser, base, "#/native/a")
+        view = browser.testid("native-view")
+
+        def showing(slug: str) -> Callable[[WebDriver], Any]:
+            return stable(
+                lambda d: d.find_element(By.CSS_SELECTOR, view).get_attribute("data-slug") == slug
+            )
+
+        browser.until(showing("a"), "the native-style view never showed Alpha")
+        body = browser.find(browser.testid("native-body"))
+        links = {link.text: link for link in body.find_elements(By.CSS_SELECTOR, "a")}
+        assert links["Beta"].get_dom_attribute("href") == "#/native?uri=%2Fb%2F"
+        assert links["another site"].get_dom_attribute("href") == "https://example.com/b/"
+        # The draft is not public: its link leads nowhere.
+        assert links["the draft"].get_dom_attribute("href") is None
+        pictures = body.find_elements(By.CSS_SELECTOR, browser.testid("native-image"))
+        assert [(p.get_dom_attribute("alt"), p.get_dom_attribute("width")) for p in pictures] == [
+            ("Pic", None),
+            ("again", "40"),
+        ]
+        assert all(p.get_dom_attribute("data-image-id") for p in pictures)
+        assert browser.find(browser.testid("native-images")).is_displayed() is False
+        links["Beta"].click()
+        browser.until(showing("b"), "following the link did not open Beta")
+        assert browser.find(browser.testid("native-title")).text == "Beta"
+        browser.assert_stayed_local()
