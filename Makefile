@@ -42,6 +42,7 @@ browser:
 bench-quick: install-test node-deps browser
 	$(BIN)/python bench/throughput.py --quick
 	$(BIN)/python bench/images.py --quick
+	$(BIN)/python bench/rich_text.py --quick
 
 ## Refresh the lockfile of Python packages from the current environment
 constraints:
