@@ -38,7 +38,8 @@ def cache_key(shown: str, data: bytes) -> str:
 # another version is emptied and refilled, never read: 0 was pickle, which could run any
 # code planted in the file; 2 added uri and cover_position; 3 the mdast tree in the body
 # and link_targets; 4 the images table (each picture file's metadata, see images.py).
-CACHE_FORMAT = 4
+# 5 the mdast tree packed with a splice table (mdast.resolved_json).
+CACHE_FORMAT = 5
 _CACHE_FILE = "pages.sqlite"
 # A damaged file is moved here (replacing the one before), not deleted: it may tell why.
 _DAMAGED_SUFFIX = ".damaged"

@@ -17,15 +17,17 @@ What mdast has no node for is kept as it stands in html: an element of its own (
 element; a mere wrapper (`<div>`, `<span>`, an `<a>` without href) gives its content.
 Nodes carry no `position`: they come from html, not from places in the source.
 
-Built once per page when it is parsed and kept packed with its body (see pack): the
-tree, and where its links and images are, so a request only fills in what depends on
-the other pages or on the schema: a link's page (its global id and uri, when the request
-may see that page) and an image's global id.
+Built once per page when it is parsed and kept packed with its body (see _pack): the
+tree's JSON and where in it its links and images are, so a request only writes in what
+depends on the other pages or on the schema, a link's page (its global id and uri, when
+the request may see that page) and an image's global id, joining bytes (resolved_json)
+without parsing the tree into objects; resolved_tree gives the objects.
 """
 
 from __future__ import annotations
 
 import html
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -453,23 +455,54 @@ def rich_text(fragment: str, images: Sequence[Image], path: str, uri: str) -> Ri
     under the content folder and `uri` where it is served (relative links resolve against
     them)."""
     tree = html_to_mdast(fragment)
-    links: list[tuple[NodePath, str]] = []
-    image_nodes: list[tuple[NodePath, str]] = []
-    for node_path, node in _walk(tree, []):
+    links: list[Node] = []
+    image_nodes: list[Node] = []
+    for _, node in _walk(tree, []):
         if node["type"] == "link":
-            links.append((node_path, node["url"]))
+            links.append(node)
         elif node["type"] == "image":
-            image_nodes.append((node_path, node["url"]))
-    positions = _image_positions([src for _, src in image_nodes], [i.src for i in images])
-    image_refs = [
-        (node_path, position)
-        for (node_path, _), position in zip(image_nodes, positions, strict=True)
+            image_nodes.append(node)
+    positions = _image_positions([node["url"] for node in image_nodes], [i.src for i in images])
+    folder = path.rpartition("/")[0]
+    targets = tuple(link_target(node["url"], folder, uri) for node in links)
+    # What a request fills in: each link's page (by its number among the links) and each
+    # image's id (by its position among the page's images), written into the node's data.
+    splices: list[tuple[Node, int, int]] = [
+        (node, _LINK, number) for number, node in enumerate(links)
+    ]
+    splices += [
+        (node, _IMAGE, position)
+        for node, position in zip(image_nodes, positions, strict=True)
         if position is not None
     ]
-    folder = path.rpartition("/")[0]
-    targets = tuple(link_target(url, folder, uri) for _, url in links)
-    packed = orjson.dumps([tree, [node_path for node_path, _ in links], image_refs])
-    return RichText(bytes(memoryview(packed)), targets)
+    return RichText(_pack(tree, splices), targets)
+
+
+# A packed tree: the byte length of its splice table, the table as JSON (for each place a
+# request fills in, in the order of the bytes: where it starts and ends in the tree's
+# JSON, whether it is a link or an image, its number, the data the node has anyway), then
+# the tree's JSON with a marker at each such place. A request writes the tree out by
+# joining the bytes between the places with each place's data (see resolved_json): no
+# tree is parsed into objects to answer a query.
+_TABLE_LENGTH = struct.Struct("<I")
+_LINK, _IMAGE = 0, 1
+
+
+def _pack(tree: Node, splices: Sequence[tuple[Node, int, int]]) -> bytes:
+    bases: list[Any] = []
+    for number, (node, _, _) in enumerate(splices):
+        bases.append(node.pop("data", None))
+        # A key no node has ("\u0000" and a number), written last in the node: its place.
+        node[f"\x00{number}"] = 0
+    written = orjson.dumps(tree)
+    table: list[list[Any]] = []
+    for number, (_, kind, which) in enumerate(splices):
+        marker = b',"\\u0000' + str(number).encode() + b'":0'
+        start = written.index(marker)
+        table.append([start, start + len(marker), kind, which, bases[number]])
+    table.sort(key=lambda entry: int(entry[0]))
+    header = orjson.dumps(table)
+    return _TABLE_LENGTH.pack(len(header)) + header + written
 
 
 def _walk(node: Node, node_path: NodePath) -> Iterator[tuple[NodePath, Node]]:
@@ -525,30 +558,45 @@ def link_target(url: str, folder: str, uri: str) -> str:
     return site_path if site_path.endswith("/") else site_path + "/"
 
 
+def resolved_json(
+    packed: bytes,
+    image_id: Callable[[int], str],
+    link_data: Sequence[Node | None],
+) -> bytes:
+    """The tree `packed` holds as JSON, each image node's data.id set to image_id(its
+    position) and each link node's data to link_data's entry for it (in document order;
+    None: it names no page this request may see), beside the data it has anyway (an
+    image's size, a link's hreflang); an empty root for a page packed without one."""
+    if not packed:
+        return b'{"type":"root","children":[]}'
+    (header_length,) = _TABLE_LENGTH.unpack_from(packed)
+    tree_start = _TABLE_LENGTH.size + header_length
+    if header_length == 2:  # "[]": nothing to fill in
+        return packed[tree_start:]
+    view = memoryview(packed)
+    pieces: list[bytes | memoryview] = []
+    last = tree_start
+    for start, end, kind, which, base in orjson.loads(view[_TABLE_LENGTH.size : tree_start]):
+        pieces.append(view[last : tree_start + start])
+        last = tree_start + end
+        data: Node = dict(base) if base else {}
+        if kind == _IMAGE:
+            data["id"] = image_id(which)
+        else:
+            page = link_data[which] if which < len(link_data) else None
+            if page is not None:
+                data.update(page)
+        if data:
+            pieces.append(b',"data":' + orjson.dumps(data))
+    pieces.append(view[last:])
+    return b"".join(pieces)
+
+
 def resolved_tree(
     packed: bytes,
     image_id: Callable[[int], str],
     link_data: Sequence[Node | None],
 ) -> Node:
-    """The tree `packed` holds, each image node's data.id set to image_id(its position)
-    and each link node's data to link_data's entry for it (in document order; None: it
-    names no page this request may see); an empty root for a page packed without one."""
-    if not packed:
-        return {"type": "root", "children": []}
-    tree, link_paths, image_refs = orjson.loads(packed)
-    for node_path, data in zip(link_paths, link_data, strict=False):
-        if data is not None:
-            # Beside the hProperties it may have (an hreflang).
-            _node_at(tree, node_path).setdefault("data", {}).update(data)
-    for node_path, position in image_refs:
-        node = _node_at(tree, node_path)
-        node.setdefault("data", {})["id"] = image_id(position)
-    root: Node = tree
+    """The tree resolved_json writes, as objects."""
+    root: Node = orjson.loads(resolved_json(packed, image_id, link_data))
     return root
-
-
-def _node_at(tree: Node, node_path: NodePath) -> Node:
-    node = tree
-    for number in node_path:
-        node = node["children"][number]
-    return node

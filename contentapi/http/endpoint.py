@@ -192,6 +192,7 @@ class GraphQLEndpoint:
             public_url=self.settings.public_url,
             image_max_side=self.settings.image_max_side,
             changes=self.store.changes,
+            json_fragments=True,  # the payload is written with orjson.dumps, below
         )
         try:
             result = await self.schema.execute(

@@ -37,6 +37,9 @@ class Context:
     feed: ChangeFeed | None = None
     connection: Connection | None = None
     report: dict[str, Any] = field(default_factory=dict)
+    # The answer is written out by orjson, which copies an orjson.Fragment as it is: a
+    # JSON value (Treatment.ast) may then be its bytes, not objects made to be written.
+    json_fragments: bool = False
 
     @property
     def view(self) -> ContentView:

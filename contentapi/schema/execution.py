@@ -122,6 +122,10 @@ class ResponseTooLarge(QueryError):
         )
 
 
+# Values counted whatever their size: JSON objects, lists, and JSON written already.
+_CONTAINERS = (dict, list, orjson.Fragment)
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution context with a compiled fast path for queries."""
 
@@ -157,7 +161,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     @staticmethod
     def _large(value: Any) -> bool:
-        return (type(value) is str and len(value) > _UNCOUNTED) or type(value) in (dict, list)
+        return (type(value) is str and len(value) > _UNCOUNTED) or type(value) in _CONTAINERS
 
     def complete_leaf_value(self, return_type: Any, result: Any) -> Any:  # type: ignore[override]
         coerced = super().complete_leaf_value(return_type, result)

@@ -15,13 +15,14 @@ import enum
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
+import orjson
 import strawberry
 from strawberry.scalars import JSON
 
 from contentapi.content import images as image_files
 from contentapi.content import model
 from contentapi.content.index import by_title
-from contentapi.content.mdast import resolved_tree
+from contentapi.content.mdast import resolved_json, resolved_tree
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import (
@@ -101,6 +102,10 @@ def _treatment_ast(root: model.Treatment, info: Info) -> JSON:
         None if page is None else {"id": global_id("Treatment", page.key), "uri": page.uri}
         for page in info.context.view.link_targets(root)
     ]
+    if info.context.json_fragments:
+        # Written out as stored, the ids spliced in: no tree of objects per request.
+        fragment: Any = orjson.Fragment(resolved_json(root.ast_packed, image_id, link_data))
+        return fragment  # type: ignore[no-any-return]
     tree: Any = resolved_tree(root.ast_packed, image_id, link_data)
     return tree  # type: ignore[no-any-return]
 

@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from test_safety import _URL_IGNORED as URL_IGNORED
 from test_safety import UNSAFE_SCHEMES, active_content, parse_tags
 
 from contentapi.content.index import ContentIndex
-from contentapi.schema import Context, build_schema
+from contentapi.schema import Context, Limits, build_schema
+from contentapi.settings import Settings
 
 from expected import SEED_INDICATIONS
 
@@ -423,3 +425,36 @@ def test_hostile_scripts_are_not_text_in_the_tree(hostile: dict[str, dict[str, A
     for uri in ("/script-tags/", "/amp-carousel-script/", "/svg-math/", "/javascript-urls/"):
         texts = text_of(hostile[uri]["ast"])
         assert "alert(" not in texts, uri
+
+
+# --------------------------------------------------------------------------- as bytes
+
+
+@pytest.mark.parametrize("site", ["links", "hostile", "sites/hugo", "sites/docs"])
+def test_the_tree_written_as_stored_is_the_tree_as_objects(site: str) -> None:
+    """With json_fragments (the HTTP endpoint's context), ast is the stored JSON with the
+    ids spliced in, an orjson.Fragment: written out, the same JSON as the objects."""
+    index = ContentIndex.from_directory(FIXTURES / site)
+    for preview in (False, True):
+        as_objects = run(index, PAGES, preview)
+        result = SCHEMA.execute_sync(
+            PAGES, context_value=Context(index, preview, json_fragments=True)
+        )
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        nodes = result.data["treatments"]["nodes"]
+        assert nodes and all(isinstance(node["ast"], orjson.Fragment) for node in nodes)
+        assert orjson.loads(orjson.dumps(result.data)) == as_objects
+
+
+def test_the_response_budget_counts_the_trees_bytes(links: ContentIndex) -> None:
+    limits = Limits.from_settings(Settings(max_response_bytes=1500))
+    schema = build_schema(limits)
+    query = '{ treatment(uri: "/a/") { ast } }'
+    for fragments in (False, True):
+        result = schema.execute_sync(query, context_value=Context(links, json_fragments=fragments))
+        assert result.errors is not None
+        assert [error.message for error in result.errors] == [
+            "The response would be larger than the limit of 1500 bytes "
+            "(CONTENTAPI_MAX_RESPONSE_BYTES): ask for fewer items or fewer large fields."
+        ]
