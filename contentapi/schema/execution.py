@@ -28,6 +28,7 @@ whose answer would be too large is refused while it is built, not after.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 from collections import OrderedDict
@@ -541,6 +542,19 @@ def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None
     info = resolver.info_parameter
     root_name = root.name if root is not None else None
     info_name = info.name if info is not None else None
+    if not given and _leads_with(function, root_name, info_name):
+        # (root, info) first and no argument in the query (an Image's placeholder, width,
+        # srcSet with its default widths): the arguments' defaults coerced once, here, and
+        # the resolver called with root and info positional, no keyword dict per value.
+        fixed = {
+            python_names[name]: value
+            for name, value in get_argument_values(field_def, node, None).items()
+        }
+        if info_name is None:
+            return lambda ctx, source, details: function(source, **fixed)
+        if root_name is None:
+            return lambda ctx, source, details: function(ctx.context_only, **fixed)
+        return lambda ctx, source, details: function(source, ctx.context_only, **fixed)
 
     def call(ctx: FastExecutionContext, source: Any, details: Any) -> Any:
         kwargs: dict[str, Any] = {}
@@ -572,6 +586,24 @@ def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None
         return function(**kwargs)
 
     return call
+
+
+def _leads_with(function: Callable[..., Any], *names: str | None) -> bool:
+    """Whether `function`'s first parameters are these names (None ones left out), in this
+    order, each one that may be given positionally, and the rest may be given by name."""
+    wanted = [name for name in names if name is not None]
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    leading = parameters[: len(wanted)]
+    return (
+        bool(wanted)
+        and [p.name for p in leading] == wanted
+        and all(p.kind in positional for p in leading)
+        and all(p.kind != inspect.Parameter.POSITIONAL_ONLY for p in parameters[len(wanted) :])
+    )
 
 
 _BUILTIN_SCALARS = frozenset(("String", "Int", "Float", "Boolean", "ID"))
