@@ -182,6 +182,8 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py).
         http=protocol_factory(limits),
         timeout_keep_alive=limits.keep_alive_timeout,
+        # A WebSocket message (a subscription's subscribe) is a request body too.
+        ws_max_size=settings.max_body_bytes,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http.streaming import SSETransport
@@ -26,6 +27,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from contentapi.content.feed import ChangeFeed
 from contentapi.content.store import ContentStore
 from contentapi.http.endpoint import carries_preview_token
+from contentapi.http.headers import read_body
+from contentapi.http.protocol import RequestError, error_response
 from contentapi.schema import ContentSchema, Context
 from contentapi.schema.context import Connection
 from contentapi.settings import Settings
@@ -78,6 +81,29 @@ class StreamView(GraphQL[Context, None]):
                 super().__init__(heartbeat_interval=interval)
 
         self.stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: KeptAlive}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Bodies as /graphql reads them: refused with 413 past CONTENTAPI_MAX_BODY_BYTES,
+        before Strawberry reads them whole."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            body = await read_body(request, self.settings.max_body_bytes)
+        except RequestError as exc:
+            await error_response(request, exc)(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()  # a disconnect, while the stream is open
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await super().__call__(scope, replay, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         preview = carries_preview_token(request.headers, self.settings.preview_token)

@@ -167,3 +167,30 @@ def test_a_subscription_over_plain_graphql_says_where_streams_are(client: TestCl
     response = client.post("/graphql", json={"query": SUBSCRIPTION})
     assert response.status_code == 400
     assert "/graphql/stream" in response.json()["errors"][0]["message"]
+
+
+def test_a_query_over_sse_is_answered_as_events(client: TestClient) -> None:
+    response = client.post(
+        "/graphql/stream",
+        json={"query": "{ contentInfo { treatmentCount } }"},
+        headers={"accept": "text/event-stream"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream"
+    assert response.headers["cache-control"] == "no-cache, no-transform"
+    assert response.text == (
+        'event: next\r\ndata: {"data":{"contentInfo":{"treatmentCount":1}}}\r\n\r\n'
+        "event: complete\r\ndata: \r\n\r\n"
+    )
+
+
+def test_a_stream_request_body_over_the_limit_is_refused(folder: Path) -> None:
+    with client_of(folder, max_body_bytes=1000) as client:
+        query = "{ contentInfo { version } }" + " " * 2000
+        response = client.post(
+            "/graphql/stream", json={"query": query}, headers={"accept": "text/event-stream"}
+        )
+        assert response.status_code == 413
+        assert response.json() == {
+            "errors": [{"message": "the request body is larger than the limit of 1000 bytes"}]
+        }
