@@ -163,6 +163,40 @@ def limit_errors(measures: dict[str | None, Measure], limits: QueryLimits) -> li
     return errors
 
 
+def unused_fragment_errors(document: DocumentNode) -> list[GraphQLError]:
+    """graphql-core's "never used" error for each fragment no operation reaches, found in
+    one pass over what the operations reach (each fragment entered once).
+
+    The limits measure what operations reach, so an unused fragment escapes them, while
+    graphql-core's rules still check it: 25 unused fragments of aliased, repeated fields
+    took 310,903 calls to validate (hypothesis found it) against 150 a token for anything
+    measured. A document with one is refused anyway (the spec's "All Fragments Must Be
+    Used"), so it is refused here, before those rules run.
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    pending = [
+        d.selection_set for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    reached: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in reached:
+                    reached.add(name)
+                    pending.append(fragments[name].selection_set)
+            elif isinstance(selection, FieldNode | InlineFragmentNode):
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+    return [
+        GraphQLError(f"Fragment '{name}' is never used.", fragment)
+        for name, fragment in fragments.items()
+        if name not in reached
+    ]
+
+
 # A selection set's measure, and how many times each response name is collected into it.
 _Collected = tuple[Measure, dict[str, int]]
 _EMPTY: _Collected = (Measure(), {})

@@ -32,6 +32,7 @@ from contentapi.schema.limits import (
     limit_errors,
     measure_operations,
     sizing_values,
+    unused_fragment_errors,
 )
 
 # What a parsed document holds per token (its Token, Location and node objects), measured
@@ -117,14 +118,14 @@ class Preparer:
     def validate(
         self, prepared: Prepared, variables: Mapping[str, Any] | None
     ) -> tuple[list[GraphQLError], dict[str | None, Measure]]:
-        """Limit errors, else graphql-core's validation errors (computed once); and the
-        measures."""
+        """Limit errors, else fragments no operation uses, else graphql-core's validation
+        errors (computed once); and the measures."""
         measures = self.measures(prepared, variables)
         errors = limit_errors(measures, self.limits)
         if errors:
             return errors, measures
         if prepared.errors is None:
-            errors = validate(
+            errors = unused_fragment_errors(prepared.document) or validate(
                 self.schema,
                 prepared.document,
                 self.rules,
