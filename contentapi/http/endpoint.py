@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 from contentapi.bounded import digest
 from contentapi.content.index import ContentIndex
 from contentapi.content.store import ContentStore
+from contentapi.http.headers import names_etag
 from contentapi.http.persisted import (
     MISMATCH,
     NOT_ALLOWED,
@@ -109,7 +110,9 @@ class GraphQLEndpoint:
             # From the bytes sent (before gzip) and their media type: a 304 only ever
             # confirms a body the client already holds, byte for byte.
             headers["etag"] = answer.etag
-            if answer.status == 200 and _matches(request, answer.etag):
+            if answer.status == 200 and names_etag(
+                request.headers.getlist("if-none-match"), answer.etag
+            ):
                 return Response(status_code=304, headers=headers)
         # The same request bytes will get the same answer until the content changes.
         setattr(request.state, REPLAYABLE, answer.status == 200 and not preview)
@@ -249,13 +252,3 @@ class GraphQLEndpoint:
             "cache-control": f"public, max-age={self.settings.cache_max_age}",
             "vary": "Authorization, Accept, Accept-Encoding",
         }
-
-
-def _matches(request: Request, etag: str) -> bool:
-    """If-None-Match names this ETag (compared weakly, as RFC 9110 13.1.2 asks: W/ or not,
-    in a list, in any of the request's If-None-Match headers, or *)."""
-    wanted = request.headers.getlist("if-none-match")
-    if not wanted:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in ",".join(wanted).split(",")}
-    return etag.removeprefix("W/") in tags or "*" in tags

@@ -31,6 +31,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def names_etag(if_none_match: list[str], etag: str) -> bool:
+    """Whether a request's If-None-Match headers name this ETag: compared weakly, as RFC
+    9110 13.1.2 asks (W/ or not, in a list, in any of the headers), or `*`."""
+    tags = {tag.strip().removeprefix("W/") for tag in ",".join(if_none_match).split(",")}
+    return etag.removeprefix("W/") in tags or "*" in tags
+
+
 class SecurityHeadersMiddleware:
     """nosniff and a Content-Security-Policy on every response (GraphiQL gets its own)."""
 

@@ -71,6 +71,7 @@ from contentapi.content.images import (
     oriented_size,
 )
 from contentapi.diskcache import DiskCache
+from contentapi.http.headers import names_etag
 from contentapi.http.protocol import JSON, error_body
 from contentapi.settings import Settings
 
@@ -347,7 +348,7 @@ class Imaging:
     ) -> Response:
         """The answer to a transform request for the file at `full_path` (found and
         checked by the image route), whose usual Cache-Control is `cache_control`."""
-        if_none_match = headers.get("if-none-match")
+        if_none_match = headers.getlist("if-none-match")
         try:
             found = await anyio.to_thread.run_sync(
                 self.find, full_path, extension, media_type, transform, if_none_match, head
@@ -380,7 +381,7 @@ class Imaging:
         extension: str,
         media_type: str,
         transform: Transform,
-        if_none_match: str | None,
+        if_none_match: list[str],
         head: bool,
     ) -> _Found:
         """What answers the request, read from the disk (runs in a worker thread): the
@@ -395,7 +396,7 @@ class Imaging:
             name = self.copy_name(version, transform, fmt, quality)
             found = _Found(version, f'"{name[:32]}"', FORMATS[fmt][1], name, fmt, quality)
             path = ""
-        if if_none_match is not None and _matches(if_none_match, found.etag):
+        if if_none_match and names_etag(if_none_match, found.etag):
             found.not_modified = True
             return found
         try:
@@ -481,13 +482,6 @@ class Imaging:
         if content_version(data) == found.version:
             self.cache.put(name, copy)
         return copy
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    """Whether If-None-Match names the ETag (weak comparison, as RFC 9110 asks for it)."""
-    if if_none_match.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
 def _fstat(file: BinaryIO) -> tuple[int, int, int]:

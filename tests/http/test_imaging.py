@@ -466,6 +466,12 @@ def test_answers_are_revalidated_and_immutable_only_for_the_current_version(
         ).status_code
         == 200
     )
+    # In a second If-None-Match header, as RFC 9110 5.3 lets a client send a list.
+    split = client.get(
+        f"/img/photo.jpg?w=50&fm=webp&v={v}",
+        headers=[("if-none-match", '"nope"'), ("if-none-match", f"W/{etag}")],
+    )
+    assert split.status_code == 304
     head = client.head(f"/img/photo.jpg?w=50&fm=webp&v={v}")
     assert head.status_code == 200
     assert head.content == b""
