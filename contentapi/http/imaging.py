@@ -72,7 +72,7 @@ from contentapi.content.images import (
 )
 from contentapi.diskcache import DiskCache
 from contentapi.http.headers import names_etag
-from contentapi.http.protocol import JSON, error_body
+from contentapi.http.protocol import refusal
 from contentapi.settings import Settings
 
 # Part of every copy's name: bump it when the same parameters should make other bytes.
@@ -357,9 +357,9 @@ class Imaging:
                 found.data = await self._made(full_path, transform, found)
                 found.size = len(found.data)
         except ImageProblem as problem:
-            return _refusal(422, f"the picture {problem}")
+            return refusal(422, f"the picture {problem}")
         except Busy:
-            return _refusal(
+            return refusal(
                 503, "too many pictures are being made: try again shortly", {"retry-after": "1"}
             )
         if cache_control.startswith("public") and transform.version == found.version:
@@ -499,12 +499,3 @@ async def _chunks(file: BinaryIO) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         file.close()
-
-
-def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        error_body(message),
-        status_code=status,
-        media_type=JSON,
-        headers={"cache-control": "no-store", **(headers or {})},
-    )

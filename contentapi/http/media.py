@@ -59,7 +59,7 @@ from contentapi.content.model import Treatment
 from contentapi.content.store import ContentStore
 from contentapi.http.endpoint import carries_preview_token
 from contentapi.http.imaging import BadParameter, Imaging, parse_transform
-from contentapi.http.protocol import JSON, error_body
+from contentapi.http.protocol import refusal
 from contentapi.settings import Settings
 
 # Enough for every signature below: AVIF's brands sit in its first box, and an SVG's
@@ -197,15 +197,6 @@ def _safe_segments(path: str) -> bool:
     )
 
 
-def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        error_body(message),
-        status_code=status,
-        media_type=JSON,
-        headers={"cache-control": "no-store", **(headers or {})},
-    )
-
-
 class ImageRoute(Route):
     """`/{path:path}` to ImageFiles: the app's last route, taking every path no route
     above takes, so Starlette never answers with a trailing-slash redirect.
@@ -256,24 +247,24 @@ class ImageFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         image_type = IMAGE_TYPES.get(posixpath.splitext(path)[1].lower())
         if image_type is None or not _safe_segments(path):
-            return _refusal(404, "Not Found")
+            return refusal(404, "Not Found")
         if scope["method"] not in ("GET", "HEAD"):
-            return _refusal(405, "Method Not Allowed", {"allow": "GET, HEAD"})
+            return refusal(405, "Method Not Allowed", {"allow": "GET, HEAD"})
         media_type, sniff = image_type
         transform = None
         if scope.get("query_string"):
             if media_type == SVG_TYPE:
-                return _refusal(400, "an SVG picture is served as it is, with no parameters")
+                return refusal(400, "an SVG picture is served as it is, with no parameters")
             try:
                 transform = parse_transform(scope["query_string"], self.imaging.max_side)
             except BadParameter as exc:
-                return _refusal(400, str(exc))
+                return refusal(400, str(exc))
         headers = Headers(scope=scope)
         preview = carries_preview_token(headers, self.preview_token)
         index = self.store.current
         found = await anyio.to_thread.run_sync(self._find, path, sniff, index, preview)
         if found is None:
-            return _refusal(404, "Not Found")
+            return refusal(404, "Not Found")
         full_path, stat_result, draft_only = found
         cache_control = "private, no-store" if draft_only else self.public_cache
         if transform is not None:

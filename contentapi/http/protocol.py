@@ -236,6 +236,16 @@ def error_response(request: Request, exc: RequestError) -> Response:
     )
 
 
+def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A JSON error body that no cache keeps, for the file routes (pictures, media)."""
+    return Response(
+        error_body(message),
+        status_code=status,
+        media_type=JSON,
+        headers={"cache-control": "no-store", **(headers or {})},
+    )
+
+
 def operation_from(params: Any, *, from_query_string: bool) -> Operation:
     """Check the shape of the request parameters (a JSON object or a query string)."""
     if not isinstance(params, dict):
