@@ -74,18 +74,44 @@ def check(directory: Path | None, strict: bool) -> None:
     """Load every page under DIRECTORY (default ./content) and list what is wrong: errors
     (pages left out), then warnings (pictures missing, unreadable or over the pixel
     limit: their pages are served)."""
-    index = _load(_settings(content_dir=directory or Path("content")))
-    for error in index.errors:
+    settings = _settings(content_dir=directory or Path("content"))
+    index = _load(settings)
+    errors = [*index.errors, *_model_errors(settings, index)]
+    for error in errors:
         click.echo(str(error))
     warnings = index.images.warnings
     for warning in warnings:
         click.echo(f"{warning} (warning)")
     pages = len(index.preview.treatments)
     click.echo(
-        f"{_count(pages, 'page')}, {_count(len(index.errors), 'error')},"
+        f"{_count(pages, 'page')}, {_count(len(errors), 'error')},"
         f" {_count(len(warnings), 'warning')}"
     )
-    sys.exit(1 if index.errors or (strict and warnings) else 0)
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def _model_errors(settings: Settings, index: ContentIndex) -> list[Any]:
+    """The content model's own error, else its entries' (each `path:line: message`)."""
+    from contentapi.content.contentmodel import ModelError, typed_view
+    from contentapi.schema import schema_for
+
+    try:
+        schema_for(settings)
+    except ModelError as exc:
+        return [exc]
+    typed = typed_view(index, index.preview)
+    return list(typed.errors) if typed is not None else []
+
+
+def _schema(settings: Settings) -> Any:
+    """The schema of the content folder (with its content model); a model error is one line."""
+    from contentapi.content.contentmodel import ModelError
+    from contentapi.schema import schema_for
+
+    try:
+        return schema_for(settings)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _as_setting(setting: Setting, flag: str) -> Callable[[Any, Any, str | None], Any]:
@@ -164,6 +190,7 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         limits = EdgeLimits.from_settings(settings)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
+    _schema(settings)  # A wrong content model is one line here, not a worker's traceback.
     # Workers are separate processes: they rebuild the same settings from the environment.
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
@@ -213,11 +240,15 @@ def _log_config(level: str) -> dict[str, Any]:
 
 
 @cli.command("export-schema")
-def export_schema() -> None:
-    """Print the GraphQL schema (SDL)."""
-    from contentapi.schema import build_schema
-
-    click.echo(build_schema().as_str())
+@click.option(
+    "--content",
+    "content",
+    type=click.Path(path_type=Path),
+    help="Content folder whose content model (Decap config.yml) to include (default ./content).",
+)
+def export_schema(content: Path | None) -> None:
+    """Print the GraphQL schema (SDL), with the content folder's generated types."""
+    click.echo(_schema(_settings(content_dir=content)).as_str())
 
 
 @cli.command()
@@ -236,7 +267,7 @@ def query(
     """Run one GraphQL QUERY offline and print the JSON result (exit 1 on errors)."""
     import orjson
 
-    from contentapi.schema import Context, build_schema
+    from contentapi.schema import Context
 
     try:
         values = orjson.loads(variables) if variables else None
@@ -246,7 +277,7 @@ def query(
         raise click.UsageError("--variables must be a JSON object")
     settings = _settings(content_dir=content)
     index = _load(settings)
-    result = build_schema().execute_sync(
+    result = _schema(settings).execute_sync(
         query,
         variable_values=values,
         context_value=Context(

@@ -86,6 +86,14 @@ class Settings:
         "auto",
         "Markdown dialect: auto (from the site's generator configuration), commonmark or kramdown.",
     )
+    model: str = _setting(
+        "",
+        "Decap CMS config.yml declaring the content model (relative to the content folder);"
+        " empty: admin/, static/admin/ or public/admin/config.yml there, if any.",
+    )
+    treatments_collection: str = _setting(
+        "treatments", "The content model's collection served as Treatment (with its typed fields)."
+    )
     introspection: bool = _setting(True, "Allow schema introspection (and field suggestions).")
     graphiql: bool = _setting(True, "Serve GraphiQL to browsers at GET /graphql.")
     cors_origins: str = _setting(

@@ -26,9 +26,13 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def seed_index() -> ContentIndex:
-    """The bundled content/ folder (the real mesotherapy page), loaded once."""
-    return ContentIndex.from_directory(PROJECT / "content")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> ContentIndex:
+    """The real mesotherapy page of the bundled content/ with its pictures, loaded once:
+    without the practitioners and the content model content/ also holds."""
+    root = tmp_path_factory.mktemp("seed")
+    shutil.copy2(PROJECT / "content" / "mesotherapy.md", root / "mesotherapy.md")
+    shutil.copytree(PROJECT / "content" / "img", root / "img")
+    return ContentIndex.from_directory(root)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from graphql import build_schema as parse_sdl
 from graphql.utilities import find_breaking_changes
 
 from contentapi.content.index import ContentIndex
-from contentapi.schema import Context, build_schema
-from contentapi.settings import SETTINGS
+from contentapi.schema import Context, build_schema, schema_for
+from contentapi.settings import SETTINGS, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -37,7 +37,10 @@ def test_schema_file_is_the_exported_schema() -> None:
     assert (ROOT / "schema.graphql").read_text(encoding="utf-8") == exported, (
         "schema.graphql is stale: run `contentapi export-schema > schema.graphql`"
     )
-    assert exported.strip() == build_schema().as_str().strip()
+    # The bundled content's: generated from its content model (content/admin/config.yml).
+    bundled = schema_for(Settings(content_dir=ROOT / "content")).as_str()
+    assert exported.strip() == bundled.strip()
+    assert "type Practitioner implements Node & Document" in exported
 
 
 def test_schema_keeps_every_promise_of_the_contract() -> None:
@@ -64,7 +67,14 @@ def test_shared_contract_tool_agrees() -> None:
 def test_bundled_content_loads_cleanly_and_is_the_seed() -> None:
     index = ContentIndex.from_directory(ROOT / "content")
     assert index.errors == ()
-    assert [t.slug for t in index.public.treatments] == ["mesotherapy"]
+    # The seed, and the practitioners its content model (content/admin/config.yml) adds.
+    assert [t.path for t in index.public.treatments] == [
+        "mesotherapy.md",
+        "practitioners/anna-berg.md",
+        "practitioners/james-okafor.md",
+    ]
+    result = contentapi_output("check", str(ROOT / "content"))
+    assert result.splitlines()[-1] == "3 pages, 0 errors, 0 warnings"
     seed = SHARED / "seed" / "mesotherapy.md"
     if seed.exists():
         assert (ROOT / "content" / "mesotherapy.md").read_bytes() == seed.read_bytes()

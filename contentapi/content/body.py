@@ -16,12 +16,21 @@ import weakref
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 if TYPE_CHECKING:  # the model reads bodies through this module: no import at run time
     from contentapi.content.model import Heading, Image, SectionSpan
+
+
+class BodySource(Protocol):
+    """Where stored bodies are read back from: a BodyFile (by byte offset) or a built
+    index file (indexfile.py: by document row)."""
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The `length` bytes of the body kept at `offset`."""
+        ...
 
 
 class BodyFile:
@@ -58,9 +67,9 @@ class BodyFile:
 
 @dataclass(frozen=True, slots=True)
 class StoredBody:
-    """Where one body lies in a BodyFile."""
+    """Where one body lies in a BodySource (a BodyFile or a built index file)."""
 
-    file: BodyFile
+    file: BodySource
     offset: int
     length: int
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from contentapi.content.body import is_packed_body
+from contentapi.content.body import StoredBody, is_packed_body
 from contentapi.content.images import ImageMeta
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import LOADER_VERSION
@@ -338,6 +338,7 @@ def decode_page(meta: object, body: object, images: object) -> Page:
 
     Checked field by field with `type(...) is` (a bool is not an int here, as JSON keeps
     them apart): whatever the row holds, what comes out is a page as the loader makes it.
+    `body` may be a StoredBody, read when asked for (a built index file's: indexfile.py).
     """
     if type(meta) is not bytes:
         raise BadEntry(f"its fields are {type(meta).__name__}, not a JSON blob")
@@ -393,7 +394,7 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         and all(type(target) is str for target in link_targets)
     ):
         raise BadEntry("a field has the wrong type")
-    if type(body) is not bytes or not is_packed_body(body):
+    if type(body) is not StoredBody and (type(body) is not bytes or not is_packed_body(body)):
         raise BadEntry("its body is not a packed body")
     if type(images) is not bytes:
         raise BadEntry("its images are not a blob")

@@ -83,8 +83,9 @@ class AllImages(Sequence[Image]):
 class ContentView:
     """What one audience sees: published pages only, or drafts too (preview)."""
 
-    def __init__(self, treatments: Sequence[Treatment]) -> None:
-        """`treatments` in path order, their uris unique (ContentIndex.from_pages sees to it)."""
+    def __init__(self, treatments: Sequence[Treatment], search: SearchIndex | None = None) -> None:
+        """`treatments` in path order, their uris unique (ContentIndex.from_pages sees to it);
+        `search` an index of them made already (a built index file's, see indexfile.py)."""
         self.treatments = tuple(treatments)
         self.by_uri = {t.uri: t for t in self.treatments}
         # Slugs need not be unique: the first page (by path) with each, and the uris of
@@ -100,7 +101,7 @@ class ContentView:
         self.indications = _merge_indications(self.treatments)
         self.categories = _merge_categories(self.treatments)
         self.version = _version(self.treatments)
-        self._search: SearchIndex | None = None
+        self._search = search
         self._related: dict[str, tuple[Treatment, ...]] = {}
         self._links: _Links | None = None
         self._by_title: tuple[Treatment, ...] | None = None
@@ -272,6 +273,7 @@ class ContentIndex:
         preview: Sequence[Treatment],
         errors: tuple[ContentError, ...],
         images: ImageCatalog | None = None,
+        preview_search: SearchIndex | None = None,
     ) -> None:
         self.root = root
         self.public = public
@@ -286,6 +288,8 @@ class ContentIndex:
         # Unique per index: whatever was cached for another index is stale for this one.
         self.fingerprint = secrets.token_hex(8)
         self._preview_pages = preview
+        # The preview view's search index when it is made already (a built index file's).
+        self._preview_search = preview_search
         self._preview: ContentView | None = None
         self._lock = threading.Lock()
 
@@ -295,7 +299,7 @@ class ContentIndex:
         if self._preview is None:
             with self._lock:
                 if self._preview is None:
-                    self._preview = ContentView(self._preview_pages)
+                    self._preview = ContentView(self._preview_pages, self._preview_search)
         return self._preview
 
     @property
@@ -313,7 +317,12 @@ class ContentIndex:
     def with_errors(self, extra: Iterable[ContentError]) -> ContentIndex:
         """The same pages with more errors reported first."""
         index = ContentIndex(
-            self.root, self.public, self._preview_pages, (*extra, *self.errors), self.images
+            self.root,
+            self.public,
+            self._preview_pages,
+            (*extra, *self.errors),
+            self.images,
+            self._preview_search,
         )
         index._preview = self._preview
         index.public_loaded_at = self.public_loaded_at

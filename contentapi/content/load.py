@@ -46,7 +46,7 @@ def load_all(
     if not root.is_dir():
         raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
     pages: list[Page | None] = []
-    cache = PageCache(_cache_folder(cache_dir, root, markdown)) if cache_dir is not None else None
+    cache = PageCache(cache_folder(cache_dir, root, markdown)) if cache_dir is not None else None
     keeper = PageKeeper(_body_file())
     # Paths as strings: 10,000 Path objects would take 5 MB until the load ends.
     todo: list[tuple[str, str]] = []
@@ -112,7 +112,7 @@ class PageKeeper:
         return replace(page, indications=indications, category=category, body=body)
 
 
-def _cache_folder(cache_dir: Path, root: Path, markdown: str) -> Path:
+def cache_folder(cache_dir: Path, root: Path, markdown: str = AUTO) -> Path:
     """Where the page cache of `root` lives: pages rendered as CommonMark in a folder of
     their own, since the cache keys on a page's bytes and the same bytes render otherwise
     in the other dialect (kramdown sites keep the folder they always had)."""

@@ -51,20 +51,32 @@ def _words(query: str) -> list[str]:
     return _WORD.findall(query[:4096])[:_MAX_WORDS]
 
 
+# The FTS5 table, the same in a temporary database and in a built index file (indexfile.py).
+FTS_TABLE = "search"
+
+
+def create_fts(
+    db: sqlite3.Connection, rows: Iterable[tuple[int, Treatment]], table: str = FTS_TABLE
+) -> None:
+    """Make an FTS5 table in `db` and index the treatments, each under its row id (not
+    committed)."""
+    db.execute(
+        f"CREATE VIRTUAL TABLE {table} USING fts5("
+        "title, summary, text, content = '', "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.executemany(
+        f"INSERT INTO {table} (rowid, title, summary, text) VALUES (?, ?, ?, ?)",
+        ((rowid, t.title, t.summary or "", t.text) for rowid, t in rows),
+    )
+
+
 def _indexed(database: str, treatments: Sequence[Treatment]) -> sqlite3.Connection:
     db = sqlite3.connect(database, check_same_thread=False)
     try:
         # A bigger cache of SQLite's own measured no faster, only bigger.
         db.execute("PRAGMA cache_size = -128")
-        db.execute(
-            "CREATE VIRTUAL TABLE pages USING fts5("
-            "title, summary, text, content = '', "
-            "tokenize = 'unicode61 remove_diacritics 2')"
-        )
-        db.executemany(
-            "INSERT INTO pages (rowid, title, summary, text) VALUES (?, ?, ?, ?)",
-            ((rowid, t.title, t.summary or "", t.text) for rowid, t in enumerate(treatments)),
-        )
+        create_fts(db, enumerate(treatments))
         db.commit()
     except sqlite3.Error:
         db.close()
@@ -78,13 +90,31 @@ class SearchIndex:
     def __init__(self, treatments: Iterable[Treatment], database: str = "") -> None:
         """Index the treatments in `database` ("" is a temporary one: past its page cache it
         lives in a file, which the OS caches), or in memory if that cannot be written."""
-        self._treatments = list(treatments)
+        pages = list(treatments)
+        self._treatments: list[Treatment | None] = list(pages)
+        # Rows of the table that are not this index's treatments (see stored).
+        self._hidden = 0
+        self._table = FTS_TABLE
         self._lock = threading.Lock()
         try:
-            self._db = _indexed(database, self._treatments)
+            self._db = _indexed(database, pages)
         except sqlite3.OperationalError as exc:
             log.warning("keeping the search index in memory: %s", exc)
-            self._db = _indexed(":memory:", self._treatments)
+            self._db = _indexed(":memory:", pages)
+
+    @classmethod
+    def stored(
+        cls, db: sqlite3.Connection, rows: Sequence[Treatment | None], table: str = FTS_TABLE
+    ) -> SearchIndex:
+        """The FTS5 table already in `db` (a built index file, opened read-only), whose row
+        i is `rows[i]`; a row that is None is never a hit."""
+        index = cls.__new__(cls)
+        index._treatments = list(rows)
+        index._hidden = sum(row is None for row in index._treatments)
+        index._table = table
+        index._lock = threading.Lock()
+        index._db = db
+        return index
 
     def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
         """Treatments matching every word of the query, best first (ties by slug, then uri).
@@ -98,17 +128,19 @@ class SearchIndex:
         # Sorting by rank alone is twice as fast in SQLite as by (rank, slug); ties are put
         # in slug order here, among a margin of extra rows fetched past the limit.
         sql = (
-            "SELECT rowid, bm25(pages, ?, ?, ?) AS rank FROM pages "
-            "WHERE pages MATCH ? ORDER BY rank"
+            f"SELECT rowid, bm25({self._table}, ?, ?, ?) AS rank FROM {self._table} "
+            f"WHERE {self._table} MATCH ? ORDER BY rank"
         )
         params: list[object] = [*_WEIGHTS, match]
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(limit + _TIE_MARGIN)
+            # Rows left out below must not leave fewer than the limit.
+            params.append(limit + _TIE_MARGIN + self._hidden)
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
+        treatments = self._treatments
         found = sorted(
-            ((rank, self._treatments[rowid]) for rowid, rank in rows),
+            ((rank, t) for rowid, rank in rows if (t := treatments[rowid]) is not None),
             key=lambda hit: (hit[0], hit[1].slug, hit[1].uri),
         )
         if limit is not None:

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from contentapi.content.changes import ChangeLog
+from contentapi.content.contentmodel import typed_view
 from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex
 from contentapi.content.reload import LiveIndex, Watcher
@@ -35,7 +36,7 @@ from contentapi.http.protocol import (
 from contentapi.http.route import GraphQLRoute
 from contentapi.http.streams import STREAM_PATH, StreamView
 from contentapi.http.webhooks import WebhookSender
-from contentapi.schema import Limits, build_schema
+from contentapi.schema import Limits, schema_for
 from contentapi.schema.execution import fallbacks_of
 from contentapi.settings import Settings
 
@@ -77,7 +78,10 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     store = ContentStore(index, changes)
     for error in index.errors:
         log.warning("content error: %s", error)
-    schema = build_schema(Limits.from_settings(settings))
+    schema = schema_for(settings, Limits.from_settings(settings))
+    typed = typed_view(index, index.public)
+    for error in typed.errors if typed is not None else ():
+        log.warning("content error: %s", error)
     endpoint = GraphQLEndpoint(schema, store, settings)
 
     graphql = GraphQLRoute(endpoint, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, fields
 from functools import partial
@@ -12,10 +13,22 @@ from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from contentapi.content.contentmodel import (
+    ContentModel,
+    Served,
+    load_content_model,
+    serve_model,
+)
 from contentapi.schema.changes import Subscription
 from contentapi.schema.context import Context as Context
 from contentapi.schema.errors import QueryError
 from contentapi.schema.execution import FastExecutionContext, ResponseTooLarge
+from contentapi.schema.generated import (
+    Generated,
+    builtin_names,
+    generate,
+    move_treatment_fields,
+)
 from contentapi.schema.limits import QueryLimits
 from contentapi.schema.pipeline import Preparer, QueryPipeline
 from contentapi.schema.query import Query
@@ -85,6 +98,8 @@ class ContentSchema(strawberry.Schema):
 
     preparer: Preparer
     """Parses, measures and validates documents (shared by every request)."""
+    served: Served | None
+    """The content model the schema was generated from, None without one."""
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
@@ -125,19 +140,41 @@ def _without_suggestions(execution_class: type[FastExecutionContext]) -> type[Fa
     return WithoutSuggestions
 
 
-def build_schema(limits: Limits | None = None) -> ContentSchema:
-    """A schema whose extensions enforce the limits; the SDL is the same for any limits."""
+@functools.cache
+def _builtin_names() -> frozenset[str]:
+    """The names a content model may not make: the schema's without one."""
+    return frozenset(builtin_names(build_schema()._schema))
+
+
+def build_schema(
+    limits: Limits | None = None,
+    content_model: ContentModel | None = None,
+    treatments_collection: str = "treatments",
+) -> ContentSchema:
+    """A schema whose extensions enforce the limits; the SDL is the same for any limits.
+    With a content model, its collections' generated types too (ModelError for a name
+    clash); serve_model must then tie the content root to `schema.served`."""
     limits = limits or Limits.from_settings(Settings())
+    query: type = Query
+    extra: list[type] = []
+    generated: Generated | None = None
+    if content_model is not None:
+        generated = generate(content_model, treatments_collection, set(_builtin_names()))
+        query, extra = generated.query, generated.types
     execution_class = FastExecutionContext.budgeted(limits.max_response_bytes)
     if not limits.introspection:
         execution_class = _without_suggestions(execution_class)
     schema = ContentSchema(
-        query=Query,
+        query=query,
         subscription=Subscription,
-        types=[Treatment, Image, Indication, Category],
+        types=[Treatment, Image, Indication, Category, *extra],
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=execution_class,
     )
+    schema.served = None
+    if generated is not None:
+        move_treatment_fields(schema._schema, generated.treatment_fields)
+        schema.served = generated.served
     # Built once per schema and shared by every request's extension instances.
     schema.preparer = Preparer(
         schema._schema,
@@ -148,4 +185,16 @@ def build_schema(limits: Limits | None = None) -> ContentSchema:
         hide_suggestions=not limits.introspection,
     )
     schema.extensions = (*schema.extensions, partial(QueryPipeline, schema.preparer))
+    return schema
+
+
+def schema_for(settings: Settings, limits: Limits | None = None) -> ContentSchema:
+    """The schema of a server's content folder: generated from its content model if it
+    has one (CONTENTAPI_MODEL, else admin/config.yml and the like), which it is then
+    served with. ModelError if the model is wrong."""
+    content_model = load_content_model(settings.content_dir, settings.model)
+    schema = build_schema(
+        limits or Limits.from_settings(settings), content_model, settings.treatments_collection
+    )
+    serve_model(settings.content_dir, schema.served)
     return schema

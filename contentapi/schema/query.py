@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import strawberry
 
 from contentapi.content import model
+from contentapi.content.contentmodel import typed_view
 from contentapi.content.index import Ordering, TreatmentQuery
 from contentapi.content.model import uri_of_key
 from contentapi.schema.changes import ContentChanges, resolve_changes
@@ -124,6 +125,11 @@ def _node(info: Info, value: str) -> Any:
         return None
     kind, key = parsed
     view = info.context.view
+    typed = typed_view(info.context.index, view)
+    if typed is not None:
+        found = typed.by_type_key(kind, key)
+        if found is not None:
+            return None if found is False else found
     if kind == "Treatment":
         return view.by_key(key)
     if kind == "Indication":
@@ -193,9 +199,18 @@ class Query:
                 "treatment needs exactly one of 'slug' and 'uri', "
                 + ("got both" if slug is not None else "got neither")
             )
+        typed = typed_view(info.context.index, view)
         if uri is not None:
-            return view.by_uri.get(uri)  # type: ignore[return-value]
+            page = view.by_uri.get(uri)
+            # A content model's other collections are not treatments.
+            if page is not None and typed is not None and not typed.is_treatment(page):
+                return None
+            return page  # type: ignore[return-value]
         assert slug is not None
+        if typed is not None and typed.not_treatments:
+            candidates = typed.treatments_by_slug(slug)
+            if len(candidates) < 2:
+                return candidates[0] if candidates else None  # type: ignore[return-value]
         shared = view.shared_slugs.get(slug)
         if shared is not None:
             listed = ", ".join(shared[:10])
@@ -244,6 +259,9 @@ class Query:
             )
         order = [Ordering(o.field.name, o.direction is OrderDirection.DESC) for o in order_by or []]
         found = info.context.view.find(query, order)
+        typed = typed_view(info.context.index, info.context.view)
+        if typed is not None and typed.not_treatments:
+            found = [page for page in found if typed.is_treatment(page)]
         return connect(found, first, after, last, before)  # type: ignore[no-any-return]
 
     @strawberry.field(description="An indication by slug, or null.")
@@ -328,11 +346,14 @@ class Query:
         first = 10 if first is None else first
         check_count(first, "first")
         view = info.context.view
+        typed = typed_view(info.context.index, view)
         return [
             SearchHit(
                 treatment=view.by_uri[hit.uri],  # type: ignore[arg-type]
                 score=hit.score,
                 snippet=hit.snippet,
+                document=(typed.document(view.by_uri[hit.uri]) if typed is not None else None)
+                or view.by_uri[hit.uri],  # type: ignore[arg-type]
             )
             for hit in view.search(query, first)
         ]
@@ -345,9 +366,11 @@ class Query:
     )
     def content_info(self, info: Info) -> ContentInfo:
         view = info.context.view
+        typed = typed_view(info.context.index, view)
+        others = len(typed.not_treatments) if typed is not None else 0
         return ContentInfo(
             version=view.version,
-            treatment_count=len(view.treatments),
+            treatment_count=len(view.treatments) - others,
             indication_count=len(view.indications),
             image_count=len(view.images),
             category_count=len(view.categories),
@@ -367,7 +390,8 @@ class Query:
     def content_errors(self, info: Info) -> list[ContentError]:
         if not info.context.preview:
             return []
+        typed = typed_view(info.context.index, info.context.view)
         return [
             ContentError(path=e.path, line=e.line, message=e.message)
-            for e in info.context.index.errors
+            for e in (*info.context.index.errors, *(typed.errors if typed is not None else ()))
         ]

@@ -139,6 +139,62 @@ def _treatment_excerpt(
     return cut.rstrip(" ,;:.-")[: length - 1] + "…"
 
 
+def _page_of(root: Any) -> model.Treatment:
+    # A Document is a page (a Treatment) or an entry of a collection holding its page.
+    page: Any = root if isinstance(root, model.Treatment) else root.page
+    return page  # type: ignore[no-any-return]
+
+
+def _document_id(root: Any) -> strawberry.ID:
+    # An entry's type name (Practitioner:anna), as a Treatment's is Treatment:key.
+    return strawberry.ID(global_id(getattr(root, "type_name", "Treatment"), root.key))
+
+
+def _document_ast(root: Any, info: Info) -> JSON:
+    return _treatment_ast(_page_of(root), info)
+
+
+@strawberry.interface(
+    name="Document",
+    description=(
+        "A Markdown page of the content folder: a Treatment, or an entry of a collection "
+        "the site's Decap CMS config.yml declares (one type per collection)."
+    ),
+)
+class Document:
+    id: strawberry.ID = global_id_field(_document_id, "document")
+    uri: str = strawberry.field(
+        description="The page's unique site path, starting and ending with /."
+    )
+    slug: str = strawberry.field(description="The last segment of uri.")
+    title: str = strawberry.field(
+        description="Front matter title, else the text of the body's first level-1 heading."
+    )
+    path: str = strawberry.field(
+        description="Path of the Markdown file in the content folder, with / between folders."
+    )
+    summary: str | None = strawberry.field(
+        description="Front matter description, else the body's first paragraph as plain text."
+    )
+    html: str = strawberry.field(description="The body as sanitised HTML.")
+    text: str = strawberry.field(description="The body as plain text.")
+    markdown: str = strawberry.field(description="The body as written in the file.")
+    images: list[Image] = strawberry.field(description="Every picture on the page in page order.")
+    cover_image: Image | None = strawberry.field(
+        description="Front matter image, else the first image of the page; null if none."
+    )
+    date: dt.date | None = strawberry.field(description="Front matter date; null if not given.")
+    updated_at: dt.datetime | None = strawberry.field(
+        description="Front matter updated, as a date-time with its zone; null if not given."
+    )
+    front_matter: JSON = strawberry.field(
+        description="Every front matter key of the page as a JSON object."
+    )
+    ast: JSON = strawberry.field(
+        resolver=_document_ast, description="The body as an mdast tree (see Treatment.ast)."
+    )
+
+
 @strawberry.type(
     name="Treatment",
     description=(
@@ -147,7 +203,7 @@ def _treatment_excerpt(
         "headings, indications)."
     ),
 )
-class Treatment(Node):
+class Treatment(Node, Document):
     id: strawberry.ID = global_id_field(_treatment_id, "treatment")
     slug: str = strawberry.field(
         description=(
@@ -690,6 +746,12 @@ class SearchHit:
     )
     snippet: str = strawberry.field(
         description="HTML-safe text around the match, matched words wrapped in <mark>."
+    )
+    document: Document = strawberry.field(
+        description=(
+            "The matching page as its collection's type when the site's content model has "
+            "one for it (Practitioner, ...), else the Treatment."
+        )
     )
 
 

@@ -257,7 +257,7 @@ def test_the_tree_survives_a_warm_start_unchanged(
 def test_the_seeds_tree_survives_a_warm_start(
     seed_index: ContentIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = Path(__file__).resolve().parent.parent.parent / "content"
+    root = seed_index.root
     load_all(root, cache_dir=tmp_path)
     monkeypatch.setattr(load, "parse_page", lambda *args: pytest.fail("parsed"))
     warm = ContentIndex.from_directory(root, cache_dir=tmp_path)

@@ -1,0 +1,617 @@
+"""A built index: the whole loaded content folder in one SQLite file (`contentapi build`),
+served read-only by any number of workers and replicas (`serve --index`, or the cache
+folder's own index.sqlite) without parsing a page.
+
+Opened with `mode=ro&immutable=1`, the file is never written or locked while served, so
+workers share it through the OS page cache. Opening reads each document's fields (what
+lists, filters, lookups and relations need); bodies are read by row when a request asks
+for one, and the search index is the file's own FTS5 table, so the first search after a
+start costs what any other does.
+
+The layout (INDEX_FORMAT, kept as the database's user_version and in `meta`):
+
+- `meta(key, value)`: `format`, `loader` (LOADER_VERSION, the page row format and this
+  layout, see loader_version), `content_version` (see content_version), `markdown` (the
+  setting) and `dialect` (what it resolved to), `ignore` (the patterns, JSON), `pages`,
+  `built_at`, `contentapi` (the package version).
+- `sources(path, kind, size, mtime_ns, sha256)`: every file the index was made from:
+  `page` files as the loader found them, `image` files the pages show, `missing`
+  pictures (by src) and `unlisted` paths (errors of the walk, such as a link leading
+  outside the folder). An index is fresh when these are what the folder holds now.
+- `documents(id, path, meta, body_length, images, public, preview)`: every page the load
+  made, in path order; `meta` and `images` as the warm-start cache writes them
+  (cache.encode_page), so whatever fields a page holds are kept; `public` and `preview`
+  say which view serves it (a page whose uri an earlier one took is in neither).
+- `bodies(id, body)`: each document's packed body (body.pack_body).
+- `images(src, meta)`: each local picture's metadata (images.ImageMeta, as a JSON list).
+- `problems(id, kind, path, line, message)`: the index's errors (`error`, and `page` for
+  those the load itself made, which live reload keeps) and the pictures' `warning`s, in
+  the order they are reported.
+- `relations(kind, name, slug, document)`: each document's indications and category, the
+  rows every filter reads (`indication` and `category`), for tools reading the file.
+- `search`: the FTS5 table (search.create_fts) over the documents the preview view
+  serves, row id the document's id; `search_public` the same over the public view's,
+  when drafts make them differ (so each view's scores are those of its own pages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import orjson
+
+from contentapi import __version__
+from contentapi.content.body import StoredBody
+from contentapi.content.cache import (
+    CACHE_FORMAT,
+    BadEntry,
+    decode_image_meta,
+    decode_page,
+    encode_page,
+)
+from contentapi.content.dialect import AUTO
+from contentapi.content.images import ImageCatalog, ImageProblem, file_of, is_remote
+from contentapi.content.index import ContentIndex, ContentView
+from contentapi.content.load import cache_folder, load_all
+from contentapi.content.markup import Renderer
+from contentapi.content.model import ContentError, Treatment
+from contentapi.content.page import LOADER_VERSION
+from contentapi.content.paths import find_pages, relative
+from contentapi.content.search import SearchIndex, create_fts
+
+Page = Treatment | ContentError
+log = logging.getLogger("contentapi")
+
+INDEX_FORMAT = 1
+# The index a server keeps in its cache folder (beside the page cache, see load.py).
+INDEX_FILE = "index.sqlite"
+_PAGE, _IMAGE, _MISSING, _UNLISTED = "page", "image", "missing", "unlisted"
+_HASH_CHUNK = 1 << 20
+# The public view's search table, when drafts make it differ from the preview's.
+_PUBLIC_FTS = "search_public"
+
+
+def loader_version() -> str:
+    """What decides how pages are read and stored: the loader's version, the page row
+    format and this file's layout. A file built under another is refused."""
+    return f"{LOADER_VERSION}/{CACHE_FORMAT}/{INDEX_FORMAT}"
+
+
+class IndexRefused(Exception):
+    """A built index that cannot be served for this folder by this version: the message
+    says why, quoting the file's values and this server's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One file an index was built from, as it was then."""
+
+    path: str
+    kind: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _source(path: Path, shown: str, kind: str, known: dict[str, Source] | None) -> Source:
+    """The source as the file is now: its hash taken from `known` when its size and
+    modification time are what they were (as git's index does), else read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return Source(shown, kind, -1, -1, "")
+    before = known.get(shown) if known is not None else None
+    if (
+        before is not None
+        and before.kind == kind
+        and before.size == stat.st_size
+        and before.mtime_ns == stat.st_mtime_ns
+    ):
+        return before
+    try:
+        sha = _sha256(path)
+    except OSError:
+        sha = ""
+    return Source(shown, kind, stat.st_size, stat.st_mtime_ns, sha)
+
+
+def page_sources(
+    root: Path, ignore: Sequence[str], known: dict[str, Source] | None = None
+) -> list[Source]:
+    """The page files under `root` as the loader finds them (and the walk's errors)."""
+    found: list[Source] = []
+    for item in find_pages(root, ignore):
+        if isinstance(item, ContentError):
+            found.append(Source(item.path, _UNLISTED, -1, -1, ""))
+        else:
+            found.append(_source(item, relative(item, root), _PAGE, known))
+    return found
+
+
+def _picture_source(root: Path, src: str, known: dict[str, Source] | None) -> Source:
+    try:
+        path = file_of(root, src)
+    except ImageProblem:
+        return Source(src, _MISSING, -1, -1, "")
+    return _source(path, os.path.relpath(path, os.path.realpath(root)), _IMAGE, known)
+
+
+def content_version(sources: Iterable[Source]) -> str:
+    """Names the content: every source's path, kind and hash (not its time)."""
+    digest = hashlib.sha256()
+    for source in sorted(sources, key=lambda s: (s.kind, s.path)):
+        digest.update(f"{source.kind}\0{source.path}\0{source.sha256}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What build wrote."""
+
+    file: Path
+    pages: int
+    # The index's errors, then the pictures' warnings (each marked so), as check lists them.
+    problems: tuple[str, ...]
+    errors: int
+    warnings: int
+    content_version: str
+    seconds: float
+    bytes: int
+
+
+def build(
+    root: Path,
+    out: Path,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    ignore: Sequence[str] = (),
+    markdown: str = AUTO,
+) -> Built:
+    """Load `root` (as a server would, with the page cache in `cache_dir` if given) and
+    write its index to `out`, replacing it whole (readers of the old file keep it)."""
+    start = time.perf_counter()
+    if not root.is_dir():
+        raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
+    # Taken before loading: a file edited meanwhile then makes the index stale, not wrong.
+    sources = page_sources(root, ignore)
+    pages = load_all(root, workers, cache_dir, ignore, markdown)
+    index = ContentIndex.from_pages(root, pages)
+    write(out, root, pages, index, sources, ignore, markdown)
+    return Built(
+        out,
+        len(index.preview_pages),
+        (
+            *map(str, index.errors),
+            *(f"{warning} (warning)" for warning in index.images.warnings),
+        ),
+        len(index.errors),
+        len(index.images.warnings),
+        _meta_value(out, "content_version"),
+        time.perf_counter() - start,
+        out.stat().st_size,
+    )
+
+
+def _meta_value(file: Path, key: str) -> str:
+    with _connect(file) as db:
+        return str(db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+
+
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE sources (path TEXT NOT NULL, kind TEXT NOT NULL, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (kind, path))",
+    "CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT NOT NULL, meta BLOB NOT NULL,"
+    " body_length INTEGER NOT NULL, images BLOB, public INTEGER NOT NULL,"
+    " preview INTEGER NOT NULL)",
+    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+    "CREATE TABLE images (src TEXT PRIMARY KEY, meta BLOB NOT NULL)",
+    "CREATE TABLE problems (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, path TEXT NOT NULL,"
+    " line INTEGER, message TEXT NOT NULL)",
+    "CREATE TABLE relations (kind TEXT NOT NULL, name TEXT NOT NULL, slug TEXT NOT NULL,"
+    " document INTEGER NOT NULL)",
+)
+
+
+def write(
+    out: Path,
+    root: Path,
+    pages: Sequence[Page],
+    index: ContentIndex,
+    sources: Sequence[Source],
+    ignore: Sequence[str] = (),
+    markdown: str = AUTO,
+) -> None:
+    """Write `index` (made from `pages`, in path order, found as `sources` say) to `out`:
+    a temporary file beside it, then renamed over it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(temporary)
+        try:
+            _fill(db, root, pages, index, sources, ignore, markdown)
+            db.commit()
+        finally:
+            db.close()
+        os.replace(temporary, out)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _fill(
+    db: sqlite3.Connection,
+    root: Path,
+    pages: Sequence[Page],
+    index: ContentIndex,
+    sources: Sequence[Source],
+    ignore: Sequence[str],
+    markdown: str,
+) -> None:
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    for statement in _SCHEMA:
+        db.execute(statement)
+    documents = [page for page in pages if isinstance(page, Treatment)]
+    public = {id(t) for t in index.public.treatments}
+    preview = {id(t) for t in index.preview_pages}
+    for number, page in enumerate(documents):
+        meta, body, images = encode_page(page)
+        assert body is not None  # a treatment's is always packed
+        db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (number, page.path, meta, len(body), images, id(page) in public, id(page) in preview),
+        )
+        db.execute("INSERT INTO bodies VALUES (?, ?)", (number, body))
+        if page.category is not None:
+            db.execute(
+                "INSERT INTO relations VALUES ('category', ?, ?, ?)",
+                (page.category.name, page.category.slug, number),
+            )
+        db.executemany(
+            "INSERT INTO relations VALUES ('indication', ?, ?, ?)",
+            ((mention.name, mention.slug, number) for mention in page.indications),
+        )
+    # A table per view where they differ, so each view's scores are those of its pages.
+    create_fts(db, ((n, page) for n, page in enumerate(documents) if id(page) in preview))
+    if public != preview:
+        create_fts(
+            db,
+            ((n, page) for n, page in enumerate(documents) if id(page) in public),
+            _PUBLIC_FTS,
+        )
+    from_load = {id(page) for page in pages if isinstance(page, ContentError)}
+    problems = [
+        ("page" if id(error) in from_load else "error", error) for error in index.errors
+    ] + [("warning", warning) for warning in index.images.warnings]
+    db.executemany(
+        "INSERT INTO problems (kind, path, line, message) VALUES (?, ?, ?, ?)",
+        ((kind, e.path, e.line, e.message) for kind, e in problems),
+    )
+    db.executemany(
+        "INSERT INTO images VALUES (?, ?)",
+        ((src, orjson.dumps(list(meta))) for src, meta in index.images.by_src.items()),
+    )
+    every = [*sources, *_picture_sources(root, documents)]
+    db.executemany(
+        "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+        ((s.path, s.kind, s.size, s.mtime_ns, s.sha256) for s in every),
+    )
+    meta_rows = {
+        "format": str(INDEX_FORMAT),
+        "loader": loader_version(),
+        "content_version": content_version(every),
+        "markdown": markdown,
+        "dialect": Renderer(markdown).dialect(root),
+        "ignore": orjson.dumps(list(ignore)).decode(),
+        "pages": str(len(index.preview_pages)),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "contentapi": __version__,
+    }
+    db.executemany("INSERT INTO meta VALUES (?, ?)", meta_rows.items())
+    db.execute(f"PRAGMA user_version = {INDEX_FORMAT}")
+
+
+def _picture_sources(
+    root: Path, documents: Iterable[Treatment], known: dict[str, Source] | None = None
+) -> Iterator[Source]:
+    seen: set[str] = set()
+    for page in documents:
+        for image in page.images:
+            if image.src not in seen and not is_remote(image.src):
+                seen.add(image.src)
+                yield _picture_source(root, image.src, known)
+
+
+def _connect(file: Path) -> sqlite3.Connection:
+    """The file opened read-only and immutable: SQLite takes no lock and reads no journal
+    (the file is replaced whole, never written in place)."""
+    uri = f"file:{quote(str(file.resolve()))}?mode=ro&immutable=1"
+    db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    db.execute("PRAGMA cache_size = -256")
+    return db
+
+
+class _Bodies:
+    """Reads documents' bodies from the file (a BodySource: the offset is the row id)."""
+
+    def __init__(self, db: sqlite3.Connection, file: Path) -> None:
+        self._db = db
+        self._file = file
+        self._lock = threading.Lock()
+
+    def read(self, offset: int, length: int) -> bytes:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM bodies WHERE id = ?", (offset,)).fetchone()
+        if row is None or type(row[0]) is not bytes or len(row[0]) != length:
+            raise OSError(f"{self._file}: the body of document {offset} is missing or damaged")
+        body: bytes = row[0]
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A built index opened: the index to serve and every page the load made (for live
+    reload, which keeps pages by path)."""
+
+    index: ContentIndex
+    pages: list[Page]
+    content_version: str
+    seconds: float
+
+
+def check(file: Path, root: Path, ignore: Sequence[str] = (), markdown: str = AUTO) -> str | None:
+    """Why `file` cannot be served for `root` with these settings (None if it can): its
+    format, loader version, settings or content differ, quoted both ways."""
+    try:
+        with _connect(file) as db:
+            return _problem(db, file, root, ignore, markdown)
+    except sqlite3.Error as exc:
+        return f"index file {file} cannot be read: {exc}"
+
+
+def _problem(
+    db: sqlite3.Connection, file: Path, root: Path, ignore: Sequence[str], markdown: str
+) -> str | None:
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as exc:
+        return f"index file {file} is not a built index ({exc})"
+    if meta.get("format") != str(INDEX_FORMAT) or meta.get("loader") != loader_version():
+        return (
+            f"index file {file} was built by loader version {meta.get('loader')!r}"
+            f" (contentapi {meta.get('contentapi')}); this server's is {loader_version()!r}"
+            f" (contentapi {__version__}): build it again with `contentapi build`"
+        )
+    patterns = orjson.dumps(list(ignore)).decode()
+    if meta.get("ignore") != patterns:
+        return (
+            f"index file {file} was built with ignore patterns {meta.get('ignore')},"
+            f" this server has {patterns}: build it again with the same CONTENTAPI_IGNORE"
+        )
+    dialect = Renderer(markdown).dialect(root)
+    if meta.get("dialect") != dialect:
+        return (
+            f"index file {file} renders Markdown as {meta.get('dialect')!r}, this server"
+            f" as {dialect!r} (CONTENTAPI_MARKDOWN={markdown}): build it again"
+        )
+    known = {
+        f"{kind}\0{path}": Source(path, kind, size, mtime, sha)
+        for path, kind, size, mtime, sha in db.execute("SELECT * FROM sources")
+    }
+    by_page = {s.path: s for key, s in known.items() if s.kind == _PAGE}
+    now = page_sources(root, ignore, by_page)
+    by_picture = {s.path: s for s in known.values() if s.kind == _IMAGE}
+    for source in known.values():
+        if source.kind == _IMAGE:
+            now.append(_source(root / source.path, source.path, _IMAGE, by_picture))
+        elif source.kind == _MISSING:
+            now.append(_picture_source(root, source.path, None))
+    version = content_version(now)
+    if version == meta.get("content_version"):
+        return None
+    current = {f"{s.kind}\0{s.path}": s for s in now}
+    changed = sorted(
+        key.replace("\0", " ")
+        for key in known.keys() | current.keys()
+        if (known.get(key) and known[key].sha256) != (current.get(key) and current[key].sha256)
+    )
+    first = f" (first difference: {changed[0]}, {len(changed)} in all)" if changed else ""
+    return (
+        f"index file {file} was built for content version {meta.get('content_version')},"
+        f" the content folder {root} is content version {version}{first}:"
+        " build it again with `contentapi build`"
+    )
+
+
+def open_index(
+    file: Path,
+    root: Path,
+    ignore: Sequence[str] = (),
+    markdown: str = AUTO,
+    checked: bool = False,
+) -> Opened:
+    """Open a built index for serving `root`; raises IndexRefused when it cannot be served
+    (see check; `checked` when the caller checked it already)."""
+    start = time.perf_counter()
+    try:
+        db = _connect(file)
+    except sqlite3.Error as exc:
+        raise IndexRefused(f"index file {file} cannot be opened: {exc}") from None
+    try:
+        problem = None if checked else _problem(db, file, root, ignore, markdown)
+        if problem is not None:
+            raise IndexRefused(problem)
+        opened = _read(db, file, root)
+    except sqlite3.Error as exc:
+        raise IndexRefused(f"index file {file} cannot be read: {exc}") from None
+    finally:
+        db.close()
+    return Opened(opened[0], opened[1], opened[2], time.perf_counter() - start)
+
+
+def _read(db: sqlite3.Connection, file: Path, root: Path) -> tuple[ContentIndex, list[Page], str]:
+    # Bodies and each view's search through a connection of their own: one lock each.
+    bodies = _Bodies(_connect(file), file)
+    documents: list[Treatment] = []
+    public: list[Treatment | None] = []
+    preview: list[Treatment | None] = []
+    rows = db.execute(
+        "SELECT id, path, meta, body_length, images, public, preview FROM documents ORDER BY id"
+    )
+    for number, path, meta, length, images, in_public, in_preview in rows:
+        if number != len(documents):
+            raise IndexRefused(f"index file {file}: document {number} is out of order")
+        try:
+            page = decode_page(meta, StoredBody(bodies, number, length), images)
+        except BadEntry as exc:
+            raise IndexRefused(f"index file {file}: document {number} ({path}): {exc}") from None
+        if not isinstance(page, Treatment):
+            raise IndexRefused(f"index file {file}: document {number} ({path}) is not a page")
+        documents.append(page)
+        public.append(page if in_public else None)
+        preview.append(page if in_preview else None)
+    errors: list[ContentError] = []
+    load_errors: list[ContentError] = []
+    warnings: list[ContentError] = []
+    for kind, path, line, message in db.execute(
+        "SELECT kind, path, line, message FROM problems ORDER BY id"
+    ):
+        problem = ContentError(path, line, message)
+        if kind == "warning":
+            warnings.append(problem)
+        else:
+            errors.append(problem)
+            if kind == "page":
+                load_errors.append(problem)
+    by_src = {}
+    for src, meta in db.execute("SELECT src, meta FROM images"):
+        try:
+            by_src[src] = decode_image_meta(meta)
+        except BadEntry as exc:
+            raise IndexRefused(f"index file {file}: picture {src!r}: {exc}") from None
+    version = str(db.execute("SELECT value FROM meta WHERE key = 'content_version'").fetchone()[0])
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    searches = [
+        SearchIndex.stored(_connect(file), public, _PUBLIC_FTS)
+        if _PUBLIC_FTS in tables
+        else SearchIndex.stored(_connect(file), public),
+        SearchIndex.stored(_connect(file), preview),
+    ]
+    index = ContentIndex(
+        root,
+        ContentView([t for t in public if t is not None], searches[0]),
+        [t for t in preview if t is not None],
+        tuple(errors),
+        ImageCatalog(by_src, tuple(warnings)),
+        searches[1],
+    )
+    pages: list[Page] = [*documents, *load_errors]
+    pages.sort(key=lambda page: page.path)
+    return index, pages, version
+
+
+def cache_index_file(cache_dir: Path, root: Path, markdown: str = AUTO) -> Path:
+    """The index a server keeps in its cache folder, beside its page cache."""
+    return cache_folder(cache_dir, root, markdown) / INDEX_FILE
+
+
+def load_for_serving(
+    root: Path,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    ignore: Sequence[str] = (),
+    markdown: str = AUTO,
+    index_file: Path | None = None,
+) -> tuple[ContentIndex, list[Page]]:
+    """The index to serve and every page the load made (for live reload).
+
+    From `index_file` if given (raises IndexRefused if it is not for this folder, this
+    version and these settings); else from the cache folder's own index when it is
+    fresh; else loaded (through the page cache), the cache folder's index then written
+    again in the background for the next start (by one process at a time).
+    """
+    if index_file is not None:
+        opened = open_index(index_file, root, ignore, markdown)
+        log.info(
+            "serving %d pages from index file %s (content version %s), opened in %.2f s",
+            len(opened.index.preview_pages),
+            index_file,
+            opened.content_version,
+            opened.seconds,
+        )
+        return opened.index, opened.pages
+    own = cache_index_file(cache_dir, root, markdown) if cache_dir is not None else None
+    if own is not None and own.exists():
+        try:
+            opened = open_index(own, root, ignore, markdown)
+        except IndexRefused as refused:
+            log.info("%s; loading the content folder and building it again", refused)
+        else:
+            log.info(
+                "serving %d pages from the cache folder's index %s, opened in %.2f s",
+                len(opened.index.preview_pages),
+                own,
+                opened.seconds,
+            )
+            return opened.index, opened.pages
+    sources = page_sources(root, ignore) if own is not None else []
+    pages = load_all(root, workers, cache_dir, ignore, markdown)
+    index = ContentIndex.from_pages(root, pages)
+    if own is not None:
+        threading.Thread(
+            target=_write_own,
+            args=(own, root, pages, index, sources, tuple(ignore), markdown),
+            name="contentapi-index-writer",
+            daemon=True,
+        ).start()
+    return index, pages
+
+
+def _write_own(
+    own: Path,
+    root: Path,
+    pages: Sequence[Page],
+    index: ContentIndex,
+    sources: Sequence[Source],
+    ignore: Sequence[str],
+    markdown: str,
+) -> None:
+    """Write the cache folder's index unless another process is writing it (a lock held
+    on a file beside it, which the system drops if that process dies)."""
+    start = time.perf_counter()
+    try:
+        own.parent.mkdir(parents=True, exist_ok=True)
+        with open(own.with_name(own.name + ".lock"), "wb") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another worker writes it
+            # What a process stopped while writing left behind (the lock says none writes).
+            for stale in own.parent.glob(f".{own.name}.*.tmp"):
+                stale.unlink(missing_ok=True)
+            write(own, root, pages, index, sources, ignore, markdown)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("cannot write the cache folder's index %s: %s", own, exc)
+        return
+    log.info("wrote the cache folder's index %s in %.2f s", own, time.perf_counter() - start)
