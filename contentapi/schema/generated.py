@@ -388,7 +388,13 @@ class _Builder:
                 name = self.claim(
                     owner + _pascal(declared.name), f"{what}, field {declared.name!r}"
                 )
-                members = enum.Enum(name, {o: o for o in declared.options})  # type: ignore[misc]
+                members = enum.Enum(  # type: ignore[misc]
+                    name,
+                    {
+                        o: strawberry.enum_value(o, description=f"{declared.name} is {o}.")
+                        for o in declared.options
+                    },
+                )
                 return strawberry.enum(
                     members, name=name, description=f"The options of {declared.name}."
                 )
@@ -661,7 +667,15 @@ class _Builder:
             if upper in fields:
                 continue
             fields[upper] = declared.name
-        members = enum.Enum(field_enum, {k: k for k in fields})  # type: ignore[misc]
+        members = enum.Enum(  # type: ignore[misc]
+            field_enum,
+            {
+                k: strawberry.enum_value(
+                    k, description=f"By {'front matter ' + v if v not in _OWN else 'the ' + v}."
+                )
+                for k, v in fields.items()
+            },
+        )
         field_type = strawberry.enum(
             members,
             name=field_enum,
@@ -722,6 +736,18 @@ def _bind_lookup(collection: str) -> Callable[..., Any]:
             return typed.by_uri.get(uri)
         return typed.by_slug.get(slug or "")
 
+    lookup.__annotations__ = {
+        "info": Info,
+        "slug": Annotated[
+            str | None,
+            strawberry.argument(description="The entry's slug (its file name, as Decap makes it)."),
+        ],
+        "uri": Annotated[
+            str | None,
+            strawberry.argument(description="The entry's uri, as its uri field gives it."),
+        ],
+        "return": Any,
+    }
     return lookup
 
 
@@ -732,6 +758,7 @@ def _value_of(item: Any, declared: str, as_pages: bool, typed: TypedView, collec
     return None if entry is None else getattr(entry, python_name(declared), None)
 
 
+_OWN = frozenset(("title", "slug", "date"))
 _COMPARISONS: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
     ("lt", operator.lt),
     ("lte", operator.le),
