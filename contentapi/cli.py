@@ -1,4 +1,4 @@
-"""The `contentapi` command: check, serve, query and export-schema."""
+"""The `contentapi` command: check, build, serve, query and export-schema."""
 
 from __future__ import annotations
 
@@ -150,6 +150,47 @@ def _options_for(*names: str) -> Callable[[F], F]:
 
 
 @cli.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The index file to write (replaced whole; servers reading the old one keep it).",
+)
+@_options_for("workers", "ignore", "markdown", "cache_dir")
+def build(directory: Path | None, output: Path, **options: Any) -> None:
+    """Load every page under DIRECTORY (default ./content) and write the whole index
+    (documents, bodies, pictures' metadata, relations, the search index) to one SQLite
+    file that `serve --index` serves without parsing a page. Errors are listed, as
+    `check` lists them; their pages are left out, the rest is built."""
+    from contentapi.content.indexfile import build as build_index
+    from contentapi.content.indexfile import loader_version
+
+    settings = _settings(content_dir=directory or Path("content"), **options)
+    try:
+        built = build_index(
+            settings.content_dir,
+            output,
+            settings.workers,
+            settings.cache_dir,
+            settings.ignore_patterns,
+            settings.markdown,
+        )
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc}") from exc
+    for problem in built.problems:
+        click.echo(str(problem))
+    click.echo(
+        f"built {output}: {_count(built.pages, 'page')}, {_count(built.errors, 'error')},"
+        f" {_count(built.warnings, 'warning')}; content version {built.content_version},"
+        f" loader version {loader_version()}; {built.bytes:,} bytes in {built.seconds:.2f} s"
+    )
+
+
+@cli.command()
 @_options_for(*(s.name for s in SETTINGS if s.name not in ("preview_token", "webhook_secret")))
 @click.option(
     "--content", "content", type=click.Path(path_type=Path), help="Same as --content-dir."
@@ -186,6 +227,19 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         raise click.ClickException(
             f"content folder {str(settings.content_dir)!r} does not exist or is not a folder"
         )
+    if settings.index:
+        from contentapi.content.indexfile import CHECKED_ENV, checked_mark
+        from contentapi.content.indexfile import check as check_index
+
+        if not Path(settings.index).is_file():
+            raise click.ClickException(f"index file {settings.index!r} does not exist")
+        problem = check_index(
+            Path(settings.index), settings.content_dir, settings.ignore_patterns, settings.markdown
+        )
+        if problem is not None:
+            raise click.ClickException(problem)
+        # Workers open the file checked here without walking the folder again.
+        os.environ[CHECKED_ENV] = checked_mark(Path(settings.index))
     try:
         limits = EdgeLimits.from_settings(settings)
     except SettingsError as exc:

@@ -78,6 +78,11 @@ class Settings:
     cache_dir: Path | None = _setting(
         Path(".contentapi-cache"), "Folder for the warm-start page cache; empty: no cache."
     )
+    index: str = _setting(
+        "",
+        "Index file made by `contentapi build` to serve, read-only, instead of parsing the"
+        " content folder; empty: the cache folder's own (made after a load).",
+    )
     changes_kept: int = _setting(
         100,
         "Content changes kept (in memory and the cache folder) for changes(since:) and restarts.",

@@ -333,12 +333,16 @@ def encode_page(page: Page) -> tuple[bytes, bytes | None, bytes | None]:
     return meta, page.packed_body, page.images_packed
 
 
-def decode_page(meta: object, body: object, images: object) -> Page:
+def decode_page(
+    meta: object, body: object, images: object, mentions: dict[str, Mention] | None = None
+) -> Page:
     """The page a cache row holds; raises BadEntry for anything of another shape or type.
 
     Checked field by field with `type(...) is` (a bool is not an int here, as JSON keeps
     them apart): whatever the row holds, what comes out is a page as the loader makes it.
-    `body` may be a StoredBody, read when asked for (a built index file's: indexfile.py).
+    `body` may be a StoredBody, read when asked for (a built index file's: indexfile.py);
+    `mentions` shares one object per distinct indication or category across the pages
+    decoded with it (as load.PageKeeper does).
     """
     if type(meta) is not bytes:
         raise BadEntry(f"its fields are {type(meta).__name__}, not a JSON blob")
@@ -413,10 +417,10 @@ def decode_page(meta: object, body: object, images: object) -> Page:
         uri=uri,
         body=body,
         summary=summary,
-        category=None if category is None else _mention(category),
+        category=None if category is None else _mention(category, mentions),
         images_packed=images,
         image_count=image_count,
-        indications=tuple(map(_mention, indications)),
+        indications=tuple([_mention(pair, mentions) for pair in indications]),
         word_count=word_count,
         reading_time_minutes=reading_time_minutes,
         date=None if date is None else _date(date),
@@ -438,9 +442,15 @@ def _decode_error(fields: list[Any]) -> ContentError:
     return ContentError(path, line, message)
 
 
-def _mention(pair: object) -> Mention:
+def _mention(pair: object, shared: dict[str, Mention] | None = None) -> Mention:
     if type(pair) is list and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str:
-        return Mention(pair[0], pair[1])
+        if shared is None:
+            return Mention(pair[0], pair[1])
+        key = f"{pair[0]}\0{pair[1]}"
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = Mention(pair[0], pair[1])
+        return found
     raise BadEntry(f"{pair!r} is not a [name, slug] pair")
 
 

@@ -23,6 +23,7 @@ from contentapi.content.changes import ChangeLog
 from contentapi.content.contentmodel import typed_view
 from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex
+from contentapi.content.indexfile import load_for_serving
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
 from contentapi.http.access import AccessLog, AccessLogMiddleware
@@ -50,23 +51,20 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     """Build the app; content is loaded now, so a missing folder fails before serving."""
     settings = settings or Settings.from_env()
     live = None
-    if settings.watch:
-        live = LiveIndex.load(
+    if settings.watch or index is None:
+        # A built index (CONTENTAPI_INDEX, or the cache folder's) when there is one.
+        index, pages = load_for_serving(
             settings.content_dir,
             settings.workers,
             settings.cache_dir,
             settings.ignore_patterns,
             settings.markdown,
+            Path(settings.index) if settings.index else None,
         )
-        index = live.index()
-    elif index is None:
-        index = ContentIndex.from_directory(
-            settings.content_dir,
-            settings.workers,
-            settings.cache_dir,
-            settings.ignore_patterns,
-            settings.markdown,
-        )
+        if settings.watch:
+            live = LiveIndex(
+                settings.content_dir, pages, settings.ignore_patterns, settings.markdown
+            )
     changes = ChangeLog.in_folder(settings.cache_dir, settings.content_dir, settings.changes_kept)
     access_log = AccessLog(settings.access_log)
     # Listening before the store sees the first index: a start on changed files is sent too.
