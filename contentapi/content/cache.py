@@ -38,8 +38,9 @@ def cache_key(shown: str, data: bytes) -> str:
 # another version is emptied and refilled, never read: 0 was pickle, which could run any
 # code planted in the file; 2 added uri and cover_position; 3 the mdast tree in the body
 # and link_targets; 4 the images table (each picture file's metadata, see images.py).
-# 5 the mdast tree packed with a splice table (mdast.resolved_json).
-CACHE_FORMAT = 5
+# 5 the mdast tree packed with a splice table (mdast.resolved_json). 6 a page's locale,
+# translation key and redirect_from paths.
+CACHE_FORMAT = 6
 _CACHE_FILE = "pages.sqlite"
 # A damaged file is moved here (replacing the one before), not deleted: it may tell why.
 _DAMAGED_SUFFIX = ".damaged"
@@ -328,6 +329,9 @@ def encode_page(page: Page) -> tuple[bytes, bytes | None, bytes | None]:
             page.digest,
             page.cover_position,
             page.link_targets,
+            page.locale,
+            page.translation_key,
+            page.redirect_from,
         )
     )
     return meta, page.packed_body, page.images_packed
@@ -356,8 +360,8 @@ def decode_page(
         return _decode_error(fields)
     if fields[0] != _TREATMENT:
         raise BadEntry(f"it is of an unknown kind {fields[0]!r}")
-    if len(fields) != 18:
-        raise BadEntry(f"it has {len(fields)} fields, not 18")
+    if len(fields) != 21:
+        raise BadEntry(f"it has {len(fields)} fields, not 21")
     (
         _,
         slug,
@@ -377,6 +381,9 @@ def decode_page(
         digest,
         cover_position,
         link_targets,
+        locale,
+        translation_key,
+        redirect_from,
     ) = fields
     if not (
         type(slug) is str
@@ -396,6 +403,10 @@ def decode_page(
         and type(cover_position) is int
         and type(link_targets) is list
         and all(type(target) is str for target in link_targets)
+        and (locale is None or type(locale) is str)
+        and (translation_key is None or type(translation_key) is str)
+        and type(redirect_from) is list
+        and all(type(path) is str for path in redirect_from)
     ):
         raise BadEntry("a field has the wrong type")
     if type(body) is not StoredBody and (type(body) is not bytes or not is_packed_body(body)):
@@ -430,6 +441,9 @@ def decode_page(
         digest=digest,
         cover_position=cover_position,
         link_targets=tuple(link_targets),
+        locale=locale,
+        translation_key=translation_key,
+        redirect_from=tuple(redirect_from),
     )
 
 

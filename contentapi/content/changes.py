@@ -48,6 +48,9 @@ class Change:
     updated: tuple[str, ...]
     deleted: tuple[str, ...]
     at: str  # when it was recorded, ISO 8601 UTC
+    # Pages renamed: (old uri, new uri) where a deleted uri's file now has a created uri,
+    # or its unchanged bytes moved to another file (see moves); their old uris redirect.
+    moved: tuple[tuple[str, str], ...] = ()
 
     @property
     def uris(self) -> tuple[str, ...]:
@@ -77,6 +80,42 @@ def documents(treatments: Iterable[Treatment]) -> Documents:
     }
 
 
+# Where each document comes from, by uri: its file's path and the digest of its bytes.
+Sources = dict[str, tuple[str, str]]
+
+
+def sources(treatments: Iterable[Treatment]) -> Sources:
+    """The file of each document by uri."""
+    return {t.uri: (t.path, t.digest) for t in treatments}
+
+
+def moves(
+    previous: Mapping[str, tuple[str, str]],
+    current: Mapping[str, tuple[str, str]],
+    created: Iterable[str],
+    deleted: Iterable[str],
+) -> tuple[tuple[str, str], ...]:
+    """Renamed pages as (old uri, new uri): a deleted uri whose file now serves a created
+    one (its slug or permalink edited), else whose bytes a created one has (the file
+    moved unchanged); each new uri taken once."""
+    created = [uri for uri in created if uri in current]
+    by_path = {current[uri][0]: uri for uri in created}
+    by_digest: dict[str, str] = {}
+    for uri in created:
+        by_digest.setdefault(current[uri][1], uri)
+    taken: set[str] = set()
+    found = []
+    for old in deleted:
+        if old not in previous:
+            continue
+        path, digest = previous[old]
+        new = by_path.get(path) or by_digest.get(digest)
+        if new is not None and new not in taken:
+            taken.add(new)
+            found.append((old, new))
+    return tuple(found)
+
+
 def diff(previous: Mapping[str, str], current: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:
     """(created, updated, deleted) uris from one set of documents to another, each sorted."""
     created = sorted(uri for uri in current if uri not in previous)
@@ -91,18 +130,24 @@ class _History:
     def __init__(self, limit: int) -> None:
         self.version: str | None = None
         self.documents: Documents = {}
+        self.sources: Sources = {}
         self.changes: deque[Change] = deque(maxlen=max(limit, 1))
 
-    def observe(self, version: str, current: Documents, at: str) -> Change | None:
+    def observe(
+        self, version: str, current: Documents, at: str, files: Sources | None = None
+    ) -> Change | None:
         if version == self.version:
             return None
         first = self.version is None
         previous, self.version = self.version, version
         created, updated, deleted = diff(self.documents, current)
         self.documents = current
+        files = files or {}
+        moved = moves(self.sources, files, created, deleted)
+        self.sources = files
         if first:
             return None  # nothing was seen before: no change to tell of
-        change = Change(previous, version, created, updated, deleted, at)
+        change = Change(previous, version, created, updated, deleted, at, moved)
         self.changes.append(change)
         return change
 
@@ -169,7 +214,7 @@ class ChangeLog:
             if version == history.version:
                 continue
             touched = True
-            change = history.observe(version, documents(treatments), at)
+            change = history.observe(version, documents(treatments), at, sources(treatments))
             if change is not None:
                 found.append((audience, change))
         if touched and self.file is not None:
@@ -195,6 +240,18 @@ class ChangeLog:
         """The kept changes of one audience, oldest first."""
         return tuple(self._histories[audience].changes)
 
+    def moved(self, preview: bool = False) -> dict[str, str]:
+        """Old uri -> current uri of the pages renamed in the kept changes, renames of
+        renames followed (a page renamed back is no longer moved)."""
+        found: dict[str, str] = {}
+        for change in self._histories[PREVIEW if preview else PUBLIC].changes:
+            for old, new in change.moved:
+                for source, target in list(found.items()):
+                    if target == old:
+                        found[source] = new
+                found[old] = new
+        return {old: new for old, new in found.items() if old != new}
+
     def since(self, since: str, index: ContentIndex, preview: bool = False) -> Delta:
         """What changed from version `since` to the index's version, as one audience sees it."""
         audience = PREVIEW if preview else PUBLIC
@@ -213,6 +270,7 @@ class ChangeLog:
                 audience: {
                     "version": history.version,
                     "documents": history.documents,
+                    "sources": history.sources,
                     "changes": [_encode(change) for change in history.changes],
                 }
                 for audience, history in self._histories.items()
@@ -263,6 +321,7 @@ def _encode(change: Change) -> list[Any]:
         list(change.updated),
         list(change.deleted),
         change.at,
+        [list(pair) for pair in change.moved],
     ]
 
 
@@ -291,15 +350,31 @@ def _decode(raw: bytes, root: str, limit: int) -> dict[str, _History] | None:
         if type(changes) is not list:
             raise ValueError(f"the {audience} changes are not a list")
         history.version, history.documents = version, docs
+        # Records written before renames were kept have no sources: none are detected
+        # across that restart.
+        files = part.get("sources", {})
+        if type(files) is not dict or not all(
+            type(v) is list and len(v) == 2 and all(type(x) is str for x in v)
+            for v in files.values()
+        ):
+            raise ValueError(f"the {audience} sources are not uri -> [path, digest]")
+        history.sources = {uri: (v[0], v[1]) for uri, v in files.items()}
         history.changes.extend(_decode_change(item) for item in changes)
         histories[audience] = history
     return histories
 
 
 def _decode_change(item: object) -> Change:
-    if type(item) is not list or len(item) != 6:
-        raise ValueError("a change is not a list of 6")
-    previous, version, created, updated, deleted, at = item
+    # 6 fields before renames were recorded, 7 since.
+    if type(item) is not list or len(item) not in (6, 7):
+        raise ValueError("a change is not a list of 6 or 7")
+    previous, version, created, updated, deleted, at = item[:6]
+    moved = item[6] if len(item) == 7 else []
+    if type(moved) is not list or not all(
+        type(pair) is list and len(pair) == 2 and all(type(uri) is str for uri in pair)
+        for pair in moved
+    ):
+        raise ValueError("a change's renames are not [old uri, new uri] pairs")
     if not (
         (previous is None or type(previous) is str)
         and type(version) is str
@@ -307,7 +382,15 @@ def _decode_change(item: object) -> Change:
         and all(_uris(part) for part in (created, updated, deleted))
     ):
         raise ValueError("a change has a field of the wrong type")
-    return Change(previous, version, tuple(created), tuple(updated), tuple(deleted), at)
+    return Change(
+        previous,
+        version,
+        tuple(created),
+        tuple(updated),
+        tuple(deleted),
+        at,
+        tuple((old, new) for old, new in moved),
+    )
 
 
 def _uris(part: object) -> bool:

@@ -14,6 +14,8 @@ from typing import Any, Literal, NamedTuple
 import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 
+from contentapi.content.locales import LocaleError
+from contentapi.content.locales import normalise as normalise_locale
 from contentapi.errors import PageError
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -88,6 +90,12 @@ class FrontMatter:
     indications: tuple[str, ...]
     order: int | None
     raw: dict[str, Any]
+    # Languages and redirects (locales.py, redirects.py): the locale front matter names
+    # (lang, language or locale, normalised), Hugo's translationKey, and the old paths
+    # redirect_from (jekyll-redirect-from) and aliases (Hugo) give, as written.
+    locale: str | None = None
+    translation_key: str | None = None
+    redirect_from: tuple[str, ...] = ()
 
 
 def detect(text: str) -> Format | None:
@@ -199,12 +207,16 @@ def parse(front: str | None, kind: Format = "yaml") -> FrontMatter:
         indications=checker.strings("indications"),
         order=checker.integer("order") if "order" in data else checker.integer("weight"),
         raw=json_safe(data, line=first),
+        locale=checker.locale(),
+        translation_key=checker.text("translationKey"),
+        redirect_from=(*checker.paths("redirect_from"), *checker.paths("aliases")),
     )
 
 
 # Where a missing date is found instead: Hugo's publishDate, then Astro's pubDate; and a
 # missing updated: Hugo's lastmod, then Astro's updatedDate.
 _DATE_KEYS = ("date", "publishDate", "pubDate")
+_LOCALE_KEYS = ("lang", "language", "locale")
 _UPDATED_KEYS = ("updated", "lastmod", "updatedDate")
 
 
@@ -406,6 +418,27 @@ class _Checker:
         ):
             raise self._wrong(key, "a list of strings")
         return tuple(str(item).strip() for item in value if str(item).strip())
+
+    def locale(self) -> str | None:
+        """The first of lang, language and locale given, as a standard BCP 47 tag."""
+        for key in _LOCALE_KEYS:
+            written = self.text(key)
+            if written is not None:
+                try:
+                    return normalise_locale(written)
+                except LocaleError as exc:
+                    raise PageError(f"'{key}' {exc}", line=self._line(key)) from None
+        return None
+
+    def paths(self, key: str) -> tuple[str, ...]:
+        """Site paths: one string or a list of them."""
+        value = self.data.get(key)
+        if isinstance(value, str):
+            return (value.strip(),) if value.strip() else ()
+        try:
+            return self.strings(key)
+        except PageError:
+            raise self._wrong(key, "a site path or a list of them") from None
 
     def date(self, key: str) -> dt.date | None:
         try:

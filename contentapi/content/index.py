@@ -26,6 +26,8 @@ from contentapi.content.model import (
     uri_of_key,
 )
 from contentapi.content.page import LOADER_VERSION
+from contentapi.content.redirects import RedirectTable
+from contentapi.content.redirects import conflicts as redirect_conflicts
 from contentapi.content.search import Hit, SearchIndex
 
 ORDER_FIELDS = ("TITLE", "DATE", "UPDATED_AT", "WORD_COUNT", "ORDER")
@@ -105,6 +107,7 @@ class ContentView:
         self._related: dict[str, tuple[Treatment, ...]] = {}
         self._links: _Links | None = None
         self._by_title: tuple[Treatment, ...] | None = None
+        self._redirects: RedirectTable | None = None
         self.indications_by_name = tuple(
             sorted(self.indications.values(), key=lambda i: (i.name.casefold(), i.slug))
         )
@@ -127,6 +130,13 @@ class ContentView:
         """The one treatment with this slug; None when none has it or several do (their
         uris are in shared_slugs)."""
         return None if slug in self.shared_slugs else self.by_slug.get(slug)
+
+    @property
+    def redirects(self) -> RedirectTable:
+        """The old paths of this view's pages (front matter), built on first use."""
+        if self._redirects is None:
+            self._redirects = RedirectTable(self.treatments)
+        return self._redirects
 
     def image(self, uri: str, position: int) -> Image | None:
         """One image of one treatment (by uri), or None."""
@@ -377,6 +387,7 @@ class ContentIndex:
             else:
                 first_path[page.uri] = page.path
                 treatments.append(page)
+        errors.extend(redirect_conflicts(treatments))
         images = ImageCatalog.build(root, treatments, image_store)
         return cls(root, ContentView(public), treatments, tuple(errors), images)
 

@@ -120,6 +120,14 @@ class Treatment:
     # For each link node of the body's mdast tree, in document order, the page it may
     # name (see mdast.RichText): resolved against the pages a view holds.
     link_targets: tuple[str, ...] = ()
+    # The locale the file names (front matter lang/language/locale, else a file-name
+    # suffix such as x.de.md), a BCP 47 tag; None: its folder or the default decides (see
+    # locales.py and translations.py).
+    locale: str | None = None
+    # Front matter translationKey (Hugo): pages sharing it are translations of each other.
+    translation_key: str | None = None
+    # Old site paths of the page (front matter redirect_from and aliases), normalised.
+    redirect_from: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

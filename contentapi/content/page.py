@@ -16,6 +16,7 @@ from slugify import slugify as python_slugify
 
 from contentapi.content import frontmatter as metadata
 from contentapi.content.body import pack_body, pack_images
+from contentapi.content.locales import file_locale
 from contentapi.content.markup import Renderer, resolve_src
 from contentapi.content.mdast import rich_text
 from contentapi.content.model import ContentError, Image, Mention, Treatment
@@ -23,7 +24,7 @@ from contentapi.content.paths import relative
 from contentapi.errors import PageError
 
 # Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "17"
+LOADER_VERSION = "18"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again
@@ -130,7 +131,30 @@ def _parse(data: bytes, path: str, renderer: Renderer, root: Path | None) -> Tre
         order=front.order,
         digest=hashlib.sha256(data).hexdigest(),
         link_targets=tree.link_targets,
+        locale=front.locale or identity.locale,
+        translation_key=front.translation_key,
+        redirect_from=redirect_paths(front.redirect_from, identity.uri),
     )
+
+
+def redirect_paths(written: tuple[str, ...], uri: str) -> tuple[str, ...]:
+    """Old paths of a page as site paths, each once: a full URL gives its path, a path
+    without a leading / is one beside the page's (Hugo's relative aliases), no segment is
+    '.' or '..'; a trailing / is kept as written (Jekyll's `/old.html` has none)."""
+    base = uri.rstrip("/").rpartition("/")[0]
+    paths: dict[str, None] = {}
+    for value in written:
+        path = urlsplit(value).path if "://" in value else value.split("#")[0].split("?")[0]
+        path = path.replace("\\", "/")
+        if not path.startswith("/"):
+            path = f"{base}/{path}"
+        segments = [s for s in path.split("/") if s not in ("", ".", "..")]
+        normal = "/" + "/".join(segments)
+        if path.endswith("/") and segments:
+            normal += "/"
+        if normal != uri:
+            paths[normal] = None
+    return tuple(paths)
 
 
 def _decode(data: bytes) -> str:
@@ -161,6 +185,9 @@ class Identity:
     slug: str
     uri: str
     date: dt.date | None
+    # The locale a file-name suffix names (x.de.md), normalised; the uri then starts
+    # with it (/de/x/) unless front matter gives one.
+    locale: str | None = None
 
 
 def page_identity(path: str, front_slug: str | None, front: dict[str, Any]) -> Identity:
@@ -173,7 +200,7 @@ def page_identity(path: str, front_slug: str | None, front: dict[str, Any]) -> I
     the site root /. An index.md at the top is an ordinary page (/index/), as before.
     """
     *folders, name = path.split("/")
-    stem = name.rsplit(".", 1)[0]
+    stem, locale = file_locale(name.rsplit(".", 1)[0])
     date = None
     root_section = not folders and stem.lower() == "_index"
     if folders and stem.lower() in _BUNDLE_STEMS:
@@ -196,12 +223,14 @@ def page_identity(path: str, front_slug: str | None, front: dict[str, Any]) -> I
     if given is not None:
         uri = given
     elif root_section:
-        uri = "/"
+        uri = f"/{locale.lower()}/" if locale is not None else "/"
     else:
         # A folder whose name has no letters or digits adds no segment.
         segments = [segment for segment in map(slugify, folders) if segment]
+        if locale is not None:
+            segments.insert(0, locale.lower())
         uri = "/" + "".join(f"{segment}/" for segment in (*segments, slug))
-    return Identity(slug, uri, date)
+    return Identity(slug, uri, date, locale)
 
 
 def _without_date_prefix(stem: str) -> tuple[str, dt.date | None]:

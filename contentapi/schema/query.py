@@ -18,6 +18,7 @@ from contentapi.content.index import Ordering, TreatmentQuery
 from contentapi.content.model import uri_of_key
 from contentapi.schema.changes import ContentChanges, resolve_changes
 from contentapi.schema.errors import QueryError
+from contentapi.schema.redirects import redirect_table
 from contentapi.schema.relay import (
     Connection,
     Node,
@@ -37,6 +38,7 @@ from contentapi.schema.types import (
     Image,
     Indication,
     Info,
+    Redirect,
     SearchHit,
     Treatment,
 )
@@ -356,6 +358,38 @@ class Query:
                 or view.by_uri[hit.uri],  # type: ignore[arg-type]
             )
             for hit in view.search(query, first)
+        ]
+
+    @strawberry.field(
+        description=(
+            "Where an old path of a page now lives, or null: front matter redirect_from and "
+            "aliases, and uris of pages renamed while served (as long as changes remember it)."
+        )
+    )
+    def redirect(
+        self,
+        info: Info,
+        path: Annotated[
+            str,
+            strawberry.argument(
+                description="A site path such as /old-page/ (query, fragment, trailing / ignored)."
+            ),
+        ],
+    ) -> Redirect | None:
+        found = redirect_table(info.context).find(path)
+        return (
+            None
+            if found is None
+            else Redirect(from_=found.source, to=found.to, status=found.status)
+        )
+
+    @strawberry.field(
+        description="Every redirect, by old path: for a frontend to install at build time."
+    )
+    def redirects(self, info: Info) -> list[Redirect]:
+        return [
+            Redirect(from_=found.source, to=found.to, status=found.status)
+            for found in redirect_table(info.context).all()
         ]
 
     @strawberry.field(

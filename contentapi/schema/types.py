@@ -796,3 +796,18 @@ class ContentError:
         description="Line of the file where the problem is; null when not known."
     )
     message: str = strawberry.field(description="What is wrong, in a sentence.")
+
+
+@strawberry.type(
+    name="Redirect",
+    description=(
+        "An old path of a page and where the page lives now: front matter redirect_from "
+        "(jekyll-redirect-from) and aliases (Hugo), and uris of pages renamed while served."
+    ),
+)
+class Redirect:
+    from_: str = strawberry.field(
+        name="from", description="The old path, as the page's front matter writes it."
+    )
+    to: str = strawberry.field(description="The uri of the page now (its uri field).")
+    status: int = strawberry.field(description="The HTTP status to answer it with: 301.")
