@@ -90,11 +90,24 @@ def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Map:
     return found
 
 
+class _Seq(list[Any]):
+    """A YAML sequence with the line of each item."""
+
+    lines: list[int]
+
+
+def _construct_seq(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> _Seq:
+    found = _Seq(loader.construct_object(item, deep=True) for item in node.value)
+    found.lines = [item.start_mark.line + 1 for item in node.value]
+    return found
+
+
 class _LineLoader(yaml.SafeLoader):
     """PyYAML's safe loader keeping lines (a Decap config is plain YAML: no tags)."""
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,9 @@ class Collection:
     extension: str = "md"
     # Decap's nested collections (folder trees): entries at any depth.
     nested: bool = False
+    # Folders between the collection's folder and an entry's file: Decap's `path`
+    # ("{{slug}}/index" for page bundles has one).
+    depth: int = 0
 
     def holds(self, path: str) -> bool:
         """Whether a page (its path in the content folder) is an entry of this collection."""
@@ -157,7 +173,7 @@ class Collection:
             rest = path
         if not rest.endswith("." + self.extension):
             return False
-        return self.nested or "/" not in rest
+        return self.nested or rest.count("/") == self.depth
 
     @property
     def typed_fields(self) -> tuple[Field, ...]:
@@ -273,6 +289,9 @@ def parse_model(text: str, shown: str) -> ContentModel:
                 label=_text(item.get("label")),
                 extension=extension,
                 nested="nested" in item,
+                depth=item["path"].strip("/").count("/")
+                if isinstance(item.get("path"), str)
+                else 0,
             )
         )
     model = ContentModel(
@@ -772,10 +791,9 @@ def problem_line(root: Path, page_path: str, keys: Sequence[Any]) -> int | None:
         if isinstance(node, _Map) and key in node:
             line = node.lines[key] + 1
             node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+        elif isinstance(node, _Seq) and isinstance(key, int) and key < len(node):
+            line = node.lines[key] + 1
             node = node[key]
-            if isinstance(node, _Map):
-                line = node.line + 1
         else:
             break
     return line
@@ -848,6 +866,7 @@ class TypedView:
                     "collection",
                 )
             )
+        self.errors.sort(key=lambda error: (error.path, error.line or 0))
         # Reverse relations: (target collection, source collection, field) -> by target uri.
         self.reverse: dict[tuple[str, str, str], dict[str, list[Entry]]] = {}
         for typed in self.collections.values():

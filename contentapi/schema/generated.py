@@ -40,7 +40,7 @@ from contentapi.content.contentmodel import (
     typed_view,
 )
 from contentapi.content.index import by_title
-from contentapi.content.markup import normalise_src
+from contentapi.content.markup import normalise_src, resolve_src
 from contentapi.schema import types
 from contentapi.schema.errors import QueryError
 from contentapi.schema.query import OrderDirection, Query
@@ -189,15 +189,25 @@ def _typed(info: Info) -> TypedView:
 
 
 def _image_of(page: model.Treatment, written: str, public_folder: str) -> model.Image:
-    src = written
-    if "://" not in src and not src.startswith("/") and public_folder:
-        src = public_folder.rstrip("/") + "/" + src
-    src = normalise_src(src) if "://" not in src else src
+    """The Image a picture field names: the page's own picture with that source (read
+    relative to the page's folder, as a page bundle's are, or in public_folder, where
+    Decap puts uploads), else a picture of no page position (after the page's own)."""
+    if "://" in written or written.startswith("//"):
+        candidates = [written]
+    else:
+        folder = page.path.rpartition("/")[0]
+        published = written
+        if not written.startswith("/") and public_folder:
+            published = public_folder.rstrip("/") + "/" + written
+        candidates = [
+            resolve_src(written, folder),
+            normalise_src(written),
+            normalise_src(published),
+        ]
     for image in page.images:
-        if image.src == src:
+        if image.src in candidates:
             return image
-    # Not a picture of the body: an Image at a position after the page's own.
-    return model.Image(page.uri, page.image_count, src)
+    return model.Image(page.uri, page.image_count, candidates[-1])
 
 
 class _Builder:
