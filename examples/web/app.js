@@ -61,6 +61,14 @@
     '  }' +
     '}';
 
+  // Only a site whose content model (content/admin/config.yml, Decap CMS's) declares a
+  // practitioners collection pointing at treatments has this field: asked for apart, so
+  // the page still shows on a site without one (the section stays hidden).
+  var PRACTITIONERS_QUERY =
+    'query ExampleTreatmentPractitioners($slug: String!) {' +
+    '  treatment(slug: $slug) { practitionersByTreatments { slug title role languages } }' +
+    '}';
+
   function byTestId(id) {
     return document.querySelector('[data-testid="' + id + '"]');
   }
@@ -80,6 +88,8 @@
     body: byTestId('treatment-body'),
     indicationsSection: byTestId('treatment-indications-section'),
     indications: byTestId('treatment-indications'),
+    practitionersSection: byTestId('treatment-practitioners-section'),
+    practitioners: byTestId('treatment-practitioners'),
   };
 
   var indicationNames = {}; // slug -> name, once the filter is filled
@@ -438,6 +448,8 @@
     ui.body.replaceChildren();
     ui.indications.replaceChildren();
     ui.indicationsSection.hidden = true;
+    ui.practitioners.replaceChildren();
+    ui.practitionersSection.hidden = true;
     window.scrollTo(0, 0);
 
     graphql(TREATMENT_QUERY, { slug: slug }, signal).then(
@@ -450,11 +462,41 @@
           return;
         }
         fillTreatment(treatment);
+        loadPractitioners(slug, signal);
       },
       function (error) {
         if (isAbort(error) || signal.aborted) return;
         ui.treatmentView.removeAttribute('aria-busy');
         showTreatmentError('Could not load the treatment', error.message);
+      }
+    );
+  }
+
+  function loadPractitioners(slug, signal) {
+    graphql(PRACTITIONERS_QUERY, { slug: slug }, signal).then(
+      function (data) {
+        if (signal.aborted || !data.treatment) return;
+        var people = data.treatment.practitionersByTreatments;
+        ui.practitioners.replaceChildren.apply(
+          ui.practitioners,
+          people.map(function (person) {
+            var item = document.createElement('li');
+            item.setAttribute('data-testid', 'treatment-practitioner');
+            item.setAttribute('data-slug', person.slug);
+            var name = document.createElement('strong');
+            name.textContent = person.title;
+            item.appendChild(name);
+            var about = [person.role].concat(
+              person.languages.length ? ['speaks ' + person.languages.join(', ')] : []
+            );
+            item.appendChild(document.createTextNode(' · ' + about.join(' · ')));
+            return item;
+          })
+        );
+        ui.practitionersSection.hidden = people.length === 0;
+      },
+      function () {
+        // No content model with practitioners on this site: nothing to show.
       }
     );
   }

@@ -380,6 +380,16 @@ def test_example_lists_shows_and_filters_the_seed(browser: Browser, seed_server:
     assert body.find_elements(By.CSS_SELECTOR, "h4#the-method"), "the html lost its headings"
     indication_links = browser.find_all(browser.testid("treatment-indication"))
     assert texts(indication_links) == SEED_INDICATION_NAMES
+    # The practitioners content/admin/config.yml's model points at this treatment.
+    browser.until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, browser.testid("treatment-practitioner")))
+        == 2,
+        "the treatment view never showed its practitioners",
+    )
+    assert texts(browser.find_all(browser.testid("treatment-practitioner"))) == [
+        "Dr Anna Berg · doctor · speaks English, Swedish",
+        "James Okafor · nurse · speaks English, French",
+    ]
     browser.screenshot("examples-treatment")
 
     # An indication links to the list, filtered by it.
