@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-NODE_DIRS := tests/http-audit tests/e2e tests/schema-lint tests/rich-text tests/subscriptions bench/peer
+NODE_DIRS := tests/http-audit tests/e2e tests/schema-lint tests/rich-text tests/subscriptions tests/decap bench/peer
 
 .PHONY: serve test install install-test node-deps browser lint check-content bench-quick constraints
 
