@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pathspec import GitIgnoreSpec
 
+from contentapi.content.locales import LocaleError, Locales
 from contentapi.errors import SettingsError
 
 ENV_PREFIX = "CONTENTAPI_"
@@ -112,6 +113,17 @@ class Settings:
         False, "Let pages on allowed origins send cookies (CORS credentials)."
     )
     public_url: str = _setting("", "Base URL used to make absolute image URLs (Image.url).")
+    site_url: str = _setting(
+        "",
+        "The site's public URL (https://www.example.com): /sitemap.xml and /feed.xml give"
+        " each page's uri under it; empty: those two answer 404.",
+    )
+    feed_entries: int = _setting(20, "Pages in /feed.xml, newest first.")
+    locales: str = _setting(
+        "",
+        "Comma-separated BCP 47 locales of the site, the default first (en,de,fr); empty:"
+        " one language (pages keep the locale they name).",
+    )
     image_max_side: int = _setting(
         4000, "Largest width or height of a transformed picture, in pixels (w, h beyond: 400)."
     )
@@ -227,6 +239,8 @@ class Settings:
                 )
         _header_names(self.cors_allow_headers)
         _ignore_patterns(self.ignore)
+        self.site  # noqa: B018 - checked here, as the settings are read
+        self.locale_tags  # noqa: B018 - checked here, as the settings are read
         self.webhook_urls  # noqa: B018 - checked here, as the settings are read
         if self.webhooks.strip() and not self.webhook_secret:
             raise SettingsError(
@@ -256,6 +270,29 @@ class Settings:
     def ignore_patterns(self) -> tuple[str, ...]:
         """CONTENTAPI_IGNORE's gitignore-style patterns, each checked to be one."""
         return _ignore_patterns(self.ignore)
+
+    @property
+    def site(self) -> str:
+        """CONTENTAPI_SITE_URL without a trailing /, checked to be an http(s) URL with a
+        host ('' when not set)."""
+        written = self.site_url.strip()
+        if not written:
+            return ""
+        parts = urlsplit(written)
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or parts.query:
+            raise SettingsError(
+                f"{ENV_PREFIX}SITE_URL {written!r} is not a site URL: write http:// or"
+                " https:// and a host, e.g. 'https://www.example.com'"
+            )
+        return written.rstrip("/")
+
+    @property
+    def locale_tags(self) -> tuple[str, ...]:
+        """CONTENTAPI_LOCALES as standard BCP 47 tags, the default first."""
+        try:
+            return Locales.parse(self.locales, f"{ENV_PREFIX}LOCALES").tags
+        except LocaleError as exc:
+            raise SettingsError(str(exc)) from None
 
     @property
     def webhook_urls(self) -> list[str]:

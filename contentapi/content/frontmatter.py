@@ -426,8 +426,12 @@ class _Checker:
             if written is not None:
                 try:
                     return normalise_locale(written)
-                except LocaleError as exc:
-                    raise PageError(f"'{key}' {exc}", line=self._line(key)) from None
+                except LocaleError:
+                    raise PageError(
+                        f"'{key}' must be a BCP 47 language tag such as en, de or pt-BR,"
+                        f" not {written!r}",
+                        line=self._line(key),
+                    ) from None
         return None
 
     def paths(self, key: str) -> tuple[str, ...]:

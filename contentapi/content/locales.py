@@ -67,8 +67,11 @@ class Locales:
                 continue
             try:
                 tag = normalise(str(item))
-            except LocaleError as exc:
-                raise LocaleError(f"{source} holds {exc}") from None
+            except LocaleError:
+                raise LocaleError(
+                    f"{source} holds {str(item).strip()!r}, which is not a BCP 47 language"
+                    " tag (such as en, de or pt-BR)"
+                ) from None
             if tag not in tags:
                 tags.append(tag)
         return cls(tuple(tags))

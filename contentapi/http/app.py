@@ -24,6 +24,7 @@ from contentapi.content.contentmodel import typed_view
 from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex
 from contentapi.content.indexfile import load_for_serving
+from contentapi.content.locales import Locales
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
 from contentapi.http.access import AccessLog, AccessLogMiddleware
@@ -35,6 +36,7 @@ from contentapi.http.protocol import (
     error_body,
 )
 from contentapi.http.route import GraphQLRoute
+from contentapi.http.sitemaps import SiteFiles
 from contentapi.http.streams import STREAM_PATH, StreamView
 from contentapi.http.webhooks import WebhookSender
 from contentapi.schema import Limits, schema_for
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         )
         if settings.watch:
             live = LiveIndex(
-                settings.content_dir, pages, settings.ignore_patterns, settings.markdown
+                settings.content_dir, pages, settings.ignore_patterns, settings.markdown, index
             )
     changes = ChangeLog.in_folder(settings.cache_dir, settings.content_dir, settings.changes_kept)
     access_log = AccessLog(settings.access_log)
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     endpoint = GraphQLEndpoint(schema, store, settings)
 
     graphql = GraphQLRoute(endpoint, settings)
+    site_files = SiteFiles(store, settings, Locales(settings.locale_tags))
     streams = StreamView(schema, store, feed, settings)
 
     async def healthz(request: Request) -> Response:
@@ -132,6 +135,9 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         WebSocketRoute(STREAM_PATH, streams),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        Route("/sitemap.xml", site_files.sitemap, methods=["GET", "HEAD"]),
+        Route("/sitemap-{number:int}.xml", site_files.sitemap_part, methods=["GET", "HEAD"]),
+        Route("/feed.xml", site_files.feed, methods=["GET", "HEAD"]),
         Mount(
             "/graphiql/static",
             GZipMiddleware(StaticFiles(directory=STATIC / "graphiql"), settings.gzip_min_size),

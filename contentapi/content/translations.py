@@ -1,0 +1,129 @@
+"""Translations: each page's locale under the configured locales, the groups of pages
+that translate each other, and the one page of a group a request's locale chain picks.
+
+A page's locale: the one its file names (front matter lang / language / locale, else a
+file-name suffix, see page.py), else a first folder named by a configured locale
+(de/x.md), else the default locale. Pages are translations of each other when they share
+front matter translationKey (Hugo), else their path without the locale part (x.de.md and
+de/x.md are x.md).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+
+from contentapi.content.locales import Locales, file_locale
+from contentapi.content.model import Treatment
+
+
+class Translations:
+    """The locales and translation groups of one view's pages."""
+
+    def __init__(self, treatments: Sequence[Treatment], locales: Locales) -> None:
+        self.locales = locales
+        rank = {tag: position for position, tag in enumerate(locales.tags)}
+        self.locale: dict[str, str | None] = {}
+        self.group: dict[str, str] = {}
+        members: dict[str, dict[str, Treatment]] = {}
+        for treatment in treatments:
+            locale = locale_of(treatment, locales)
+            self.locale[treatment.uri] = locale
+            key = group_key(treatment, locales)
+            self.group[treatment.uri] = key
+            # One page per locale in a group: the first by path.
+            members.setdefault(key, {}).setdefault(locale or "", treatment)
+        # Each group's pages, in the configured order of their locales, then by tag.
+        self.members: dict[str, tuple[Treatment, ...]] = {
+            key: tuple(
+                page
+                for _, page in sorted(
+                    by_locale.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])
+                )
+            )
+            for key, by_locale in members.items()
+        }
+
+    def translations(self, treatment: Treatment) -> tuple[Treatment, ...]:
+        """Every page of the treatment's group, itself included, in locale order."""
+        key = self.group.get(treatment.uri)
+        return self.members.get(key, ()) if key is not None else ()
+
+    def pick(self, treatment: Treatment, chain: Sequence[str]) -> Treatment | None:
+        """The page of the treatment's group in the first locale of `chain` it has, or
+        None when it has none of them."""
+        by_locale = {self.locale[page.uri]: page for page in self.translations(treatment)}
+        for locale in chain:
+            found = by_locale.get(locale)
+            if found is not None:
+                return found
+        return None
+
+    def one_per_group(
+        self, treatments: Iterable[Treatment], chain: Sequence[str]
+    ) -> list[Treatment]:
+        """One page per group, in the best locale of `chain`, where the group's first page
+        comes in `treatments` (so a list keeps its order); groups with no page in any
+        locale of the chain are left out."""
+        seen: set[str] = set()
+        found: list[Treatment] = []
+        for treatment in treatments:
+            key = self.group.get(treatment.uri)
+            if key is None or key in seen:
+                continue
+            seen.add(key)
+            picked = self.pick(treatment, chain)
+            if picked is not None:
+                found.append(picked)
+        return found
+
+    def in_chain(self, treatments: Iterable[Treatment], chain: Sequence[str]) -> list[Treatment]:
+        """The pages that are their group's pick for `chain`, each once, in their order
+        (a search's hits: a group is found when its page in the best locale matches)."""
+        seen: set[str] = set()
+        found = []
+        for treatment in treatments:
+            key = self.group[treatment.uri]
+            if key not in seen and self.pick(treatment, chain) is treatment:
+                seen.add(key)
+                found.append(treatment)
+        return found
+
+
+def locale_of(treatment: Treatment, locales: Locales) -> str | None:
+    """A page's locale: its file's, else its configured first folder's, else the default."""
+    return treatment.locale or locales.folder_locale(treatment.path) or locales.default
+
+
+def group_key(treatment: Treatment, locales: Locales) -> str:
+    """What a page's translations share: front matter translationKey, else its path
+    without a configured locale's first folder and without a locale suffix."""
+    if treatment.translation_key:
+        return "key:" + treatment.translation_key
+    path = treatment.path
+    if locales.folder_locale(path) is not None:
+        path = path.partition("/")[2]
+    folder, slash, name = path.rpartition("/")
+    stem, dot, extension = name.rpartition(".")
+    if dot:
+        stem = file_locale(stem)[0]
+        name = f"{stem}.{extension}"
+    return "path:" + folder + slash + name
+
+
+_kept: weakref.WeakKeyDictionary[object, dict[Locales, Translations]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def translations_of(
+    view: object, treatments: Sequence[Treatment], locales: Locales
+) -> Translations:
+    """The Translations of a view (any object its pages live as long as), built once per
+    set of locales."""
+    with _lock:
+        by_locales = _kept.setdefault(view, {})
+        found = by_locales.get(locales)
+        if found is None:
+            found = by_locales[locales] = Translations(treatments, locales)
+        return found
