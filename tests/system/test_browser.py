@@ -382,8 +382,9 @@ def test_example_lists_shows_and_filters_the_seed(browser: Browser, seed_server:
     assert texts(indication_links) == SEED_INDICATION_NAMES
     # The practitioners content/admin/config.yml's model points at this treatment.
     browser.until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, browser.testid("treatment-practitioner")))
-        == 2,
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, browser.testid("treatment-practitioner"))) == 2
+        ),
         "the treatment view never showed its practitioners",
     )
     assert texts(browser.find_all(browser.testid("treatment-practitioner"))) == [
