@@ -239,6 +239,48 @@ def test_codegen_generates_typescript_types() -> None:
     assert "DateTime: { input: string; output: string; }" in generated
 
 
+MODEL_QUERY = """
+query TreatmentWithModel($slug: String!) {
+  treatment(slug: $slug) {
+    title price duration sessions
+    practitioners { slug }
+    practitionersByTreatments { slug title role since languages photo { url } }
+  }
+  practitionerCollection(filter: {role: {eq: "nurse"}}, orderBy: [{field: SINCE}]) {
+    totalCount nodes { title role since }
+  }
+}
+"""
+
+
+def test_codegen_types_the_content_models_fields_without_any(tmp_path: Path) -> None:
+    """GraphQL Code Generator on schema.graphql (the bundled content's, with its Decap
+    content model): the typed fields, the relation both ways and the select's enum."""
+    npx = _require("npx")
+    (tmp_path / "query.graphql").write_text(MODEL_QUERY, encoding="utf-8")
+    output = tmp_path / "types.ts"
+    config = (E2E_DIR / "codegen.yml").read_text(encoding="utf-8")
+    config = config.replace("../../schema.graphql", str(SCHEMA))
+    config = config.replace("../../examples/queries/*.graphql", str(tmp_path / "query.graphql"))
+    config = config.replace("generated/types.ts", str(output))
+    (tmp_path / "codegen.yml").write_text(config, encoding="utf-8")
+    process = _run(
+        [npx, "--no-install", "graphql-codegen", "--config", str(tmp_path / "codegen.yml")]
+    )
+    assert process.returncode == 0, _output(process)
+    generated = output.read_text(encoding="utf-8")
+    (query,) = re.findall(r"^export type TreatmentWithModelQuery = (.*);$", generated, re.M)
+    assert query == (
+        "{ treatment: { title: string, price: number | null, duration: number | null, "
+        "sessions: number | null, practitioners: Array<{ slug: string }>, "
+        "practitionersByTreatments: Array<{ slug: string, title: string, role: "
+        "PractitionerRole, since: string | null, languages: Array<string>, photo: { url: "
+        "string } | null }> } | null, practitionerCollection: { totalCount: number, nodes: "
+        "Array<{ title: string, role: PractitionerRole, since: string | null }> } }"
+    )
+    assert "  /** role is nurse. */\n  Nurse = 'nurse'\n}" in generated
+
+
 def _node_suite(node: str, file: str, env: dict[str, str], tests: int) -> None:
     """Run one node test file: all of its `tests` tests pass, none skipped."""
     process = _run([node, "--test", "--test-reporter=spec", "--test-timeout=60000", file], env=env)
