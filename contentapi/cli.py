@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from contentapi.content.index import ContentIndex
+from contentapi.content.locales import Locales
 from contentapi.errors import SettingsError
 from contentapi.http.persisted import load_allow_list
 from contentapi.settings import SETTINGS, Setting, Settings, convert
@@ -339,6 +340,7 @@ def query(
             preview=preview,
             public_url=settings.public_url,
             image_max_side=settings.image_max_side,
+            locales=Locales(settings.locale_tags),
         ),
         operation_name=operation_name,
     )

@@ -81,6 +81,15 @@ class Locales:
         """The default locale: the first configured."""
         return self.tags[0] if self.tags else None
 
+    def match(self, tag: str) -> str:
+        """The configured locale a page's tag stands for: itself, else the first
+        configured one of its language (fr_FR is fr on an en,fr site, de is de-DE on an
+        en,de-DE one); else the tag as it is (a locale the site does not serve)."""
+        if tag in self.tags or not self.tags:
+            return tag
+        language = tag.split("-", 1)[0]
+        return next((t for t in self.tags if t.split("-", 1)[0] == language), tag)
+
     def folder_locale(self, path: str) -> str | None:
         """The configured locale a page's first folder is named by (de/x.md), or None."""
         first, slash, _ = path.partition("/")

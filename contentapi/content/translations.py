@@ -17,6 +17,9 @@ from collections.abc import Iterable, Sequence
 from contentapi.content.locales import Locales, file_locale
 from contentapi.content.model import Treatment
 
+# Distinct locale chains whose picks are kept per view (requests use a handful).
+_CHAINS_KEPT = 64
+
 
 class Translations:
     """The locales and translation groups of one view's pages."""
@@ -44,6 +47,8 @@ class Translations:
             )
             for key, by_locale in members.items()
         }
+        self._chosen: dict[tuple[str, ...], frozenset[str]] = {}
+        self._lock = threading.Lock()
 
     def translations(self, treatment: Treatment) -> tuple[Treatment, ...]:
         """Every page of the treatment's group, itself included, in locale order."""
@@ -60,40 +65,37 @@ class Translations:
                 return found
         return None
 
-    def one_per_group(
-        self, treatments: Iterable[Treatment], chain: Sequence[str]
-    ) -> list[Treatment]:
-        """One page per group, in the best locale of `chain`, where the group's first page
-        comes in `treatments` (so a list keeps its order); groups with no page in any
-        locale of the chain are left out."""
-        seen: set[str] = set()
-        found: list[Treatment] = []
-        for treatment in treatments:
-            key = self.group.get(treatment.uri)
-            if key is None or key in seen:
-                continue
-            seen.add(key)
-            picked = self.pick(treatment, chain)
-            if picked is not None:
-                found.append(picked)
+    def chosen(self, chain: Sequence[str]) -> frozenset[str]:
+        """The uris of the pages `chain` picks, one per group that has a page in one of
+        its locales (kept for the few chains requests use)."""
+        key = tuple(chain)
+        found = self._chosen.get(key)
+        if found is None:
+            found = frozenset(
+                picked.uri
+                for pages in self.members.values()
+                if (picked := self.pick(pages[0], key)) is not None
+            )
+            with self._lock:
+                if len(self._chosen) >= _CHAINS_KEPT:
+                    self._chosen.clear()
+                self._chosen[key] = found
         return found
 
     def in_chain(self, treatments: Iterable[Treatment], chain: Sequence[str]) -> list[Treatment]:
-        """The pages that are their group's pick for `chain`, each once, in their order
-        (a search's hits: a group is found when its page in the best locale matches)."""
-        seen: set[str] = set()
-        found = []
-        for treatment in treatments:
-            key = self.group[treatment.uri]
-            if key not in seen and self.pick(treatment, chain) is treatment:
-                seen.add(key)
-                found.append(treatment)
-        return found
+        """The pages that are their group's pick for `chain`, in their order: a list or a
+        search in a locale shows each group once, by the page in the best locale it has,
+        where that page meets the list's filters or matches the search."""
+        chosen = self.chosen(chain)
+        return [treatment for treatment in treatments if treatment.uri in chosen]
 
 
 def locale_of(treatment: Treatment, locales: Locales) -> str | None:
-    """A page's locale: its file's, else its configured first folder's, else the default."""
-    return treatment.locale or locales.folder_locale(treatment.path) or locales.default
+    """A page's locale: its file's (as the configured locale it stands for), else its
+    configured first folder's, else the default."""
+    if treatment.locale is not None:
+        return locales.match(treatment.locale)
+    return locales.folder_locale(treatment.path) or locales.default
 
 
 def group_key(treatment: Treatment, locales: Locales) -> str:

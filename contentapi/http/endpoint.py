@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from contentapi.bounded import digest
 from contentapi.content.index import ContentIndex
+from contentapi.content.locales import Locales
 from contentapi.content.store import ContentStore
 from contentapi.http.headers import names_etag
 from contentapi.http.persisted import (
@@ -77,6 +78,7 @@ class GraphQLEndpoint:
         self.store = store
         self.settings = settings
         self.cache = ResponseCache(settings.response_cache_bytes)
+        self.locales = Locales(settings.locale_tags)
         allow_list = None
         if settings.persisted_queries:
             allow_list = load_allow_list(Path(settings.persisted_queries))
@@ -195,6 +197,7 @@ class GraphQLEndpoint:
             public_url=self.settings.public_url,
             image_max_side=self.settings.image_max_side,
             changes=self.store.changes,
+            locales=self.locales,
             json_fragments=True,  # the payload is written with orjson.dumps, below
         )
         try:

@@ -25,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from contentapi.content.feed import ChangeFeed
+from contentapi.content.locales import Locales
 from contentapi.content.store import ContentStore
 from contentapi.http.endpoint import carries_preview_token
 from contentapi.http.headers import read_body
@@ -113,6 +114,7 @@ class StreamView(GraphQL[Context, None]):
             preview=preview,
             public_url=self.settings.public_url,
             changes=self.store.changes,
+            locales=Locales(self.settings.locale_tags),
             feed=self.feed,
             connection=Connection(client, preview),
         )

@@ -8,6 +8,7 @@ from typing import Any
 from contentapi.content.changes import ChangeLog
 from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex, ContentView
+from contentapi.content.locales import Locales
 
 
 @dataclass(slots=True)
@@ -40,6 +41,8 @@ class Context:
     # The answer is written out by orjson, which copies an orjson.Fragment as it is: a
     # JSON value (Treatment.ast) may then be its bytes, not objects made to be written.
     json_fragments: bool = False
+    # The site's configured locales (CONTENTAPI_LOCALES), the default first.
+    locales: Locales = Locales()
 
     @property
     def view(self) -> ContentView:

@@ -18,6 +18,7 @@ from contentapi.content.index import Ordering, TreatmentQuery
 from contentapi.content.model import uri_of_key
 from contentapi.schema.changes import ContentChanges, resolve_changes
 from contentapi.schema.errors import QueryError
+from contentapi.schema.locales import FALLBACK_HELP, LOCALE_HELP, chain, translations
 from contentapi.schema.redirects import redirect_table
 from contentapi.schema.relay import (
     Connection,
@@ -121,6 +122,35 @@ class IndicationFilter:
     )
 
 
+def _translated(
+    info: Info, slug: str | None, uri: str | None, locales: tuple[str, ...]
+) -> model.Treatment | None:
+    """treatment(slug: or uri:) in a locale chain: the page of the translation group that
+    chain picks. Translations share their slug, so a slug names one group unless pages of
+    different groups have it (then null and an error listing their uris)."""
+    view = info.context.view
+    found = translations(info.context)
+    if uri is not None:
+        page = view.by_uri.get(uri)
+        return None if page is None else found.pick(page, locales)
+    assert slug is not None
+    first = view.by_slug.get(slug)
+    if first is None:
+        return None
+    uris = view.shared_slugs.get(slug, (first.uri,))
+    groups: dict[str, model.Treatment] = {}
+    for candidate in uris:
+        groups.setdefault(found.group[candidate], view.by_uri[candidate])
+    picked = [p for p in (found.pick(page, locales) for page in groups.values()) if p]
+    if len(groups) > 1:
+        listed = ", ".join(sorted(page.uri for page in picked)[:10])
+        raise QueryError(
+            f"{len(groups)} treatments in different translation groups have the slug "
+            f"{slug[:60]!r}: ask for one by uri ({listed})"
+        )
+    return picked[0] if picked else None
+
+
 def _node(info: Info, value: str) -> Any:
     parsed = parse_global_id(value)
     if parsed is None:
@@ -194,6 +224,10 @@ class Query:
                 description="The treatment's uri as its uri field gives it, such as /mesotherapy/."
             ),
         ] = None,
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
     ) -> Treatment | None:
         view = info.context.view
         if (slug is None) == (uri is None):
@@ -202,6 +236,14 @@ class Query:
                 + ("got both" if slug is not None else "got neither")
             )
         typed = typed_view(info.context.index, view)
+        locales = chain(info.context, locale, fallback)
+        # A uri names one page: in another locale only when one is asked for.
+        if locales is not None and (slug is not None or locale is not None):
+            page = _translated(info, slug, uri, locales)
+            # A content model's other collections are not treatments.
+            if page is not None and typed is not None and not typed.is_treatment(page):
+                return None
+            return page  # type: ignore[return-value]
         if uri is not None:
             page = view.by_uri.get(uri)
             # A content model's other collections are not treatments.
@@ -247,7 +289,12 @@ class Query:
         after: PageAfter = None,
         last: PageLast = None,
         before: PageBefore = None,
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
     ) -> Connection[Treatment]:
+        locales = chain(info.context, locale, fallback)
         query = TreatmentQuery()
         if filter is not None:
             query = TreatmentQuery(
@@ -261,6 +308,8 @@ class Query:
             )
         order = [Ordering(o.field.name, o.direction is OrderDirection.DESC) for o in order_by or []]
         found = info.context.view.find(query, order)
+        if locales is not None:
+            found = translations(info.context).in_chain(found, locales)
         typed = typed_view(info.context.index, info.context.view)
         if typed is not None and typed.not_treatments:
             found = [page for page in found if typed.is_treatment(page)]
@@ -344,11 +393,20 @@ class Query:
         first: Annotated[
             int | None, strawberry.argument(description="How many hits at most, 0 to 100.")
         ] = 10,
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
     ) -> list[SearchHit]:
         first = 10 if first is None else first
         check_count(first, "first")
         view = info.context.view
         typed = typed_view(info.context.index, view)
+        locales = chain(info.context, locale, fallback)
+        hits = view.search(query, first if locales is None else None)
+        if locales is not None:
+            chosen = translations(info.context).chosen(locales)
+            hits = [hit for hit in hits if hit.uri in chosen][:first]
         return [
             SearchHit(
                 treatment=view.by_uri[hit.uri],  # type: ignore[arg-type]
@@ -357,7 +415,7 @@ class Query:
                 document=(typed.document(view.by_uri[hit.uri]) if typed is not None else None)
                 or view.by_uri[hit.uri],  # type: ignore[arg-type]
             )
-            for hit in view.search(query, first)
+            for hit in hits
         ]
 
     @strawberry.field(

@@ -25,6 +25,7 @@ from contentapi.content.index import by_title
 from contentapi.content.mdast import resolved_json, resolved_tree
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
+from contentapi.schema.locales import translations
 from contentapi.schema.relay import (
     Connection,
     Node,
@@ -108,6 +109,25 @@ def _treatment_ast(root: model.Treatment, info: Info) -> JSON:
         return fragment  # type: ignore[no-any-return]
     tree: Any = resolved_tree(root.ast_packed, image_id, link_data)
     return tree  # type: ignore[no-any-return]
+
+
+@strawberry.type(name="Translation", description="A translation of a page: its locale and uri.")
+class Translation:
+    locale: str = strawberry.field(description="The translation's locale, a BCP 47 tag.")
+    uri: str = strawberry.field(description="The translation's uri (treatment(uri:) finds it).")
+
+
+def _treatment_locale(root: model.Treatment, info: Info) -> str | None:
+    return translations(info.context).locale.get(root.uri, root.locale)
+
+
+def _treatment_translations(root: model.Treatment, info: Info) -> list[Translation]:
+    found = translations(info.context)
+    return [
+        Translation(locale=found.locale[page.uri] or "", uri=page.uri)
+        for page in found.translations(root)
+        if page.uri != root.uri and found.locale[page.uri]
+    ]
 
 
 def _treatment_links(root: model.Treatment, info: Info) -> list[Treatment]:
@@ -354,6 +374,21 @@ class Treatment(Node, Document):
             "Every front matter key of the page as a JSON object, keys this API does not "
             "know included (dates as ISO 8601 strings): for site-specific data."
         )
+    )
+    locale: str | None = strawberry.field(
+        resolver=_treatment_locale,
+        description=(
+            "The page's locale (BCP 47): front matter lang, language or locale, else a "
+            "file-name suffix (x.de.md), else a first folder named by a configured locale "
+            "(de/x.md), else the default locale; null on a one-language site."
+        ),
+    )
+    translations: list[Translation] = strawberry.field(
+        resolver=_treatment_translations,
+        description=(
+            "The other translations of the page, in the configured order of their locales: "
+            "pages sharing front matter translationKey, else its path without the locale part."
+        ),
     )
 
     @classmethod

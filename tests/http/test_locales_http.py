@@ -1,0 +1,109 @@
+"""Locales over HTTP: the response cache, ETags and CDN purge keys keep locales apart,
+and the sitemap lists every translation with its hreflang alternates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+from starlette.testclient import TestClient
+
+from contentapi.schema.keys import document_key
+from contentapi.settings import Settings
+
+from clients import make_client
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SITE = "https://clinic.example"
+NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+QUERY = 'query($l: String) { treatment(slug: "mesotherapy", locale: $l) { title } }'
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    settings = Settings(
+        content_dir=FIXTURES / "locales", cache_dir=None, locales="en,de,fr", site_url=SITE
+    )
+    with make_client(settings) as client:
+        yield client
+
+
+def get(client: TestClient, locale: str, **headers: str) -> tuple[int, str, dict[str, str]]:
+    response = client.get(
+        "/graphql",
+        params={"query": QUERY, "variables": '{"l": "%s"}' % locale},
+        headers=headers,
+    )
+    body = response.json() if response.status_code == 200 else {}
+    title = body.get("data", {}).get("treatment", {}).get("title", "")
+    return response.status_code, title, dict(response.headers)
+
+
+def test_each_locale_has_its_own_answer_etag_and_keys(client: TestClient) -> None:
+    seen = {}
+    for locale, title, uri in [
+        ("en", "Mesotherapy", "/mesotherapy/"),
+        ("de", "Mesotherapie", "/de/mesotherapy/"),
+        ("fr", "Mésothérapie", "/fr/mesotherapy/"),
+    ]:
+        # Twice: the second from the response cache, still this locale's.
+        for _ in range(2):
+            status, got, headers = get(client, locale)
+            assert (status, got) == (200, title)
+            assert headers["surrogate-key"] == f"all {document_key(uri)}"
+        seen[locale] = headers["etag"]
+        # Its ETag revalidates it, and no other locale's does.
+        assert get(client, locale, **{"if-none-match": headers["etag"]})[0] == 304
+    assert len(set(seen.values())) == 3
+    assert get(client, "de", **{"if-none-match": seen["fr"]})[:2] == (200, "Mesotherapie")
+
+
+def test_the_sitemap_lists_each_translation_with_its_alternates(client: TestClient) -> None:
+    response = client.get("/sitemap.xml")
+    document = etree.fromstring(response.content)
+    schema = etree.XMLSchema(etree.parse(str(FIXTURES / "sitemaps" / "all.xsd")))
+    assert schema.validate(document), schema.error_log
+    urls = {
+        str(url.findtext("s:loc", namespaces=NS)): [
+            (link.get("hreflang"), link.get("href"))
+            for link in url.findall("x:link", namespaces=NS)
+        ]
+        for url in document.findall("s:url", namespaces=NS)
+    }
+    assert len(urls) == 13  # every page once
+    meso = [
+        ("en", SITE + "/mesotherapy/"),
+        ("de", SITE + "/de/mesotherapy/"),
+        ("fr", SITE + "/fr/mesotherapy/"),
+        ("x-default", SITE + "/mesotherapy/"),
+    ]
+    for uri in ("/mesotherapy/", "/de/mesotherapy/", "/fr/mesotherapy/"):
+        assert urls[SITE + uri] == meso
+    assert urls[SITE + "/fr/fillers/"] == [
+        ("en", SITE + "/fillers/"),
+        ("fr", SITE + "/fr/fillers/"),
+        ("x-default", SITE + "/fillers/"),
+    ]
+    # A page without translations has no alternates; one with no default has no x-default.
+    assert urls[SITE + "/laser/"] == []
+    assert urls[SITE + "/de/akupunktur/"] == []
+
+
+def test_the_feed_gives_each_entry_its_language(client: TestClient) -> None:
+    body = client.get("/feed.xml").content
+    assert feedparser.parse(body).bozo == 0
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    languages = {
+        str(entry.findtext("a:id", namespaces=atom)).removeprefix(SITE): entry.get(lang)
+        for entry in etree.fromstring(body).findall("a:entry", namespaces=atom)
+    }
+    assert len(languages) == 13
+    assert (languages["/peel/"], languages["/de/peel/"], languages["/fr/peel/"]) == (
+        "en",
+        "de",
+        "fr",
+    )

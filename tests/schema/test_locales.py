@@ -1,0 +1,257 @@
+"""Languages: a clinic site in three locales with all three layouts (file-name suffix,
+first folder, front matter lang with translationKey): lists and search show each
+treatment once in the requested locale or its fallback, translations link both ways,
+treatment(slug:) picks the locale, and an unknown locale lists the configured ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contentapi.content.index import ContentIndex
+from contentapi.content.locales import LocaleError, Locales, file_locale, normalise
+from contentapi.content.translations import group_key
+from contentapi.schema import Context, build_schema
+
+SITE = Path(__file__).parent.parent / "fixtures" / "locales"
+SCHEMA = build_schema()
+LOCALES = Locales(("en", "de", "fr"))
+LIST = (
+    "query($l: String, $f: [String!]) { treatments(first: 50, locale: $l, fallback: $f) {"
+    " nodes { title uri locale } } }"
+)
+
+# Each translation group of the fixture: its page in each locale it has.
+GROUPS = {
+    "botox": {"en": "/botox/", "de": "/de/botox/", "fr": "/fr/botox/"},
+    "mesotherapy": {"en": "/mesotherapy/", "de": "/de/mesotherapy/", "fr": "/fr/mesotherapy/"},
+    "peel": {"en": "/peel/", "de": "/de/peel/", "fr": "/fr/peel/"},
+    "fillers": {"en": "/fillers/", "fr": "/fr/fillers/"},
+    "laser": {"en": "/laser/"},
+    "akupunktur": {"de": "/de/akupunktur/"},
+}
+
+
+@pytest.fixture(scope="module")
+def index() -> ContentIndex:
+    index = ContentIndex.from_directory(SITE)
+    assert index.errors == ()
+    return index
+
+
+def run(index: ContentIndex, query: str, locales: Locales = LOCALES, **variables: Any) -> Any:
+    result = SCHEMA.execute_sync(
+        query,
+        variable_values=variables or None,
+        context_value=Context(index, locales=locales),
+    )
+    assert result.errors is None, result.errors
+    return result.data
+
+
+def errors_of(index: ContentIndex, query: str, locales: Locales = LOCALES) -> list[str]:
+    result = SCHEMA.execute_sync(query, context_value=Context(index, locales=locales))
+    return [error.message for error in result.errors or []]
+
+
+def expected(chain: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(uri, locale) of each group's page in the first locale of the chain it has."""
+    found = []
+    for pages in GROUPS.values():
+        locale = next((tag for tag in chain if tag in pages), None)
+        if locale is not None:
+            found.append((pages[locale], locale))
+    return sorted(found)
+
+
+@pytest.mark.parametrize(
+    ("locale", "fallback", "chain"),
+    [
+        (None, None, ("en",)),
+        ("en", None, ("en",)),
+        ("de", None, ("de", "en")),
+        ("fr", None, ("fr", "en")),
+        ("fr", [], ("fr",)),
+        ("fr", ["de", "en"], ("fr", "de", "en")),
+        ("de", ["fr"], ("de", "fr")),
+    ],
+)
+def test_every_list_shows_each_treatment_once_in_its_best_locale(
+    index: ContentIndex, locale: str | None, fallback: list[str] | None, chain: tuple[str, ...]
+) -> None:
+    nodes = run(index, LIST, l=locale, f=fallback)["treatments"]["nodes"]
+    assert sorted((node["uri"], node["locale"]) for node in nodes) == expected(chain)
+    assert len({node["uri"] for node in nodes}) == len(nodes)
+
+
+def test_lists_are_in_the_locales_own_titles(index: ContentIndex) -> None:
+    nodes = run(index, LIST, l="de")["treatments"]["nodes"]
+    assert [node["title"] for node in nodes] == [
+        "Akupunktur",
+        "Botox (Faltenbehandlung)",
+        "Chemisches Peeling",
+        "Dermal Fillers",  # no German: the English page
+        "Laser Hair Removal",
+        "Mesotherapie",
+    ]
+
+
+def test_translations_link_every_page_of_a_group_both_ways(index: ContentIndex) -> None:
+    for pages in GROUPS.values():
+        for locale, uri in pages.items():
+            data = run(
+                index,
+                "query($u: String!) { treatment(uri: $u) { uri locale translations"
+                " { locale uri } } }",
+                u=uri,
+            )["treatment"]
+            assert data["uri"] == uri and data["locale"] == locale
+            others = {t["locale"]: t["uri"] for t in data["translations"]}
+            assert others == {tag: u for tag, u in pages.items() if tag != locale}
+            # In the configured order of their locales.
+            order = [t["locale"] for t in data["translations"]]
+            assert order == [tag for tag in LOCALES.tags if tag in others]
+
+
+@pytest.mark.parametrize(
+    ("slug", "locale", "uri"),
+    [
+        ("mesotherapy", None, "/mesotherapy/"),
+        ("mesotherapy", "de", "/de/mesotherapy/"),
+        ("mesotherapy", "fr", "/fr/mesotherapy/"),
+        ("botox", "fr", "/fr/botox/"),
+        ("peel", "de", "/de/peel/"),
+        ("fillers", "de", "/fillers/"),  # no German: the fallback, English
+        ("akupunktur", "de", "/de/akupunktur/"),
+        ("akupunktur", "en", None),  # no English, and English falls back to nothing
+    ],
+)
+def test_treatment_by_slug_picks_the_locale(
+    index: ContentIndex, slug: str, locale: str | None, uri: str | None
+) -> None:
+    data = run(
+        index,
+        "query($s: String, $l: String) { treatment(slug: $s, locale: $l) { uri } }",
+        s=slug,
+        l=locale,
+    )
+    assert (data["treatment"] or {}).get("uri") == uri
+
+
+def test_a_uri_with_a_locale_gives_its_translation(index: ContentIndex) -> None:
+    query = 'query($l: String) { treatment(uri: "/peel/", locale: $l) { uri } }'
+    assert run(index, query, l="fr")["treatment"] == {"uri": "/fr/peel/"}
+    assert run(index, query)["treatment"] == {"uri": "/peel/"}
+    german = '{ treatment(uri: "/de/akupunktur/") { uri locale } }'
+    assert run(index, german)["treatment"] == {"uri": "/de/akupunktur/", "locale": "de"}
+
+
+def test_search_finds_each_treatment_once_in_the_locale(index: ContentIndex) -> None:
+    query = "query($q: String!, $l: String) { search(query: $q, locale: $l) { treatment { uri } } }"
+
+    def found(text: str, locale: str | None = None) -> list[str]:
+        hits = run(index, query, q=text, l=locale)["search"]
+        return [hit["treatment"]["uri"] for hit in hits]
+
+    assert found("botox") == ["/botox/"]
+    assert found("botox", "fr") == ["/fr/botox/"]
+    assert found("botox", "de") == ["/de/botox/"]
+    assert sorted(found("haut", "de")) == ["/de/mesotherapy/", "/de/peel/"]
+    # The German word is on German pages only; the English page of a group is no hit.
+    assert found("haut", "en") == []
+    assert found("laser", "fr") == ["/laser/"]  # no French: its fallback
+
+
+def test_indications_of_a_german_page_are_german(index: ContentIndex) -> None:
+    query = '{ treatment(slug: "mesotherapy", locale: "de") { indications { name } } }'
+    names = [i["name"] for i in run(index, query)["treatment"]["indications"]]
+    assert names == ["Haarausfall", "Cellulite"]
+
+
+def test_an_unknown_locale_lists_the_configured_ones(index: ContentIndex) -> None:
+    assert errors_of(index, '{ treatments(locale: "es") { totalCount } }') == [
+        "locale 'es' is not one of the configured locales: en, de, fr"
+    ]
+    assert errors_of(index, '{ search(query: "x", locale: "klingon!") { score } }') == [
+        "locale 'klingon!' is not one of the configured locales: en, de, fr"
+    ]
+    assert errors_of(index, '{ treatments(locale: "de", fallback: ["it"]) { totalCount } }') == [
+        "fallback locale 'it' is not one of the configured locales: en, de, fr"
+    ]
+    assert errors_of(index, '{ treatment(slug: "x", locale: "de") { uri } }', Locales()) == [
+        "locale 'de' is not one of the configured locales: none (set CONTENTAPI_LOCALES)"
+    ]
+
+
+def test_a_requested_locale_is_normalised(index: ContentIndex) -> None:
+    data = run(index, '{ treatment(slug: "peel", locale: "DE") { uri } }')
+    assert data["treatment"] == {"uri": "/de/peel/"}
+
+
+def test_without_locales_every_page_is_listed_as_before(index: ContentIndex) -> None:
+    nodes = run(index, LIST, Locales())["treatments"]["nodes"]
+    assert len(nodes) == len(index.public.treatments) == 13
+    # The locale a file names still shows; a folder means nothing without locales.
+    by_uri = {node["uri"]: node["locale"] for node in nodes}
+    assert by_uri["/de/mesotherapy/"] == "de"
+    assert by_uri["/fr/botox/"] == "fr-FR"
+    assert by_uri["/de/peel/"] is None
+
+
+@pytest.mark.parametrize(
+    ("written", "tag"),
+    [("de", "de"), ("EN_gb", "en-GB"), ("pt-br", "pt-BR"), ("zh-hans", "zh-Hans"), ("iw", "he")],
+)
+def test_tags_are_normalised_bcp_47(written: str, tag: str) -> None:
+    assert normalise(written) == tag
+
+
+@pytest.mark.parametrize("written", ["", "english", "x", "de--DE", "12"])
+def test_what_is_no_tag_is_refused(written: str) -> None:
+    with pytest.raises(LocaleError):
+        normalise(written)
+
+
+@pytest.mark.parametrize(
+    ("stem", "found"),
+    [
+        ("mesotherapy.de", ("mesotherapy", "de")),
+        ("index.pt-br", ("index", "pt-BR")),
+        ("mesotherapy", ("mesotherapy", None)),
+        ("1.94.1-release", ("1.94.1-release", None)),
+        ("jquery.min", ("jquery.min", None)),  # three letters: a word, not a language
+        (".de", (".de", None)),
+    ],
+)
+def test_a_file_names_its_locale_by_a_suffix(stem: str, found: tuple[str, str | None]) -> None:
+    assert file_locale(stem) == found
+
+
+def test_a_page_with_a_bad_lang_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ntitle: A\nlang: english\n---\n", encoding="utf-8")
+    index = ContentIndex.from_directory(tmp_path)
+    assert [str(error) for error in index.errors] == [
+        "a.md:3: 'lang' must be a BCP 47 language tag such as en, de or pt-BR, not 'english'"
+    ]
+
+
+def test_the_three_layouts_share_a_group_key(index: ContentIndex) -> None:
+    by_path = {t.path: t for t in index.preview.treatments}
+    assert {group_key(by_path[p], LOCALES) for p in ("peel.md", "de/peel.md", "fr/peel.md")} == {
+        "path:peel.md"
+    }
+    assert {
+        group_key(by_path[p], LOCALES)
+        for p in ("mesotherapy.md", "mesotherapy.de.md", "mesotherapy.fr.md")
+    } == {"path:mesotherapy.md"}
+    assert {group_key(by_path[p], LOCALES) for p in ("botox.md", "botox-de.md")} == {"key:botox"}
+
+
+def test_locale_chains() -> None:
+    assert LOCALES.chain("de") == ("de", "en")
+    assert Locales(("en", "de", "de-AT")).chain("de-AT") == ("de-AT", "de", "en")
+    assert LOCALES.chain("fr", ["de"]) == ("fr", "de")
+    assert LOCALES.match("fr-FR") == "fr" and LOCALES.match("es") == "es"
+    assert Locales(("en", "de-DE")).match("de") == "de-DE"
