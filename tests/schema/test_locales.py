@@ -5,6 +5,7 @@ treatment(slug:) picks the locale, and an unknown locale lists the configured on
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +256,33 @@ def test_locale_chains() -> None:
     assert LOCALES.chain("fr", ["de"]) == ("fr", "de")
     assert LOCALES.match("fr-FR") == "fr" and LOCALES.match("es") == "es"
     assert Locales(("en", "de-DE")).match("de") == "de-DE"
+
+
+def _section(title: str) -> str:
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"\n## {title}\n")
+    return readme[start : readme.index("\n## ", start + 1)]
+
+
+def _blocks(text: str, language: str) -> list[str]:
+    parts = text.split(f"```{language}\n")[1:]
+    return [part.split("```", 1)[0] for part in parts]
+
+
+def test_the_readmes_languages_example_is_what_the_fixture_answers(
+    index: ContentIndex,
+) -> None:
+    section = _section("Languages")
+    (query,) = _blocks(section, "graphql")
+    (answer,) = _blocks(section, "json")
+    assert {"data": run(index, query)} == json.loads(answer)
+
+
+def test_the_readmes_redirect_example_is_what_the_jekyll_docs_answer() -> None:
+    section = _section("Sitemaps, feeds, redirects")
+    (query,) = _blocks(section, "graphql")
+    jekyll = ContentIndex.from_directory(SITE.parent / "sites" / "jekyll")
+    data = run(jekyll, query, Locales())
+    assert data["redirect"] == {"from": "/docs/home/", "to": "/docs/", "status": 301}
+    assert data["redirect"] in data["redirects"]
+    assert '"from":\n"/docs/home/", "to": "/docs/", "status": 301}' in section
