@@ -131,3 +131,44 @@ def test_readme_rich_text_query_runs_on_the_seed() -> None:
     assert page["links"] == []
     headings = [node for node in page["ast"]["children"] if node["type"] == "heading"]
     assert headings[-1]["data"]["id"] == "mesotherapy-also-can-help-with"
+
+
+def test_readme_content_model_query_runs_on_the_bundled_content() -> None:
+    (query,) = _code_blocks(_readme_section("Content model"), "graphql")
+    schema = schema_for(Settings(content_dir=ROOT / "content"))
+    result = schema.execute_sync(
+        query, context_value=Context(ContentIndex.from_directory(ROOT / "content"))
+    )
+    assert result.errors is None, result.errors
+    assert result.data == {
+        "treatment": {
+            "title": "Mesotherapy",
+            "price": None,
+            "practitionersByTreatments": [
+                {
+                    "title": "Dr Anna Berg",
+                    "role": "doctor",
+                    "since": "2015-03-01",
+                    "languages": ["English", "Swedish"],
+                },
+                {
+                    "title": "James Okafor",
+                    "role": "nurse",
+                    "since": "2019-09-16",
+                    "languages": ["English", "French"],
+                },
+            ],
+        },
+        "practitionerCollection": {
+            "totalCount": 1,
+            "nodes": [
+                {
+                    "id": "UHJhY3RpdGlvbmVyOnByYWN0aXRpb25lcnMvamFtZXMtb2thZm9y",
+                    "title": "James Okafor",
+                    "role": "nurse",
+                    "since": "2019-09-16",
+                    "treatments": [{"slug": "mesotherapy"}],
+                }
+            ],
+        },
+    }

@@ -39,7 +39,6 @@ from contentapi.content.contentmodel import (
     python_name,
     typed_view,
 )
-from contentapi.content.index import by_title
 from contentapi.content.markup import normalise_src, resolve_src
 from contentapi.schema import types
 from contentapi.schema.errors import QueryError
@@ -813,8 +812,7 @@ def _bind_collection(
         before: str | None = None,
     ) -> Any:
         typed = _typed(info)
-        found = typed.collections[collection].entries
-        items: list[Any] = [e.page for e in found] if as_pages else list(found)
+        items: list[Any] = list(typed.collections[collection].by_title(as_pages))
         declared = {f.name: f for f in typed.collections[collection].collection.typed_fields}
         if filter is not None:
             for attribute, condition in vars(filter).items():
@@ -840,7 +838,6 @@ def _bind_collection(
                             _filter_value(_value_of(i, name, as_pages, typed, collection)),
                         )
                     ]
-        items.sort(key=by_title)
         for order in reversed(order_by or []):
             name = order_fields[order.field.value]
             desc = order.direction is OrderDirection.DESC
