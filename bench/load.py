@@ -1,4 +1,5 @@
-"""Load benchmark: cold, parallel and warm-start loading, FTS, single-file re-index, parsers."""
+"""Load benchmark: cold, parallel and warm-start loading, FTS, a built index served by one
+and two workers, single-file re-index, parsers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import sqlite3
 import statistics
@@ -27,7 +29,11 @@ REINDEX_REPEATS = 7
 GOALS = {
     "pool_ratio": (0.6, "<= 0.6", 0),
     "warm_ratio": (0.1, "<= 0.1", 0),
-    "reindex_ms": (50.0, "<= 50 @10k", 10_000),
+    "reindex_ms": (20.0, "<= 20 @10k", 10_000),
+    "open_ready_s": (2.0, "<= 2 s @10k", 10_000),
+    "open_ratio": (0.05, "<= 0.05", 0),
+    "served_two_ratio": (1.3, "<= 1.3x", 0),
+    "served_rss_ratio": (1.5, "<= 1.5x @10k", 10_000),
     "worker_ratio": (3.0, "<= 3x @10k", 10_000),
 }
 
@@ -103,7 +109,8 @@ def measure_fts(spec: Measure) -> Measure:
 
 
 def measure_reindex(spec: Measure) -> Measure:
-    """Time parse_page on one edited page plus ContentIndex.from_pages with it swapped in."""
+    """Time parse_page on one edited page plus ContentIndex.from_pages with it swapped in,
+    made from the index before (as live reload does), edit after edit."""
     from contentapi.content.index import ContentIndex
     from contentapi.content.load import load_all
     from contentapi.content.markup import Renderer
@@ -112,7 +119,12 @@ def measure_reindex(spec: Measure) -> Measure:
 
     root = Path(spec["root"])
     pages = load_all(root, cache_dir=Path(spec["cache"]))
-    ContentIndex.from_pages(root, pages)
+    index = ContentIndex.from_pages(root, pages)
+    # What a serving index holds after a few requests: both views, their default order and
+    # search indexes, which an edit patches (ContentIndex.from_pages(previous=)).
+    for preview in (False, True):
+        index.view(preview).search("skin", 10)
+        assert index.view(preview).by_title
     treatments = [i for i, page in enumerate(pages) if isinstance(page, Treatment)]
     position = treatments[len(treatments) // 2]
     shown = pages[position].path
@@ -128,8 +140,9 @@ def measure_reindex(spec: Measure) -> Measure:
         parsed = time.perf_counter()
         edited = list(pages)
         edited[position] = page
-        index = ContentIndex.from_pages(root, edited)
+        index = ContentIndex.from_pages(root, edited, previous=index)
         done = time.perf_counter()
+        pages = edited
         if not isinstance(page, Treatment) or index.preview.by_slug[page.slug] is not page:
             raise RuntimeError(f"the edited page {shown} did not make it into the index")
         parse_ms.append((parsed - start) * 1000)
@@ -297,6 +310,97 @@ def measure_worker(root: Path, cache: Path, log: Path) -> Measure:
     return result
 
 
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(rf"^{field}:\s+(\d+)\s+kB", status, re.MULTILINE)
+    return int(found.group(1)) * 1024 / 1e6 if found else float("nan")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (uvicorn's workers), from /proc."""
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in listed]
+
+
+def _median_ms(url: str, query: bytes, repeats: int) -> float:
+    from throughput import fetch
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        status, answer = fetch(url, query)
+        times.append((time.perf_counter() - start) * 1000)
+        if status != 200 or b'"errors"' in answer:
+            raise SystemExit(f"the server answered {status}: {answer[:300]!r}")
+    return statistics.median(times)
+
+
+def build_index(root: Path, out: Path, workers: int) -> Measure:
+    """`contentapi build` of root with `workers` processes and no page cache, timed."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "contentapi", "build", str(root), "-o", str(out)]
+        + ["--workers", str(workers), "--cache-dir", ""],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"contentapi build failed:\n{done.stderr}")
+    return {"seconds": time.perf_counter() - start, "bytes": out.stat().st_size}
+
+
+def measure_served(root: Path, index: Path, workers: int, log: Path, repeats: int) -> Measure:
+    """A real `contentapi serve --index` (response caches off, so every answer is
+    executed): seconds from start to /readyz, the first search's time, then medians of a
+    single query, a list of 50 and a search, and the memory of its workers."""
+    from throughput import QUERY_B, QUERY_C, QUERY_D, Server, body, free_port, server_env
+
+    port = free_port()
+    command = [sys.executable, "-m", "contentapi", "serve", "--content", str(root)]
+    server = Server(
+        "ours",
+        [*command, "--index", str(index), "--workers", str(workers)]
+        + ["--host", "127.0.0.1", "--port", str(port)],
+        server_env(CONTENTAPI_CACHE_DIR="", CONTENTAPI_RESPONSE_CACHE_BYTES="0"),
+        log,
+        port,
+    )
+    began = time.monotonic()
+    server.start()
+    try:
+        if not server.wait_ready(began, timeout=120):
+            raise SystemExit(f"the server did not start: {server.failure}\n{server.log_tail()}")
+        ready = time.monotonic() - began
+        slug = min(p.stem for p in root.rglob("*.md"))
+        # The first request of a process compiles its query and warms the interpreter:
+        # a single query first, so the first search costs what searching does.
+        _median_ms(server.url, body(QUERY_B, {"slug": slug}), 1)
+        first_search = _median_ms(server.url, body(QUERY_D), 1)
+        single = _median_ms(server.url, body(QUERY_B, {"slug": slug}), repeats)
+        listed = _median_ms(server.url, body(QUERY_C), repeats)
+        search = _median_ms(server.url, body(QUERY_D), repeats)
+        assert server.process is not None
+        supervisor = server.process.pid
+        # One worker is the server process itself; more are its children.
+        pids = _children(supervisor) if workers > 1 else [supervisor]
+        pids = [pid for pid in pids if _rss_mb(pid) > 30] or pids  # not the resource tracker
+        return {
+            "ready_s": ready,
+            "first_search_ms": first_search,
+            "single_ms": single,
+            "list_ms": listed,
+            "search_ms": search,
+            "rss_mb": sum(_rss_mb(pid) for pid in pids),
+            "supervisor_rss_mb": _rss_mb(supervisor) if workers > 1 else 0.0,
+        }
+    finally:
+        server.stop()
+
+
 def bench_size(work: Path, count: int, quick: bool) -> Measure:
     """Every per-size measurement for one freshly generated corpus."""
     root = work / f"corpus-{count}"
@@ -309,6 +413,11 @@ def bench_size(work: Path, count: int, quick: bool) -> Measure:
     fts = run("fts", root=str(root), cache=str(cache))
     reindex = run("reindex", root=str(root), cache=str(cache), repeats=3 if quick else 7)
     worker = measure_worker(root, work / f"worker-cache-{count}", work / f"worker-{count}.log")
+    index = work / f"index-{count}.sqlite"
+    built = build_index(root, index, os.cpu_count() or 1)
+    repeats = 5 if quick else 15
+    one = measure_served(root, index, 1, work / f"served-1-{count}.log", repeats)
+    two = measure_served(root, index, 2, work / f"served-2-{count}.log", repeats)
     if warm["pages"] != cold["pages"] or pool["pages"] != cold["pages"]:
         raise SystemExit(f"page counts differ between loads of {root}")
     return {
@@ -338,6 +447,19 @@ def bench_size(work: Path, count: int, quick: bool) -> Measure:
         "worker_first_rss": worker["first_rss"],
         "worker_warm_rss": worker["warm_rss"],
         "worker_ratio": max(worker["first_rss"], worker["warm_rss"]) / corpus_mb,
+        "build_s": built["seconds"],
+        "build_mb": built["bytes"] / 1e6,
+        "open_ready_s": one["ready_s"],
+        "open_ratio": one["ready_s"] / cold["seconds"],
+        "first_search_ms": one["first_search_ms"],
+        "single_ms": one["single_ms"],
+        "list_ms": one["list_ms"],
+        "search_ms": one["search_ms"],
+        "served_rss": one["rss_mb"],
+        "served_rss_ratio": one["rss_mb"] / corpus_mb,
+        "served_two_rss": two["rss_mb"],
+        "served_two_ratio": two["rss_mb"] / one["rss_mb"],
+        "served_two_ready_s": two["ready_s"],
         "reindex_ms": reindex["total_ms"],
         "reindex_max_ms": reindex["total_max_ms"],
         "reindex_parse_ms": reindex["parse_ms"],
@@ -372,10 +494,23 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("  peak RSS, first start (filling the cache), MB", "worker_first_rss", "{:.1f}"),
     ("  peak RSS, warm start, MB", "worker_warm_rss", "{:.1f}"),
     ("  the larger / corpus size", "worker_ratio", "{:.2f}x"),
+    ("built index (contentapi build, all CPUs, no page cache): seconds", "build_s", "{:.2f}"),
+    ("  file size, MB", "build_mb", "{:.1f}"),
+    ("serve --index, 1 worker: start to /readyz, seconds", "open_ready_s", "{:.2f}"),
+    ("  ratio vs cold load, 1 process", "open_ratio", "{:.3f}"),
+    ("  first search after start, ms", "first_search_ms", "{:.1f}"),
+    ("  single query, ms (median, caches off)", "single_ms", "{:.2f}"),
+    ("  list of 50, ms (median, caches off)", "list_ms", "{:.2f}"),
+    ('  search "skin" 10 hits, ms (median, caches off)', "search_ms", "{:.2f}"),
+    ("  RSS of the worker after those, MB", "served_rss", "{:.1f}"),
+    ("  RSS / corpus size", "served_rss_ratio", "{:.2f}x"),
+    ("serve --index, 2 workers: RSS of both, MB", "served_two_rss", "{:.1f}"),
+    ("  ratio vs 1 worker", "served_two_ratio", "{:.2f}x"),
+    ("  start to /readyz, seconds", "served_two_ready_s", "{:.2f}"),
     ("single-file re-index: ms (median)", "reindex_ms", "{:.1f}"),
     ("  slowest repeat, ms", "reindex_max_ms", "{:.1f}"),
     ("  parse_page, ms (median)", "reindex_parse_ms", "{:.2f}"),
-    ("  ContentIndex.from_pages, ms (median)", "reindex_rebuild_ms", "{:.1f}"),
+    ("  ContentIndex.from_pages(previous=), ms (median)", "reindex_rebuild_ms", "{:.1f}"),
 )
 
 

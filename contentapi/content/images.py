@@ -19,12 +19,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import logging
 import os
 import posixpath
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
@@ -287,13 +287,48 @@ def read_all(root: Path, treatments: Iterable[Treatment], store: MetaStore) -> N
                 pass  # ImageCatalog.build reports it
 
 
-@dataclass(frozen=True, slots=True)
 class ImageCatalog:
     """The metadata of every local picture the pages show, by `src` as pages hold it, and
     a warning for each that has none."""
 
-    by_src: Mapping[str, ImageMeta]
-    warnings: tuple[ContentError, ...] = ()
+    __slots__ = ("_order", "_warnings", "by_page", "by_src")
+
+    def __init__(
+        self,
+        by_src: Mapping[str, ImageMeta],
+        warnings: tuple[ContentError, ...] | None = (),
+        by_page: Mapping[str, tuple[ContentError, ...]] | None = None,
+        order: Sequence[Treatment] = (),
+    ) -> None:
+        """`warnings` None: those of `by_page` (warnings by page path) in the order of the
+        pages `order`, put together when first read (an update makes them so, and a server
+        never reads them)."""
+        self.by_src = by_src
+        self._warnings = warnings
+        self.by_page = by_page
+        self._order = order
+
+    @property
+    def warnings(self) -> tuple[ContentError, ...]:
+        """Every page's warnings, in page order."""
+        if self._warnings is None:
+            by_page, none = self.by_page or {}, ()
+            self._warnings = tuple(
+                itertools.chain.from_iterable(
+                    [by_page.get(page.path, none) for page in self._order]
+                )
+            )
+        return self._warnings
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImageCatalog):
+            return NotImplemented
+        return self.by_src == other.by_src and self.warnings == other.warnings
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ImageCatalog({len(self.by_src)} pictures, {len(self.warnings)} warnings)"
 
     def get(self, src: str) -> ImageMeta | None:
         """The picture's metadata; None for a remote picture or one that has none."""
@@ -327,6 +362,35 @@ class ImageCatalog:
                         )
                     )
         return cls(by_src, tuple(dict.fromkeys(warnings)))
+
+    def updated(
+        self,
+        root: Path,
+        treatments: Sequence[Treatment],
+        fresh: Iterable[Treatment],
+        store: MetaStore | None = None,
+    ) -> ImageCatalog:
+        """The catalog of `treatments`, made from this one (of the same folder, before the
+        `fresh` pages were added or changed) by reading the fresh pages' pictures only, as
+        build would read them; the other pages' warnings are kept, in page order. (Live
+        reload builds the catalog whole when a picture file itself changes.)"""
+        if self.by_page is not None:
+            by_page = dict(self.by_page)
+        else:
+            grouped: dict[str, list[ContentError]] = {}
+            for warning in self.warnings:
+                grouped.setdefault(warning.path, []).append(warning)
+            by_page = {path: tuple(found) for path, found in grouped.items()}
+        by_src = dict(self.by_src)
+        for page in fresh:
+            found = ImageCatalog.build(root, [page], store)
+            by_src.update(found.by_src)
+            if found.warnings:
+                by_page[page.path] = found.warnings
+            else:
+                by_page.pop(page.path, None)
+        # Pages' warnings never repeat another page's (each names its page): no dedupe.
+        return ImageCatalog(by_src, None, by_page, treatments)
 
 
 def _line_naming(page: Path, src: str) -> int | None:

@@ -48,6 +48,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 import orjson
@@ -94,9 +95,8 @@ class IndexRefused(Exception):
     says why, quoting the file's values and this server's."""
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One file an index was built from, as it was then."""
+class Source(NamedTuple):
+    """One file an index was built from, as it was then (a row of `sources`)."""
 
     path: str
     kind: str
@@ -425,15 +425,14 @@ def _problem(
             f"index file {file} renders Markdown as {meta.get('dialect')!r}, this server"
             f" as {dialect!r} (CONTENTAPI_MARKDOWN={markdown}): build it again"
         )
-    known = {
-        f"{kind}\0{path}": Source(path, kind, size, mtime, sha)
-        for path, kind, size, mtime, sha in db.execute("SELECT * FROM sources")
-    }
-    by_page = {s.path: s for key, s in known.items() if s.kind == _PAGE}
+    rows = list(
+        map(Source._make, db.execute("SELECT path, kind, size, mtime_ns, sha256 FROM sources"))
+    )
+    by_page = {s.path: s for s in rows if s.kind == _PAGE}
     now = page_sources(root, ignore, by_page)
-    by_picture = {s.path: s for s in known.values() if s.kind == _IMAGE}
+    by_picture = {s.path: s for s in rows if s.kind == _IMAGE}
     listings: dict[str, frozenset[str]] = {}
-    for source in known.values():
+    for source in rows:
         if source.kind == _IMAGE:
             now.append(_source(os.path.join(root, source.path), source.path, _IMAGE, by_picture))
         elif source.kind == _MISSING:
@@ -450,14 +449,20 @@ def _problem(
                 now.append(source)
             else:
                 now.append(_picture_source(root, source.path, None))
+        elif source.kind == _UNLISTED:
+            pass  # page_sources lists these again
+    # Every file as it was (the very rows, by size and time): the version is the file's.
+    if len(now) == len(rows) and len({id(s) for s in now} | {id(s) for s in rows}) == len(rows):
+        return None
     version = content_version(now)
     if version == meta.get("content_version"):
         return None
-    current = {f"{s.kind}\0{s.path}": s for s in now}
+    known = {(s.kind, s.path): s.sha256 for s in rows}
+    current = {(s.kind, s.path): s.sha256 for s in now}
     changed = sorted(
-        key.replace("\0", " ")
-        for key in known.keys() | current.keys()
-        if (known.get(key) and known[key].sha256) != (current.get(key) and current[key].sha256)
+        f"{kind} {path}"
+        for kind, path in known.keys() | current.keys()
+        if known.get((kind, path)) != current.get((kind, path))
     )
     first = f" (first difference: {changed[0]}, {len(changed)} in all)" if changed else ""
     return (

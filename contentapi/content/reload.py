@@ -32,7 +32,10 @@ class LiveIndex:
         pages: Iterable[Page],
         ignore: Sequence[str] = (),
         markdown: str = AUTO,
+        index: ContentIndex | None = None,
     ) -> None:
+        """`index` is the one served of these pages, if made already: the next is made
+        from it, by the work of the pages changed since (ContentIndex.from_pages)."""
         self.root = root
         self.ignore = tuple(ignore)  # CONTENTAPI_IGNORE's patterns, as the load had them
         self.markdown = markdown  # CONTENTAPI_MARKDOWN, as the load had it
@@ -48,6 +51,11 @@ class LiveIndex:
             if isinstance(page, Treatment):
                 self._note_link(path, resolved / path)
         self._renderer = Renderer(markdown)
+        self._previous = index
+        # A file that is not a page changed (a picture): the next index reads every picture.
+        self._others_changed = False
+        # The paths in order, kept while none is added or removed.
+        self._order: list[str] | None = None
 
     @classmethod
     def load(
@@ -68,6 +76,9 @@ class LiveIndex:
         the watcher loads the whole folder again for those.
         """
         changed = list(changed)
+        if any(not path.name.lower().endswith(PAGE_SUFFIXES) for path in changed):
+            self._others_changed = True
+        before = len(self.pages)
         heads = [path.parent for path in changed if is_bundle_head(path)]
         if heads:
             changed += self._pages_under(heads)
@@ -77,6 +88,8 @@ class LiveIndex:
         for link in followers:
             if link not in done:
                 self._update_file(resolved / link)
+        if len(self.pages) != before or not done <= self.pages.keys():
+            self._order = None
 
     def _pages_under(self, folders: list[Path]) -> list[Path]:
         """The pages served or listed by a full load under the folders: a bundle head's
@@ -137,7 +150,9 @@ class LiveIndex:
         """A new index: a page broken since it last loaded is served as it was, error reported."""
         served: list[Page] = []
         errors: list[ContentError] = []
-        for path in sorted(self.pages):
+        if self._order is None or len(self._order) != len(self.pages):
+            self._order = sorted(self.pages)
+        for path in self._order:
             page = self.pages[path]
             if isinstance(page, ContentError) and path in self.last_good:
                 errors.append(
@@ -148,8 +163,11 @@ class LiveIndex:
                 served.append(self.last_good[path])
             else:
                 served.append(page)
-        index = ContentIndex.from_pages(self.root, served)
-        return index.with_errors(errors) if errors else index
+        previous = None if self._others_changed else self._previous
+        index = ContentIndex.from_pages(self.root, served, previous=previous)
+        index = index.with_errors(errors) if errors else index
+        self._previous, self._others_changed = index, False
+        return index
 
 
 class Watcher:

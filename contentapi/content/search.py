@@ -95,6 +95,8 @@ class SearchIndex:
         # Rows of the table that are not this index's treatments (see stored).
         self._hidden = 0
         self._table = FTS_TABLE
+        # Its own temporary database, changed in place by updated (not a built file's).
+        self._writable = True
         self._lock = threading.Lock()
         try:
             self._db = _indexed(database, pages)
@@ -112,8 +114,48 @@ class SearchIndex:
         index._treatments = list(rows)
         index._hidden = sum(row is None for row in index._treatments)
         index._table = table
+        index._writable = False
         index._lock = threading.Lock()
         index._db = db
+        return index
+
+    def updated(
+        self,
+        rows: Sequence[int],
+        pairs: Sequence[tuple[Treatment, Treatment]],
+        treatments: Sequence[Treatment],
+    ) -> SearchIndex | None:
+        """The index of `treatments`, where row `rows[i]` changed from `pairs[i][0]` to
+        `pairs[i][1]` and the rest is as before, made by changing those rows in place; None
+        for a built file's index, which is never written (the view then builds its own
+        when first searched).
+
+        The table is shared with this index, whose searches then match the new text: a
+        request in flight on the old view may find a page by its edited text.
+        """
+        if not self._writable:
+            return None
+        table = self._table
+        with self._lock:
+            for rowid, (old, new) in zip(rows, pairs, strict=True):
+                # A contentless table forgets a row given the values it was indexed with.
+                self._db.execute(
+                    f"INSERT INTO {table} ({table}, rowid, title, summary, text)"
+                    " VALUES ('delete', ?, ?, ?, ?)",
+                    (rowid, old.title, old.summary or "", old.text),
+                )
+                self._db.execute(
+                    f"INSERT INTO {table} (rowid, title, summary, text) VALUES (?, ?, ?, ?)",
+                    (rowid, new.title, new.summary or "", new.text),
+                )
+            self._db.commit()
+        index = SearchIndex.__new__(SearchIndex)
+        index._treatments = list(treatments)
+        index._hidden = 0
+        index._table = table
+        index._writable = True
+        index._lock = self._lock
+        index._db = self._db
         return index
 
     def search(self, query: str, limit: int | None = None, snippets: bool = True) -> list[Hit]:
