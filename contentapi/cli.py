@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from contentapi.content.index import ContentIndex
-from contentapi.content.locales import Locales
+from contentapi.content.locales import LocaleError, Locales
+from contentapi.content.translations import site_locales
 from contentapi.errors import SettingsError
 from contentapi.http.persisted import load_allow_list
 from contentapi.settings import SETTINGS, Setting, Settings, convert
@@ -112,6 +113,14 @@ def _schema(settings: Settings) -> Any:
     try:
         return schema_for(settings)
     except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _locales(settings: Settings) -> Locales:
+    """The site's locales (CONTENTAPI_LOCALES, else Decap's i18n); a bad tag is one line."""
+    try:
+        return site_locales(settings.locale_tags, settings.content_dir, settings.model)
+    except LocaleError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -246,6 +255,7 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
     _schema(settings)  # A wrong content model is one line here, not a worker's traceback.
+    _locales(settings)
     # Workers are separate processes: they rebuild the same settings from the environment.
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
@@ -340,7 +350,7 @@ def query(
             preview=preview,
             public_url=settings.public_url,
             image_max_side=settings.image_max_side,
-            locales=Locales(settings.locale_tags),
+            locales=_locales(settings),
         ),
         operation_name=operation_name,
     )

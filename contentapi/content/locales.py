@@ -91,15 +91,24 @@ class Locales:
         return next((t for t in self.tags if t.split("-", 1)[0] == language), tag)
 
     def folder_locale(self, path: str) -> str | None:
-        """The configured locale a page's first folder is named by (de/x.md), or None."""
-        first, slash, _ = path.partition("/")
-        if not slash:
+        """The configured locale a page's folders name (de/x.md, Hugo's content folder per
+        language; treatments/de/x.md, Decap's multiple_folders inside a collection): the
+        first folder named by one, or None."""
+        position = self.folder_position(path)
+        return None if position is None else normalise(path.split("/")[position])
+
+    def folder_position(self, path: str) -> int | None:
+        """Which folder of a page's path names its configured locale, or None."""
+        if not self.tags:
             return None
-        try:
-            tag = normalise(first)
-        except LocaleError:
-            return None
-        return tag if tag in self.tags else None
+        for position, folder in enumerate(path.split("/")[:-1]):
+            try:
+                tag = normalise(folder)
+            except LocaleError:
+                continue
+            if tag in self.tags:
+                return position
+        return None
 
     def chain(self, locale: str | None, fallback: Sequence[str] | None = None) -> tuple[str, ...]:
         """The locales to try, best first: the requested one, then `fallback` (default:

@@ -2,18 +2,23 @@
 that translate each other, and the one page of a group a request's locale chain picks.
 
 A page's locale: the one its file names (front matter lang / language / locale, else a
-file-name suffix, see page.py), else a first folder named by a configured locale
-(de/x.md), else the default locale. Pages are translations of each other when they share
-front matter translationKey (Hugo), else their path without the locale part (x.de.md and
-de/x.md are x.md).
+file-name suffix, see page.py), else the first folder named by a configured locale
+(de/x.md, treatments/de/x.md), else the default locale. Pages are translations of each
+other when they share front matter translationKey (Hugo), else their path without the
+locale part (x.de.md and de/x.md are x.md).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+import yaml
+
+from contentapi.content.contentmodel import find_model
 from contentapi.content.locales import Locales, file_locale
 from contentapi.content.model import Treatment
 
@@ -100,13 +105,14 @@ def locale_of(treatment: Treatment, locales: Locales) -> str | None:
 
 def group_key(treatment: Treatment, locales: Locales) -> str:
     """What a page's translations share: front matter translationKey, else its path
-    without a configured locale's first folder and without a locale suffix."""
+    without the folder naming its locale and without a locale suffix."""
     if treatment.translation_key:
         return "key:" + treatment.translation_key
-    path = treatment.path
-    if locales.folder_locale(path) is not None:
-        path = path.partition("/")[2]
-    folder, slash, name = path.rpartition("/")
+    parts = treatment.path.split("/")
+    position = locales.folder_position(treatment.path)
+    if position is not None:
+        del parts[position]
+    folder, slash, name = "/".join(parts).rpartition("/")
     stem, dot, extension = name.rpartition(".")
     if dot:
         stem = file_locale(stem)[0]
@@ -116,6 +122,32 @@ def group_key(treatment: Treatment, locales: Locales) -> str:
 
 _kept: weakref.WeakKeyDictionary[object, dict[Locales, Translations]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=16)
+def site_locales(tags: tuple[str, ...], root: Path, model: str = "") -> Locales:
+    """The site's locales: CONTENTAPI_LOCALES (`tags`) when set, else the `i18n` block of
+    the site's Decap CMS config.yml (found as the content model finds it: `model`, else
+    admin/config.yml and its other places), its default_locale first; else none.
+    LocaleError naming the file for a tag that is not BCP 47."""
+    if tags:
+        return Locales(tags)
+    path = find_model(root, model or None)
+    if path is None or not path.is_file():
+        return Locales()
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return Locales()  # the content model reports what is wrong with the file
+    i18n = config.get("i18n") if isinstance(config, dict) else None
+    if not isinstance(i18n, dict) or not isinstance(i18n.get("locales"), list):
+        return Locales()
+    listed = [str(tag) for tag in i18n["locales"]]
+    default = i18n.get("default_locale")
+    if default is not None and str(default) in listed:
+        listed.remove(str(default))
+        listed.insert(0, str(default))
+    return Locales.parse(listed, f"{path}: i18n locales")
 
 
 def translations_of(

@@ -24,9 +24,9 @@ from contentapi.content.contentmodel import typed_view
 from contentapi.content.feed import ChangeFeed
 from contentapi.content.index import ContentIndex
 from contentapi.content.indexfile import load_for_serving
-from contentapi.content.locales import Locales
 from contentapi.content.reload import LiveIndex, Watcher
 from contentapi.content.store import ContentStore
+from contentapi.content.translations import site_locales
 from contentapi.http.access import AccessLog, AccessLogMiddleware
 from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.http.headers import SecurityHeadersMiddleware
@@ -85,7 +85,9 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     endpoint = GraphQLEndpoint(schema, store, settings)
 
     graphql = GraphQLRoute(endpoint, settings)
-    site_files = SiteFiles(store, settings, Locales(settings.locale_tags))
+    site_files = SiteFiles(
+        store, settings, site_locales(settings.locale_tags, settings.content_dir, settings.model)
+    )
     streams = StreamView(schema, store, feed, settings)
 
     async def healthz(request: Request) -> Response:

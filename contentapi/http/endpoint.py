@@ -18,8 +18,8 @@ from strawberry.types.graphql import OperationType
 
 from contentapi.bounded import digest
 from contentapi.content.index import ContentIndex
-from contentapi.content.locales import Locales
 from contentapi.content.store import ContentStore
+from contentapi.content.translations import site_locales
 from contentapi.http.headers import names_etag
 from contentapi.http.persisted import (
     MISMATCH,
@@ -78,7 +78,7 @@ class GraphQLEndpoint:
         self.store = store
         self.settings = settings
         self.cache = ResponseCache(settings.response_cache_bytes)
-        self.locales = Locales(settings.locale_tags)
+        self.locales = site_locales(settings.locale_tags, settings.content_dir, settings.model)
         allow_list = None
         if settings.persisted_queries:
             allow_list = load_allow_list(Path(settings.persisted_queries))

@@ -25,8 +25,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from contentapi.content.feed import ChangeFeed
-from contentapi.content.locales import Locales
 from contentapi.content.store import ContentStore
+from contentapi.content.translations import site_locales
 from contentapi.http.endpoint import carries_preview_token
 from contentapi.http.headers import read_body
 from contentapi.http.protocol import RequestError, error_response
@@ -114,7 +114,9 @@ class StreamView(GraphQL[Context, None]):
             preview=preview,
             public_url=self.settings.public_url,
             changes=self.store.changes,
-            locales=Locales(self.settings.locale_tags),
+            locales=site_locales(
+                self.settings.locale_tags, self.settings.content_dir, self.settings.model
+            ),
             feed=self.feed,
             connection=Connection(client, preview),
         )

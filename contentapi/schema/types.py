@@ -379,7 +379,7 @@ class Treatment(Node, Document):
         resolver=_treatment_locale,
         description=(
             "The page's locale (BCP 47): front matter lang, language or locale, else a "
-            "file-name suffix (x.de.md), else a first folder named by a configured locale "
+            "file-name suffix (x.de.md), else a folder named by a configured locale "
             "(de/x.md), else the default locale; null on a one-language site."
         ),
     )

@@ -107,3 +107,82 @@ def test_the_feed_gives_each_entry_its_language(client: TestClient) -> None:
         "de",
         "fr",
     )
+
+
+DECAP = """\
+backend:
+  name: git-gateway
+media_folder: img
+i18n:
+  structure: multiple_folders
+  locales: [de, en]
+  default_locale: en
+collections:
+  - name: treatments
+    label: Treatments
+    folder: treatments
+    create: true
+    i18n: true
+    fields:
+      - {label: Title, name: title, widget: string, i18n: true}
+      - {label: Price, name: price, widget: number, required: false}
+      - {label: Body, name: body, widget: markdown, i18n: true}
+"""
+
+
+def decap_site(root: Path, locales: str = "[de, en]") -> Path:
+    files = {
+        "admin/config.yml": DECAP.replace("[de, en]", locales),
+        "treatments/en/mesotherapy.md": "---\ntitle: Mesotherapy\nprice: 120\n---\nText.\n",
+        "treatments/de/mesotherapy.md": "---\ntitle: Mesotherapie\nprice: 120\n---\nText.\n",
+        "treatments/en/peel.md": "---\ntitle: Chemical Peel\n---\nText.\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_decaps_i18n_block_gives_the_locales(tmp_path: Path) -> None:
+    settings = Settings(content_dir=decap_site(tmp_path), cache_dir=None)
+    query = (
+        "{ en: treatments { nodes { title locale translations { locale uri } } }"
+        ' de: treatments(locale: "de") { nodes { title locale } } }'
+    )
+    with make_client(settings) as client:
+        data = client.post("/graphql", json={"query": query}).json()["data"]
+        unknown = client.post(
+            "/graphql", json={"query": '{ treatments(locale: "fr") { totalCount } }'}
+        )
+    # default_locale first, whatever the order of the list.
+    assert data["en"]["nodes"] == [
+        {"title": "Chemical Peel", "locale": "en", "translations": []},
+        {
+            "title": "Mesotherapy",
+            "locale": "en",
+            "translations": [{"locale": "de", "uri": "/treatments/de/mesotherapy/"}],
+        },
+    ]
+    assert data["de"]["nodes"] == [
+        {"title": "Chemical Peel", "locale": "en"},
+        {"title": "Mesotherapie", "locale": "de"},
+    ]
+    assert unknown.json()["errors"][0]["message"] == (
+        "locale 'fr' is not one of the configured locales: en, de"
+    )
+
+
+def test_a_bad_tag_in_decaps_i18n_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from contentapi.cli import cli
+
+    root = decap_site(tmp_path, "[de, en, deutsch]")
+    result = CliRunner().invoke(
+        cli, ["query", "{ contentInfo { version } }", "--content", str(root)]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {root / 'admin' / 'config.yml'}: i18n locales holds 'deutsch', which is not a"
+        " BCP 47 language tag (such as en, de or pt-BR)\n"
+    )
