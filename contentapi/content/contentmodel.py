@@ -967,11 +967,18 @@ class TypedView:
 
     def by_type_key(self, type_name: str, key: str) -> Entry | bool | None:
         """For a global id: the entry of the collection whose type is `type_name`, False
-        when that type has no such entry, None when the type is not a collection's (and
-        a Treatment id of another collection's page is False too)."""
+        when that type has no such entry, None when the type is not a collection's; a
+        Treatment id of another collection's page gives its entry (False if invalid)."""
         uri = "/" if key == "/" else f"/{key}/"
         if type_name == "Treatment":
-            return False if uri in self.not_treatments else None
+            if uri not in self.not_treatments:
+                return None
+            # Change notifications (webhooks, changes(since:)) name every page by its
+            # Treatment id: such an id of another collection's page gives that entry.
+            for name, typed in self.collections.items():
+                if name != self.treatments_collection and uri in typed.by_uri:
+                    return typed.by_uri[uri]
+            return False
         for name, typed in self.collections.items():
             if name != self.treatments_collection and self.type_names.get(name) == type_name:
                 return typed.by_uri.get(uri) or False

@@ -393,7 +393,7 @@ def _completer(
 
 def _tagger(name: str) -> Callable[[FastExecutionContext, Any], None] | None:
     """What completing an object of type `name` adds to the answer's purge keys."""
-    if name in keys.DOCUMENTS:
+    if name in keys.DOCUMENTS or name in keys.GENERATED_DOCUMENTS:
 
         def document(ctx: FastExecutionContext, value: Any) -> None:
             uri = getattr(value, "uri", None)

@@ -40,7 +40,7 @@ from contentapi.content.contentmodel import (
     typed_view,
 )
 from contentapi.content.markup import normalise_src, resolve_src
-from contentapi.schema import types
+from contentapi.schema import keys, types
 from contentapi.schema.errors import QueryError
 from contentapi.schema.query import OrderDirection, Query
 from contentapi.schema.relay import (
@@ -315,6 +315,9 @@ class _Builder:
             type("Query", (Query,), query_attrs),
             name="Query",
             description=Query.__strawberry_definition__.description,  # type: ignore[attr-defined]
+        )
+        keys.GENERATED_DOCUMENTS.update(
+            name for collection, name in self.type_names.items() if collection != self.treatments
         )
         served = Served(self.model, dict(self.type_names), self.treatments)
         return Generated(query, [*generated, *self.extra], served, treatment_fields)

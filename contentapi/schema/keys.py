@@ -38,6 +38,9 @@ OBJECT_KEYS = {
 }
 # Objects standing for a treatment: keyed by the uri of the page they show.
 DOCUMENTS = frozenset({"Treatment", "Image"})
+# Types generated from a content model (schema/generated.py adds their names): each of
+# their objects is a page, keyed by its uri as a treatment is.
+GENERATED_DOCUMENTS: set[str] = set()
 MAX_HEADER = 4096
 """Longest Surrogate-Key / Cache-Tag value sent; an answer with more keys says `all`."""
 
