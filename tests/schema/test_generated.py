@@ -355,3 +355,74 @@ def test_a_public_hugo_site_with_page_bundles_and_the_model_setting() -> None:
     }
     # Without the setting, static/admin/config.yml under site/ is not where Decap looks.
     assert "postCollection" not in schema_for(Settings(content_dir=root)).as_str()
+
+
+FAQ_CONFIG = """
+media_folder: static/uploads
+public_folder: /uploads
+collections:
+  - name: faq_items
+    folder: faq
+    fields:
+      - {name: title, widget: string}
+      - {name: answer, widget: markdown}
+      - {name: kind, widget: hidden, default: faq}
+      - {name: size, widget: select, options: ["1-2", "3+"]}
+      - {name: sheet, widget: file, required: false}
+      - name: author
+        widget: object
+        fields: [{name: name, widget: string}, {name: since, widget: number, required: false}]
+      - name: links
+        widget: list
+        required: false
+        fields: [{name: label, widget: string}, {name: url, widget: string}]
+      - {name: scores, widget: list, field: {name: score, widget: number}, required: false}
+      - {name: body, widget: markdown}
+"""
+
+
+def test_object_list_markdown_file_and_select_fields(tmp_path: Path) -> None:
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "config.yml").write_text(FAQ_CONFIG)
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "first.md").write_text(
+        "---\ntitle: How long?\nanswer: About **an hour**, <script>x()</script>then rest.\n"
+        "size: 1-2\nsheet: aftercare.pdf\nauthor: {name: Anna}\n"
+        "links:\n  - {label: NHS, url: 'https://www.nhs.uk/'}\nscores: [4, 5]\n---\nBody.\n"
+    )
+    schema, index = served(tmp_path)
+    sdl = schema.as_str()
+    for line in (
+        "type FaqItem implements Node & Document {",
+        "  answer: Markdown!\n",
+        "  kind: String!\n",
+        "  size: String!\n",
+        "  sheet: Image\n",
+        "  author: FaqItemAuthor!\n",
+        "  links: [FaqItemLinks!]!\n",
+        "  scores: [Int!]!\n",
+        "  faqItem(\n",
+        "  faqItemCollection(\n",
+    ):
+        assert line in sdl, line
+    data = run(
+        schema,
+        index,
+        """{ faqItem(slug: "first") { answer { markdown html text } kind size sheet { src }
+               author { name since } links { label url } scores } }""",
+    )
+    assert data == {
+        "faqItem": {
+            "answer": {
+                "markdown": "About **an hour**, <script>x()</script>then rest.",
+                "html": "<p>About <strong>an hour</strong>, then rest.</p>\n",
+                "text": "About an hour, then rest.",
+            },
+            "kind": "faq",
+            "size": "1-2",
+            "sheet": {"src": "/uploads/aftercare.pdf"},
+            "author": {"name": "Anna", "since": None},
+            "links": [{"label": "NHS", "url": "https://www.nhs.uk/"}],
+            "scores": [4, 5],
+        }
+    }
