@@ -241,3 +241,25 @@ def test_build_keeps_a_copy_of_the_bodies_it_was_given(tmp_path: Path) -> None:
     html = open_index(file, site).index.public.by_uri["/peel/"].html
     assert "<p>" in html
     assert html == ContentIndex.from_directory(CLINIC).public.by_uri["/peel/"].html
+
+
+def test_live_reload_over_a_built_index(
+    tmp_path: Path, copy_fixture: Callable[[str], Path]
+) -> None:
+    from contentapi.content.reload import LiveIndex
+
+    site = copy_fixture("clinic")
+    file = tmp_path / "index.sqlite"
+    build(site, file)
+    opened = open_index(file, site)
+    live = LiveIndex(site, opened.pages, index=opened.index)
+    assert [hit.uri for hit in opened.index.public.search("zebra", 10)] == []
+    page = site / "peel.md"
+    page.write_text(page.read_text().replace("outer layer", "zebra layer"))
+    live.update([page])
+    edited = live.index()
+    # Patched from the file's index: the other pages still read from the file.
+    assert edited.public.shared_slugs is opened.index.public.shared_slugs
+    assert isinstance(edited.public.by_uri["/acupuncture/"].body, StoredBody)
+    assert [hit.uri for hit in edited.public.search("zebra", 10)] == ["/peel/"]
+    _same(edited, ContentIndex.from_directory(site))
