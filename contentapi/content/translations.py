@@ -14,13 +14,35 @@ import functools
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from contentapi.content.contentmodel import find_model
+from contentapi.content.index import _merge_categories as merge_categories
+from contentapi.content.index import _merge_indications as merge_indications
 from contentapi.content.locales import Locales, file_locale
-from contentapi.content.model import Treatment
+from contentapi.content.model import Category, Indication, Treatment
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """Indications and categories of one locale chain's pages, by slug and by name."""
+
+    indications: dict[str, Indication]
+    categories: dict[str, Category]
+
+    @property
+    def indications_by_name(self) -> list[Indication]:
+        """The indications by name (ignoring case), then slug, as lists show them."""
+        return sorted(self.indications.values(), key=lambda i: (i.name.casefold(), i.slug))
+
+    @property
+    def categories_by_name(self) -> list[Category]:
+        """The categories by name (ignoring case), then slug."""
+        return sorted(self.categories.values(), key=lambda c: (c.name.casefold(), c.slug))
+
 
 # Distinct locale chains whose picks are kept per view (requests use a handful).
 _CHAINS_KEPT = 64
@@ -53,6 +75,8 @@ class Translations:
             for key, by_locale in members.items()
         }
         self._chosen: dict[tuple[str, ...], frozenset[str]] = {}
+        self._treatments = tuple(treatments)
+        self._merged: dict[tuple[str, ...], Merged] = {}
         self._lock = threading.Lock()
 
     def translations(self, treatment: Treatment) -> tuple[Treatment, ...]:
@@ -85,6 +109,22 @@ class Translations:
                 if len(self._chosen) >= _CHAINS_KEPT:
                     self._chosen.clear()
                 self._chosen[key] = found
+        return found
+
+    def merged(self, chain: Sequence[str]) -> Merged:
+        """The indications and categories of the pages `chain` picks, by slug: each named
+        as the first of those pages spells it (a German list's are German), listing only
+        those pages."""
+        key = tuple(chain)
+        found = self._merged.get(key)
+        if found is None:
+            chosen = self.chosen(key)
+            picked = [t for t in self._treatments if t.uri in chosen]
+            found = Merged(merge_indications(picked), merge_categories(picked))
+            with self._lock:
+                if len(self._merged) >= _CHAINS_KEPT:
+                    self._merged.clear()
+                self._merged[key] = found
         return found
 
     def in_chain(self, treatments: Iterable[Treatment], chain: Sequence[str]) -> list[Treatment]:

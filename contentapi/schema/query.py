@@ -322,7 +322,14 @@ class Query:
         slug: Annotated[
             str, strawberry.argument(description="The indication's slug, such as hair-loss.")
         ],
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
     ) -> Indication | None:
+        locales = chain(info.context, locale, fallback)
+        if locales is not None:
+            return translations(info.context).merged(locales).indications.get(slug)  # type: ignore[return-value]
         return info.context.view.indications.get(slug)  # type: ignore[return-value]
 
     @strawberry.field(description=f"Indications meeting every filter given, by name. {_PAGE}")
@@ -337,8 +344,17 @@ class Query:
         after: PageAfter = None,
         last: PageLast = None,
         before: PageBefore = None,
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
     ) -> Connection[Indication]:
-        found: list[model.Indication] = list(info.context.view.indications_by_name)
+        locales = chain(info.context, locale, fallback)
+        found: list[model.Indication] = (
+            list(info.context.view.indications_by_name)
+            if locales is None
+            else translations(info.context).merged(locales).indications_by_name
+        )
         if filter is not None and filter.name_contains:
             needle = filter.name_contains.casefold()
             found = [i for i in found if needle in i.name.casefold()]
@@ -354,11 +370,28 @@ class Query:
         slug: Annotated[
             str, strawberry.argument(description="The category's slug, such as skin-treatment.")
         ],
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
     ) -> Category | None:
+        locales = chain(info.context, locale, fallback)
+        if locales is not None:
+            return translations(info.context).merged(locales).categories.get(slug)  # type: ignore[return-value]
         return info.context.view.categories.get(slug)  # type: ignore[return-value]
 
     @strawberry.field(description="All categories by name.")
-    def categories(self, info: Info) -> list[Category]:
+    def categories(
+        self,
+        info: Info,
+        locale: Annotated[str | None, strawberry.argument(description=LOCALE_HELP)] = None,
+        fallback: Annotated[
+            list[str] | None, strawberry.argument(description=FALLBACK_HELP)
+        ] = None,
+    ) -> list[Category]:
+        locales = chain(info.context, locale, fallback)
+        if locales is not None:
+            return translations(info.context).merged(locales).categories_by_name  # type: ignore[return-value]
         return list(info.context.view.categories_by_name)  # type: ignore[arg-type]
 
     @strawberry.field(description=f"Every image, in page then position order. {_PAGE}")

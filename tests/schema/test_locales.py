@@ -286,3 +286,46 @@ def test_the_readmes_redirect_example_is_what_the_jekyll_docs_answer() -> None:
     assert data["redirect"] == {"from": "/docs/home/", "to": "/docs/", "status": 301}
     assert data["redirect"] in data["redirects"]
     assert '"from":\n"/docs/home/", "to": "/docs/", "status": 301}' in section
+
+
+def test_indications_and_categories_are_listed_per_locale(index: ContentIndex) -> None:
+    query = (
+        "query($l: String) { indications(first: 50, locale: $l) { nodes { name slug"
+        " treatments { nodes { uri } } } } }"
+    )
+
+    def listed(locale: str | None) -> dict[str, list[str]]:
+        nodes = run(index, query, l=locale)["indications"]["nodes"]
+        return {n["name"]: [t["uri"] for t in n["treatments"]["nodes"]] for n in nodes}
+
+    assert listed(None) == {
+        "Acne scars": ["/peel/"],
+        "Cellulite": ["/mesotherapy/"],
+        "Hair loss": ["/mesotherapy/"],
+    }
+    assert listed("de") == {
+        "Aknenarben": ["/de/peel/"],
+        "Cellulite": ["/de/mesotherapy/"],
+        "Haarausfall": ["/de/mesotherapy/"],
+    }
+    one = '{ indication(slug: "chute-de-cheveux", locale: "fr") { name treatmentCount } }'
+    assert run(index, one)["indication"] == {"name": "Chute de cheveux", "treatmentCount": 1}
+    assert run(index, '{ indication(slug: "chute-de-cheveux") { name } }')["indication"] is None
+    # Without locales every page's indications, as before.
+    everything = run(index, "{ indications(first: 50) { totalCount } }", Locales())
+    assert everything["indications"]["totalCount"] == 7
+
+
+def test_categories_are_listed_per_locale(tmp_path: Path) -> None:
+    for name, text in {
+        "a.md": "---\ntitle: A\ncategory: Skin\n---\n",
+        "a.de.md": "---\ntitle: A de\ncategory: Haut\n---\n",
+    }.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    site = ContentIndex.from_directory(tmp_path)
+    query = "query($l: String) { categories(locale: $l) { name treatmentCount } }"
+    assert run(site, query)["categories"] == [{"name": "Skin", "treatmentCount": 1}]
+    assert run(site, query, l="de")["categories"] == [{"name": "Haut", "treatmentCount": 1}]
+    assert run(site, '{ category(slug: "haut", locale: "de") { name } }')["category"] == {
+        "name": "Haut"
+    }
