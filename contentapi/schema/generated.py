@@ -219,6 +219,9 @@ class _Builder:
         self.type_names: dict[str, str] = {}
         self.classes: dict[str, type] = {}
         self.extra: list[type] = []
+        # A select's enum (by id of its Field): its name and type; and their filters.
+        self.enums: dict[int, tuple[str, Any]] = {}
+        self.enum_filters: dict[str, type] = {}
         # Fields made per type (id of its class) -> what made them.
         self.fields_made: dict[int, dict[str, str]] = {}
 
@@ -407,9 +410,11 @@ class _Builder:
                         for o in declared.options
                     },
                 )
-                return strawberry.enum(
+                made = strawberry.enum(
                     members, name=name, description=f"The options of {declared.name}."
                 )
+                self.enums[id(declared)] = (name, made)
+                return made
             return str
         if widget in ("image", "file"):
             return types.Image
@@ -646,6 +651,19 @@ class _Builder:
             return RelationFilter
         if declared.is_list or widget in ("object", "markdown", "image", "file"):
             return None
+        if widget == "select" and id(declared) in self.enums:
+            name, kind = self.enums[id(declared)]
+            made = self.enum_filters.get(name)
+            if made is None:
+                made = _filter_input(
+                    self.claim(name + "Filter", f"field {declared.name!r}"),
+                    kind,
+                    False,
+                    False,
+                    f"Conditions on a field of options {name}.",
+                )
+                self.enum_filters[name] = made
+            return made
         if widget in contentmodel.STRING_WIDGETS or widget == "select":
             return StringFilter
         if widget == "number":
@@ -782,11 +800,11 @@ _COMPARISONS: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = (
 def _matches(condition: Any, value: Any) -> bool:
     if condition is None:
         return True
-    eq = getattr(condition, "eq", None)
+    eq = _filter_value(getattr(condition, "eq", None))
     if eq is not None and value != eq:
         return False
     within = getattr(condition, "in_", None)
-    if within is not None and value not in within:
+    if within is not None and value not in [_filter_value(item) for item in within]:
         return False
     for op, test in _COMPARISONS:
         bound = getattr(condition, op, None)

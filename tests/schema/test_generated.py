@@ -104,7 +104,7 @@ def test_a_collection_filters_orders_and_pages(clinic: tuple[ContentSchema, Cont
     data = run(
         *clinic,
         """{
-          nurses: practitionerCollection(filter: {role: {eq: "nurse"}}) {
+          nurses: practitionerCollection(filter: {role: {eq: nurse}}) {
             totalCount nodes { slug } }
           newest: practitionerCollection(orderBy: [{field: SINCE, direction: DESC}], first: 1) {
             totalCount pageInfo { hasNextPage } nodes { slug } }

@@ -246,7 +246,7 @@ query TreatmentWithModel($slug: String!) {
     practitioners { slug }
     practitionersByTreatments { slug title role since languages photo { url } }
   }
-  practitionerCollection(filter: {role: {eq: "nurse"}}, orderBy: [{field: SINCE}]) {
+  practitionerCollection(filter: {role: {eq: nurse}}, orderBy: [{field: SINCE}]) {
     totalCount nodes { title role since }
   }
 }
