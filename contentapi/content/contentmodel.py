@@ -1029,6 +1029,15 @@ def served_model(root: Path) -> Served | None:
     return found
 
 
+def fresh_typed_view(view: ContentView) -> TypedView | None:
+    """The typed entries typed_view made for this view, if still current; else None (ask
+    typed_view, which also says None when there is no model)."""
+    cached = view.__dict__.get(_TYPED_ATTRIBUTE)
+    if cached is not None and cached[0] == _generation:
+        return cached[1]  # type: ignore[no-any-return]
+    return None
+
+
 def typed_view(index: ContentIndex, view: ContentView) -> TypedView | None:
     """The typed entries of a view (built on first use), or None without a model.
 

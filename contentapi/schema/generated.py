@@ -36,6 +36,7 @@ from contentapi.content.contentmodel import (
     Served,
     TypedView,
     entry_class,
+    fresh_typed_view,
     python_name,
     typed_view,
 )
@@ -490,7 +491,11 @@ class _Builder:
             treatment_base = self.treatments
 
             def value(root: Any, info: Info) -> Any:
-                entry = _typed(info).entry(name, root.uri)
+                # Asked for once per field and entry (500 times for a list of 50 with 10
+                # typed fields): the view's typed entries read straight off the view.
+                context = info.context
+                typed = fresh_typed_view(context.index.view(context.preview)) or _typed(info)
+                entry = typed.collections[name].by_uri.get(root.uri)
                 return None if entry is None else getattr(entry, attribute)
 
             if widget in ("image", "file"):
