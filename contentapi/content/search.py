@@ -191,6 +191,11 @@ class SearchIndex:
         return [Hit(t.uri, -rank, snippet(t, words) if snippets else "") for rank, t in found]
 
 
+def query_words(query: str) -> list[str]:
+    """A query's words as snippet takes them (folded: case and accents off)."""
+    return [_fold(word) for word in _words(query)]
+
+
 def snippet(treatment: Treatment, words: Sequence[str]) -> str:
     """HTML-escaped text around the first match in the text (else the summary, else the
     title), matched words in <mark>; the last word matches as a prefix, as in the search."""

@@ -77,6 +77,7 @@ class Translations:
         self._chosen: dict[tuple[str, ...], frozenset[str]] = {}
         self._treatments = tuple(treatments)
         self._merged: dict[tuple[str, ...], Merged] = {}
+        self._listed: dict[tuple[str, ...], list[Treatment]] = {}
         self._lock = threading.Lock()
 
     def translations(self, treatment: Treatment) -> tuple[Treatment, ...]:
@@ -125,6 +126,19 @@ class Translations:
                 if len(self._merged) >= _CHAINS_KEPT:
                     self._merged.clear()
                 self._merged[key] = found
+        return found
+
+    def listed(self, chain: Sequence[str], ordered: Sequence[Treatment]) -> list[Treatment]:
+        """in_chain of a view's whole list in its default order (`ordered`, the same each
+        time for a view), kept per chain: an unfiltered list in a locale is a slice."""
+        key = tuple(chain)
+        found = self._listed.get(key)
+        if found is None:
+            found = self.in_chain(ordered, key)
+            with self._lock:
+                if len(self._listed) >= _CHAINS_KEPT:
+                    self._listed.clear()
+                self._listed[key] = found
         return found
 
     def in_chain(self, treatments: Iterable[Treatment], chain: Sequence[str]) -> list[Treatment]:

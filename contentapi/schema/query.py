@@ -16,6 +16,7 @@ from contentapi.content import model
 from contentapi.content.contentmodel import typed_view
 from contentapi.content.index import Ordering, TreatmentQuery
 from contentapi.content.model import uri_of_key
+from contentapi.content.search import Hit, query_words, snippet
 from contentapi.schema.changes import ContentChanges, resolve_changes
 from contentapi.schema.errors import QueryError
 from contentapi.schema.locales import FALLBACK_HELP, LOCALE_HELP, chain, translations
@@ -307,9 +308,12 @@ class Query:
                 slugs=tuple(filter.slugs) if filter.slugs is not None else None,
             )
         order = [Ordering(o.field.name, o.direction is OrderDirection.DESC) for o in order_by or []]
-        found = info.context.view.find(query, order)
-        if locales is not None:
-            found = translations(info.context).in_chain(found, locales)
+        if locales is not None and query == TreatmentQuery() and not order:
+            found = translations(info.context).listed(locales, info.context.view.by_title)
+        else:
+            found = info.context.view.find(query, order)
+            if locales is not None:
+                found = translations(info.context).in_chain(found, locales)
         typed = typed_view(info.context.index, info.context.view)
         if typed is not None and typed.not_treatments:
             found = [page for page in found if typed.is_treatment(page)]
@@ -436,10 +440,23 @@ class Query:
         view = info.context.view
         typed = typed_view(info.context.index, view)
         locales = chain(info.context, locale, fallback)
-        hits = view.search(query, first if locales is None else None)
-        if locales is not None:
+        if locales is None:
+            hits = view.search(query, first)
+        else:
+            # Matches without snippets, the chain's pages only, then snippets for those:
+            # first enough rows for every group to match in each locale, all if short.
             chosen = translations(info.context).chosen(locales)
-            hits = [hit for hit in hits if hit.uri in chosen][:first]
+            enough = first * max(len(info.context.locales.tags), 1) + 10
+            matched = view.search_index.search(query, enough, snippets=False)
+            kept = [hit for hit in matched if hit.uri in chosen]
+            if len(kept) < first and len(matched) >= enough:
+                matched = view.search_index.search(query, None, snippets=False)
+                kept = [hit for hit in matched if hit.uri in chosen]
+            words = query_words(query)
+            hits = [
+                Hit(hit.uri, hit.score, snippet(view.by_uri[hit.uri], words))
+                for hit in kept[:first]
+            ]
         return [
             SearchHit(
                 treatment=view.by_uri[hit.uri],  # type: ignore[arg-type]
