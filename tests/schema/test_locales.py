@@ -329,3 +329,42 @@ def test_categories_are_listed_per_locale(tmp_path: Path) -> None:
     assert run(site, '{ category(slug: "haut", locale: "de") { name } }')["category"] == {
         "name": "Haut"
     }
+
+
+def test_a_real_hugo_multilingual_site_lists_and_links_its_translations() -> None:
+    """google/docsy-example: a content folder per language (en, no, fa), as Hugo's
+    contentDir per language lays it out."""
+    docsy = ContentIndex.from_directory(SITE.parent / "sites" / "docsy" / "content")
+    assert docsy.errors == ()
+    locales = Locales(("en", "no", "fa"))
+    query = "query($l: String) { treatments(first: 50, locale: $l) { nodes { uri locale } } }"
+
+    def listed(locale: str) -> list[tuple[str, str]]:
+        nodes = run(docsy, query, locales, l=locale)["treatments"]["nodes"]
+        return sorted((n["uri"], n["locale"]) for n in nodes)
+
+    assert listed("no") == [
+        ("/en/about/", "en"),
+        ("/en/docs/concepts/", "en"),
+        ("/en/docs/overview/", "en"),
+        ("/en/search/", "en"),
+        ("/no/", "no"),
+        ("/no/docs/", "no"),
+    ]
+    assert listed("fa") == [
+        ("/en/docs/concepts/", "en"),
+        ("/fa/", "fa"),
+        ("/fa/about/", "fa"),
+        ("/fa/docs/", "fa"),
+        ("/fa/docs/overview/", "fa"),
+        ("/fa/search/", "fa"),
+    ]
+    one = "query($u: String!) { treatment(uri: $u) { title translations { locale uri } } }"
+    docs = run(docsy, one, locales, u="/no/docs/")["treatment"]
+    assert docs["translations"] == [
+        {"locale": "en", "uri": "/en/docs/"},
+        {"locale": "fa", "uri": "/fa/docs/"},
+    ]
+    overview = run(docsy, one, locales, u="/fa/docs/overview/")["treatment"]
+    assert overview["title"] == "مرور کلی"
+    assert overview["translations"] == [{"locale": "en", "uri": "/en/docs/overview/"}]
