@@ -368,3 +368,69 @@ def test_a_real_hugo_multilingual_site_lists_and_links_its_translations() -> Non
     overview = run(docsy, one, locales, u="/fa/docs/overview/")["treatment"]
     assert overview["title"] == "مرور کلی"
     assert overview["translations"] == [{"locale": "en", "uri": "/en/docs/overview/"}]
+
+
+def test_a_built_index_file_keeps_locales_translations_and_redirects(tmp_path: Path) -> None:
+    from contentapi.content.indexfile import build, open_index
+
+    out = tmp_path / "index.sqlite"
+    build(SITE, out)
+    served = open_index(out, SITE).index
+    query = (
+        '{ treatment(slug: "botox", locale: "fr") { uri locale translations { locale uri } }'
+        ' redirect(path: "/anti-wrinkle") { to } }'
+    )
+    assert run(served, query) == run(ContentIndex.from_directory(SITE), query)
+    assert run(served, query) == {
+        "treatment": {
+            "uri": "/fr/botox/",
+            "locale": "fr",
+            "translations": [
+                {"locale": "en", "uri": "/botox/"},
+                {"locale": "de", "uri": "/de/botox/"},
+            ],
+        },
+        "redirect": {"to": "/botox/"},
+    }
+
+
+def test_drafts_are_no_translation_without_the_preview_token(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ntitle: A\n---\n", encoding="utf-8")
+    (tmp_path / "a.de.md").write_text("---\ntitle: A de\ndraft: true\n---\n", encoding="utf-8")
+    site = ContentIndex.from_directory(tmp_path)
+    query = '{ treatment(slug: "a", locale: "de") { uri translations { uri } } }'
+
+    def answer(preview: bool) -> Any:
+        result = SCHEMA.execute_sync(
+            query, context_value=Context(site, preview=preview, locales=LOCALES)
+        )
+        assert result.errors is None
+        return result.data
+
+    assert answer(False) == {"treatment": {"uri": "/a/", "translations": []}}
+    assert answer(True) == {"treatment": {"uri": "/de/a/", "translations": [{"uri": "/a/"}]}}
+
+
+@pytest.mark.parametrize("locale", [None, "en", "de", "fr"])
+@pytest.mark.parametrize(
+    "text", ["botox", "peel", "peeling", "haut", "peau", "skin", "laser", "mesotherap", "hy"]
+)
+def test_every_search_shows_each_treatment_once_in_its_best_locale(
+    index: ContentIndex, locale: str | None, text: str
+) -> None:
+    query = (
+        "query($q: String!, $l: String) { search(query: $q, locale: $l, first: 100)"
+        " { treatment { uri locale } } }"
+    )
+    hits = [hit["treatment"] for hit in run(index, query, q=text, l=locale)["search"]]
+    best = dict(expected(LOCALES.chain(locale or "en")))
+    groups = [
+        name for hit in hits for name, pages in GROUPS.items() if hit["uri"] in pages.values()
+    ]
+    assert len(groups) == len(set(groups)) == len(hits)  # each group at most once
+    for hit in hits:
+        assert best.get(hit["uri"]) == hit["locale"]  # and by its page in the best locale
+    unfiltered = run(index, query, Locales(), q=text)["search"]
+    matching = {hit["treatment"]["uri"] for hit in unfiltered}
+    # Every group whose best page matches is found.
+    assert {hit["uri"] for hit in hits} == {uri for uri in best if uri in matching}
