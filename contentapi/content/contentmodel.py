@@ -897,6 +897,13 @@ class TypedView:
         name = template.group(1) if template else value_field
         for entry in typed.entries:
             if name == "slug":
+                # Decap's slug of an entry is its file's name (a bundle's folder name),
+                # date prefix and all; this API's slug may differ (a Jekyll date prefix
+                # dropped, a front matter slug): either names the entry.
+                stem = entry.path.rpartition("/")[2].rpartition(".")[0]
+                if stem in ("index", "_index") and "/" in entry.path:
+                    stem = entry.path.rpartition("/")[0].rpartition("/")[2]
+                table.setdefault(stem, entry)
                 key: Any = entry.slug
             elif name == "title":
                 key = entry.title

@@ -70,19 +70,25 @@ DOCUMENT_FIELDS = frozenset(
 def type_name(collection: str) -> str:
     """A collection's type: its name's words (split at anything not a letter or digit, and
     before capitals) capitalised and joined, the last made singular (a trailing s dropped
-    unless it ends in ss, us, is or news; ies made y)."""
+    unless it ends in ss, us or is; ies made y; news, series and species kept)."""
     words = [w for w in re.split(r"[^0-9A-Za-z]+|(?<=[a-z0-9])(?=[A-Z])", collection) if w]
     if not words:
         return ""
     last = words[-1]
     lower = last.lower()
-    if lower.endswith("ies") and len(last) > 3:
+    if lower in _SAME_PLURAL:
+        pass
+    elif lower.endswith("ies") and len(last) > 3:
         last = last[:-3] + "y"
-    elif lower.endswith("s") and not lower.endswith(("ss", "us", "is", "news")) and len(last) > 1:
+    elif lower.endswith("s") and not lower.endswith(("ss", "us", "is")) and len(last) > 1:
         last = last[:-1]
     words[-1] = last
     name = "".join(w[:1].upper() + w[1:] for w in words)
     return name if not name[0].isdigit() else "_" + name
+
+
+# Words whose plural is their singular.
+_SAME_PLURAL = frozenset(("news", "series", "species"))
 
 
 def field_name(name: str) -> str:

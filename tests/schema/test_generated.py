@@ -426,3 +426,24 @@ def test_object_list_markdown_file_and_select_fields(tmp_path: Path) -> None:
             "scores": [4, 5],
         }
     }
+
+
+def test_a_relation_by_slug_takes_decaps_slug_the_file_name(tmp_path: Path) -> None:
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "config.yml").write_text(
+        "collections:\n"
+        "  - {name: posts, folder: _posts, fields: [{name: title}]}\n"
+        "  - name: series\n    folder: series\n    fields:\n      - {name: title}\n"
+        "      - {name: posts, widget: relation, collection: posts, value_field: '{{slug}}',"
+        " multiple: true}\n"
+    )
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_posts" / "2024-01-02-first.md").write_text("---\ntitle: First\n---\nA.\n")
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "intro.md").write_text(
+        "---\ntitle: Intro\nposts: [2024-01-02-first]\n---\nB.\n"
+    )
+    schema, index = served(tmp_path)
+    data = run(schema, index, '{ series(slug: "intro") { posts { slug title } } }')
+    # Decap writes the file name, date and all; the post's slug here drops the date.
+    assert data == {"series": {"posts": [{"slug": "first", "title": "First"}]}}
