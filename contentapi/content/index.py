@@ -139,16 +139,29 @@ class ContentView:
         if not changed:
             return self
         pairs = [(old[i], treatments[i]) for i in changed]
-        if any(
-            a.uri != b.uri
-            or a.slug != b.slug
-            or a.title != b.title
-            or a.path != b.path
-            or _repeats_a_mention(a)
-            or _repeats_a_mention(b)
-            for a, b in pairs
-        ):
+        if not all(_same_place(a, b) for a, b in pairs):
             return ContentView(treatments)
+        return self._patched(treatments, changed, pairs)
+
+    def replaced(self, pairs: Sequence[tuple[Treatment, Treatment]]) -> ContentView:
+        """This view with each page `pairs[i][0]` it holds replaced by `pairs[i][1]`, an
+        edit of it that keeps its place (see _same_place): updated without looking at the
+        other pages at all (live reload of files edited in place)."""
+        listed = list(self.treatments)
+        rows = []
+        for a, b in pairs:
+            row = self._position(a.uri)
+            assert listed[row] is a, f"{a.path} is not this view's page"
+            listed[row] = b
+            rows.append(row)
+        return self._patched(tuple(listed), rows, list(pairs))
+
+    def _patched(
+        self,
+        treatments: tuple[Treatment, ...],
+        changed: list[int],
+        pairs: list[tuple[Treatment, Treatment]],
+    ) -> ContentView:
         view = object.__new__(ContentView)
         view.treatments = treatments
         view.by_uri = self.by_uri.copy()
@@ -379,6 +392,19 @@ class _Links:
         self.linked_from = {uri: tuple(pages) for uri, pages in linked_from.items()}
 
 
+def _same_place(a: Treatment, b: Treatment) -> bool:
+    """Whether `b`, an edit of `a`, keeps its place in a view: uri, slug, title and path
+    (each naming one mention once)."""
+    return (
+        a.uri == b.uri
+        and a.slug == b.slug
+        and a.title == b.title
+        and a.path == b.path
+        and not _repeats_a_mention(a)
+        and not _repeats_a_mention(b)
+    )
+
+
 def _repeats_a_mention(treatment: Treatment) -> bool:
     """Whether a page names one indication twice (its uri is then twice a member)."""
     slugs = [mention.slug for mention in treatment.indications]
@@ -435,6 +461,8 @@ class ContentIndex:
         self._preview_pages = preview
         # The preview view's search index when it is made already (a built index file's).
         self._preview_search = preview_search
+        # Each preview page's row by path, made when an edit needs it (see replaced).
+        self._page_rows: dict[str, int] | None = None
         self._preview: ContentView | None = None
         self._lock = threading.Lock()
 
@@ -546,6 +574,41 @@ class ContentIndex:
         index = cls(root, previous.public.updated(public), treatments, tuple(errors), images)
         if previous._preview is not None:
             index._preview = previous._preview.updated(treatments)
+        return index
+
+    def replaced(self, edits: dict[str, Treatment]) -> ContentIndex | None:
+        """This index with the pages at the paths of `edits` (each served now) replaced
+        by their edits, by the work of those pages alone, not a loop over the others (live
+        reload of files edited in place); None when an edit does more than change content
+        (its uri, slug, title, draft flag or old paths): from_pages makes that index."""
+        if self._page_rows is None:
+            self._page_rows = {page.path: row for row, page in enumerate(self._preview_pages)}
+        pages = list(self._preview_pages)
+        pairs: list[tuple[Treatment, Treatment]] = []
+        for path, new in edits.items():
+            row = self._page_rows.get(path)
+            if row is None:
+                return None
+            old = pages[row]
+            if not (
+                _same_place(old, new)
+                and old.draft == new.draft
+                and old.redirect_from == new.redirect_from
+            ):
+                return None
+            pages[row] = new
+            pairs.append((old, new))
+        public = [(a, b) for a, b in pairs if self.public.by_uri.get(a.uri) is a]
+        index = ContentIndex(
+            self.root,
+            self.public.replaced(public) if public else self.public,
+            pages,
+            self.errors,
+            self.images.updated(self.root, pages, [b for _, b in pairs]),
+        )
+        index._page_rows = self._page_rows  # paths keep their rows
+        if self._preview is not None:
+            index._preview = self._preview.replaced(pairs)
         return index
 
     def view(self, preview: bool) -> ContentView:

@@ -56,6 +56,9 @@ class LiveIndex:
         self._others_changed = False
         # The paths in order, kept while none is added or removed.
         self._order: list[str] | None = None
+        # Pages edited in place since the last index (a page before and after), by path,
+        # unless something else changed too: the next index replaces just those.
+        self._edits: dict[str, Treatment] | None = {}
 
     @classmethod
     def load(
@@ -128,6 +131,11 @@ class LiveIndex:
             if isinstance(data, ContentError)
             else parse_page(data, shown, self._renderer, self.root)
         )
+        if self._edits is not None:
+            if isinstance(page, Treatment) and isinstance(self.pages.get(shown), Treatment):
+                self._edits[shown] = page
+            else:
+                self._edits = None
         self.pages[shown] = page
         if isinstance(page, Treatment):
             self.last_good[shown] = page
@@ -135,6 +143,7 @@ class LiveIndex:
         return shown
 
     def _drop(self, shown: str) -> str:
+        self._edits = None
         self.pages.pop(shown, None)
         self.last_good.pop(shown, None)
         self.links.pop(shown, None)
@@ -148,6 +157,13 @@ class LiveIndex:
 
     def index(self) -> ContentIndex:
         """A new index: a page broken since it last loaded is served as it was, error reported."""
+        edits, self._edits = self._edits, {}
+        if edits and self._previous is not None and not self._others_changed:
+            # Files edited in place, nothing else: replace those pages and no more.
+            replaced = self._previous.replaced(edits)
+            if replaced is not None:
+                self._previous = replaced
+                return replaced
         served: list[Page] = []
         errors: list[ContentError] = []
         if self._order is None or len(self._order) != len(self.pages):

@@ -141,3 +141,52 @@ def test_live_reload_patches_and_serves_what_a_load_does(tmp_path: Path) -> None
     third = live.index()
     assert third.images.get("/img/peel.jpg") is not None
     same(third, ContentIndex.from_directory(root))
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_live_reload_of_a_file_edited_in_place(edit: str, tmp_path: Path) -> None:
+    root = tmp_path / "clinic"
+    shutil.copytree(FIXTURES / "clinic", root)
+    live = LiveIndex.load(root)
+    first = live.index()
+    for preview in (False, True):
+        first.view(preview).search("skin", 10)
+        assert first.view(preview).by_title
+    path, change = EDITS[edit]
+    file = root / path
+    file.write_text(change(file.read_text()))
+    live.update([file])
+    second = live.index()
+    # Replaced page by page (no loop over the others) unless the edit moved the page.
+    replaced = second._page_rows is not None and second._page_rows is first._page_rows
+    assert replaced == ("a new view" not in edit)
+    same(second, ContentIndex.from_directory(root))
+    # A second edit in place over the first.
+    other = root / "mesotherapy.md"
+    other.write_text(other.read_text() + "\nEdited once more.\n")
+    live.update([other])
+    same(live.index(), ContentIndex.from_directory(root))
+
+
+def test_live_reload_of_a_broken_page_and_its_fix(tmp_path: Path) -> None:
+    root = tmp_path / "clinic"
+    shutil.copytree(FIXTURES / "clinic", root)
+    live = LiveIndex.load(root)
+    live.index()
+    page = root / "peel.md"
+    good = page.read_text()
+    page.write_text(good.replace("title: Chemical Peel", "title: [unclosed"))
+    live.update([page])
+    broken = live.index()
+    assert broken.public.by_uri["/peel/"].title == "Chemical Peel"  # its last good version
+    assert any("serving its last good version" in e.message for e in broken.errors)
+    other = root / "mesotherapy.md"
+    other.write_text(other.read_text() + "\nEdited.\n")
+    live.update([other])
+    edited = live.index()
+    assert edited.errors == broken.errors
+    page.write_text(good.replace("outer layer", "zebra layer"))
+    live.update([page])
+    fixed = live.index()
+    assert not any("serving its last good version" in e.message for e in fixed.errors)
+    same(fixed, ContentIndex.from_directory(root))
