@@ -12,7 +12,7 @@ import click
 
 from contentapi.content.index import ContentIndex
 from contentapi.content.locales import LocaleError, Locales
-from contentapi.content.translations import site_locales
+from contentapi.content.translations import Translations, site_locales
 from contentapi.errors import SettingsError
 from contentapi.http.persisted import load_allow_list
 from contentapi.settings import SETTINGS, Setting, Settings, convert
@@ -81,7 +81,7 @@ def check(directory: Path | None, strict: bool) -> None:
     errors = [*index.errors, *_model_errors(settings, index)]
     for error in errors:
         click.echo(str(error))
-    warnings = index.images.warnings
+    warnings = [*index.images.warnings, *_locale_warnings(settings, index)]
     for warning in warnings:
         click.echo(f"{warning} (warning)")
     pages = len(index.preview.treatments)
@@ -114,6 +114,15 @@ def _schema(settings: Settings) -> Any:
         return schema_for(settings)
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _locale_warnings(settings: Settings, index: ContentIndex) -> list[Any]:
+    """Pages that lists in a locale leave out (a second page of one locale in a group, a
+    locale the site lacks); none on a one-language site."""
+    locales = _locales(settings)
+    if not locales.tags:
+        return []
+    return Translations(index.preview.treatments, locales).warnings()
 
 
 def _locales(settings: Settings) -> Locales:

@@ -23,7 +23,7 @@ from contentapi.content.contentmodel import find_model
 from contentapi.content.index import _merge_categories as merge_categories
 from contentapi.content.index import _merge_indications as merge_indications
 from contentapi.content.locales import Locales, file_locale
-from contentapi.content.model import Category, Indication, Treatment
+from contentapi.content.model import Category, ContentError, Indication, Treatment
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +57,27 @@ class Translations:
         self.locale: dict[str, str | None] = {}
         self.group: dict[str, str] = {}
         members: dict[str, dict[str, Treatment]] = {}
+        # Pages no locale list can show, each with why (see warnings).
+        self.unlisted: list[tuple[Treatment, str]] = []
         for treatment in treatments:
             locale = locale_of(treatment, locales)
             self.locale[treatment.uri] = locale
             key = group_key(treatment, locales)
             self.group[treatment.uri] = key
             # One page per locale in a group: the first by path.
-            members.setdefault(key, {}).setdefault(locale or "", treatment)
+            first = members.setdefault(key, {}).setdefault(locale or "", treatment)
+            if first is not treatment:
+                self.unlisted.append(
+                    (treatment, f"is a second {locale} translation of {first.path}")
+                )
+            elif locales.tags and locale not in locales.tags:
+                self.unlisted.append(
+                    (
+                        treatment,
+                        f"has the locale {locale!r}, which is not one of the configured"
+                        f" locales {', '.join(locales.tags)}",
+                    )
+                )
         # Each group's pages, in the configured order of their locales, then by tag.
         self.members: dict[str, tuple[Treatment, ...]] = {
             key: tuple(
@@ -79,6 +93,15 @@ class Translations:
         self._merged: dict[tuple[str, ...], Merged] = {}
         self._listed: dict[tuple[str, ...], list[Treatment]] = {}
         self._lock = threading.Lock()
+
+    def warnings(self) -> list[ContentError]:
+        """Pages served by uri that lists and search in a locale leave out: a second page
+        of one locale in a translation group, and a locale the site is not configured
+        with (`contentapi check` reports them as warnings)."""
+        return [
+            ContentError(page.path, None, f"{why}: lists and search in a locale leave it out")
+            for page, why in self.unlisted
+        ]
 
     def translations(self, treatment: Treatment) -> tuple[Treatment, ...]:
         """Every page of the treatment's group, itself included, in locale order."""

@@ -434,3 +434,33 @@ def test_every_search_shows_each_treatment_once_in_its_best_locale(
     matching = {hit["treatment"]["uri"] for hit in unfiltered}
     # Every group whose best page matches is found.
     assert {hit["uri"] for hit in hits} == {uri for uri in best if uri in matching}
+
+
+def test_check_warns_of_pages_locale_lists_leave_out(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from contentapi.cli import cli
+
+    for name, text in {
+        "a.md": "---\ntitle: A\n---\n",
+        "en/a.md": "---\ntitle: A again\n---\n",
+        "b.md": "---\ntitle: B\nlang: es\n---\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", str(tmp_path)], env={"CONTENTAPI_LOCALES": "en,de"})
+    assert result.exit_code == 0
+    assert result.output == (
+        "b.md: has the locale 'es', which is not one of the configured locales en, de: lists"
+        " and search in a locale leave it out (warning)\n"
+        "en/a.md: is a second en translation of a.md: lists and search in a locale leave it"
+        " out (warning)\n"
+        "3 pages, 0 errors, 2 warnings\n"
+    )
+    strict = runner.invoke(
+        cli, ["check", "--strict", str(tmp_path)], env={"CONTENTAPI_LOCALES": "en,de"}
+    )
+    assert strict.exit_code == 1
+    plain = runner.invoke(cli, ["check", str(tmp_path)], env={"CONTENTAPI_LOCALES": ""})
+    assert plain.output == "3 pages, 0 errors, 0 warnings\n"
