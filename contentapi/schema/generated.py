@@ -385,14 +385,18 @@ class _Builder:
         parts.append(f"(Decap widget {declared.widget}, front matter {declared.name})")
         return ": ".join(parts[:2]) + " " + parts[-1] if declared.hint else " ".join(parts)
 
-    def output_type(self, declared: Field, owner: str, what: str) -> Any:
+    def output_type(self, declared: Field, owner: str, what: str, nested: bool = False) -> Any:
+        """The GraphQL type of a field's value; `nested` inside an object or a list item,
+        where pictures and references are their values as written (a String)."""
         widget = declared.widget
         if declared.is_list and widget != "list":
             single = contentmodel.Field(
                 **{**contentmodel._asdict(declared), "multiple": False, "required": True}
             )
-            return list[self.output_type(single, owner, what)]  # type: ignore[misc]
-        if widget in contentmodel.STRING_WIDGETS:
+            return list[self.output_type(single, owner, what, nested)]  # type: ignore[misc]
+        if widget in contentmodel.STRING_WIDGETS or (
+            nested and widget in ("image", "file", "relation")
+        ):
             return str
         if widget == "markdown":
             return MarkdownValue
@@ -435,7 +439,13 @@ class _Builder:
                 inner = contentmodel.Field(
                     **{**contentmodel._asdict(declared.item), "required": True}
                 )
-                return list[self.output_type(inner, owner + _pascal(declared.name), what)]  # type: ignore[misc]
+                # A list of pictures is resolved (the page is at hand); one of references
+                # is their values as written.
+                inner_nested = nested or inner.widget == "relation"
+                inner_type = self.output_type(
+                    inner, owner + _pascal(declared.name), what, inner_nested
+                )
+                return list[inner_type]  # type: ignore[valid-type]
             return list[str]
         if widget == "object":
             return self.record_type(declared, owner, what)
@@ -446,7 +456,7 @@ class _Builder:
         cls = type(name, (), {"__module__": __name__})
         notes: dict[str, Any] = {}
         for sub in declared.fields or ():
-            sub_type = self.output_type(sub, name, f"{what}, field {declared.name!r}")
+            sub_type = self.output_type(sub, name, f"{what}, field {declared.name!r}", True)
             if not sub.required and not _is_list_type(sub):
                 sub_type = sub_type | None
             attribute = python_name(sub.name)
@@ -475,15 +485,7 @@ class _Builder:
         return made
 
     def sub_resolver(self, declared: Field) -> Callable[..., Any] | None:
-        # Inside objects a picture has no page to belong to: kept as its path (as Decap
-        # writes it) resolved with public_folder, in an Image of no page.
-        if declared.widget in ("image", "file") or declared.widget == "relation":
-            raise ModelError(
-                self.model.path,
-                declared.line,
-                f"field {declared.name!r}: {declared.widget} fields inside lists and objects "
-                "are not supported yet",
-            )
+        # Inside objects and list items, pictures and references are served as written.
         return None
 
     def resolver(
@@ -492,6 +494,12 @@ class _Builder:
         attribute = python_name(declared.name)
         widget = declared.widget
         public_folder = self.model.public_folder
+        # A picture field, or a list of pictures (list with an image or file field).
+        pictures = widget in ("image", "file") or (
+            widget == "list"
+            and declared.item is not None
+            and declared.item.widget in ("image", "file")
+        )
         if on_treatment:
             name = collection.name
             treatment_base = self.treatments
@@ -504,12 +512,12 @@ class _Builder:
                 entry = typed.collections[name].by_uri.get(root.uri)
                 return None if entry is None else getattr(entry, attribute)
 
-            if widget in ("image", "file"):
+            if pictures:
 
                 def treatment_image(root: Any, info: Info) -> Any:
                     written = value(root, info)
                     if written is None:
-                        return [] if declared.multiple else None
+                        return [] if declared.is_list else None
                     if isinstance(written, tuple):
                         return [_image_of(root, w, public_folder) for w in written]
                     return _image_of(root, written, public_folder)
@@ -533,12 +541,12 @@ class _Builder:
 
                 return listed
             return value
-        if widget in ("image", "file"):
+        if pictures:
 
             def image(root: Entry) -> Any:
                 written = getattr(root, attribute)
                 if written is None:
-                    return [] if declared.multiple else None
+                    return [] if declared.is_list else None
                 if isinstance(written, tuple):
                     return [_image_of(root.page, w, public_folder) for w in written]
                 return _image_of(root.page, written, public_folder)

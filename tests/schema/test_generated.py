@@ -377,6 +377,14 @@ collections:
         required: false
         fields: [{name: label, widget: string}, {name: url, widget: string}]
       - {name: scores, widget: list, field: {name: score, widget: number}, required: false}
+      - {name: gallery, widget: list, field: {name: picture, widget: image}, required: false}
+      - name: slides
+        widget: list
+        required: false
+        fields:
+          - {name: picture, widget: image}
+          - {name: see, widget: relation, collection: faq_items, value_field: "{{slug}}",
+             required: false}
       - {name: body, widget: markdown}
 """
 
@@ -388,7 +396,9 @@ def test_object_list_markdown_file_and_select_fields(tmp_path: Path) -> None:
     (tmp_path / "faq" / "first.md").write_text(
         "---\ntitle: How long?\nanswer: About **an hour**, <script>x()</script>then rest.\n"
         "size: 1-2\nsheet: aftercare.pdf\nauthor: {name: Anna}\n"
-        "links:\n  - {label: NHS, url: 'https://www.nhs.uk/'}\nscores: [4, 5]\n---\nBody.\n"
+        "links:\n  - {label: NHS, url: 'https://www.nhs.uk/'}\nscores: [4, 5]\n"
+        "gallery: [/uploads/a.jpg, b.jpg]\nslides:\n  - {picture: /uploads/c.jpg, see: first}\n"
+        "---\nBody.\n"
     )
     schema, index = served(tmp_path)
     sdl = schema.as_str()
@@ -401,6 +411,10 @@ def test_object_list_markdown_file_and_select_fields(tmp_path: Path) -> None:
         "  author: FaqItemAuthor!\n",
         "  links: [FaqItemLinks!]!\n",
         "  scores: [Int!]!\n",
+        "  gallery: [Image!]!\n",
+        "  slides: [FaqItemSlides!]!\n",
+        "  picture: String!\n",
+        "  see: String\n",
         "  faqItem(\n",
         "  faqItemCollection(\n",
     ):
@@ -409,7 +423,8 @@ def test_object_list_markdown_file_and_select_fields(tmp_path: Path) -> None:
         schema,
         index,
         """{ faqItem(slug: "first") { answer { markdown html text } kind size sheet { src }
-               author { name since } links { label url } scores } }""",
+               author { name since } links { label url } scores gallery { src }
+               slides { picture see } } }""",
     )
     assert data == {
         "faqItem": {
@@ -424,6 +439,9 @@ def test_object_list_markdown_file_and_select_fields(tmp_path: Path) -> None:
             "author": {"name": "Anna", "since": None},
             "links": [{"label": "NHS", "url": "https://www.nhs.uk/"}],
             "scores": [4, 5],
+            "gallery": [{"src": "/uploads/a.jpg"}, {"src": "/uploads/b.jpg"}],
+            # Inside list items, pictures and references are their values as written.
+            "slides": [{"picture": "/uploads/c.jpg", "see": "first"}],
         }
     }
 
