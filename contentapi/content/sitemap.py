@@ -71,22 +71,30 @@ def sitemaps(
     max_urls = MAX_URLS if max_urls is None else max_urls
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     files: list[bytes] = []
+    # The newest lastmod of each file's pages, for its entry in the index.
+    newest: list[dt.datetime | None] = []
     chunks: list[bytes] = []
+    latest: dt.datetime | None = None
     size = len(_URLSET_OPEN) + len(_URLSET_CLOSE)
     for treatment in treatments:
         entry = _url(site, treatment, alternates)
         if chunks and (len(chunks) >= max_urls or size + len(entry) > max_bytes):
             files.append(_URLSET_OPEN + b"".join(chunks) + _URLSET_CLOSE)
-            chunks, size = [], len(_URLSET_OPEN) + len(_URLSET_CLOSE)
+            newest.append(latest)
+            chunks, size, latest = [], len(_URLSET_OPEN) + len(_URLSET_CLOSE), None
         chunks.append(entry)
         size += len(entry)
+        moment = _moment(treatment)
+        if moment is not None and (latest is None or moment > latest):
+            latest = moment
     files.append(_URLSET_OPEN + b"".join(chunks) + _URLSET_CLOSE)
+    newest.append(latest)
     if len(files) == 1:
         return Sitemaps(tuple(files), None)
-    newest = max((m for t in treatments if (m := lastmod(t)) is not None), default=None)
     parts = []
     for number in range(1, len(files) + 1):
-        modified = f"<lastmod>{newest}</lastmod>" if newest else ""
+        when = newest[number - 1]
+        modified = f"<lastmod>{_stamp(when)}</lastmod>" if when is not None else ""
         loc = escape(site + part_url(number))
         parts.append(f"<sitemap><loc>{loc}</loc>{modified}</sitemap>\n")
     index = (
@@ -169,6 +177,15 @@ def atom(
         lines.append("</entry>")
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode()
+
+
+def _moment(treatment: Treatment) -> dt.datetime | None:
+    """A page's last change as a date-time, to compare (a date is its midnight, UTC)."""
+    if treatment.updated_at is not None:
+        return _aware(treatment.updated_at)
+    if treatment.date is not None:
+        return dt.datetime.combine(treatment.date, dt.time(), dt.UTC)
+    return None
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -134,6 +134,17 @@ def test_past_the_url_limit_the_sitemap_is_an_index(monkeypatch: pytest.MonkeyPa
         assert client.get(f"/sitemap-{len(parts) + 1}.xml").status_code == 404
         assert client.get("/sitemap-0.xml").status_code == 404
     assert listed == sorted(SITE + t.uri for t in index.public.treatments)
+    # Each file's entry says when its newest page changed (clinic: /acupuncture/'s date
+    # is in the first file, /peel/'s updated in the second).
+    modified = [str(m) for m in document.xpath("//s:sitemap/s:lastmod/text()", namespaces=NS)]
+    assert modified[:2] == ["2024-03-01T00:00:00Z", "2025-01-02T10:00:00Z"]
+
+
+def test_a_uri_is_percent_encoded_in_its_loc(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ntitle: A\npermalink: /café & co/\n---\n")
+    index = ContentIndex.from_directory(tmp_path)
+    document = valid(sitemaps(SITE, index.public.treatments).root)
+    assert locs(document) == [SITE + "/caf%C3%A9%20&%20co/"]
 
 
 def test_past_the_byte_limit_urls_go_to_another_file() -> None:
