@@ -464,3 +464,24 @@ def test_check_warns_of_pages_locale_lists_leave_out(tmp_path: Path) -> None:
     assert strict.exit_code == 1
     plain = runner.invoke(cli, ["check", str(tmp_path)], env={"CONTENTAPI_LOCALES": ""})
     assert plain.output == "3 pages, 0 errors, 0 warnings\n"
+
+
+def test_a_slug_of_two_groups_is_an_error_listing_their_pages(tmp_path: Path) -> None:
+    for name, text in {
+        "page/params.md": "---\ntitle: Page params\n---\n",
+        "page/params.de.md": "---\ntitle: Seitenparameter\n---\n",
+        "site/params.md": "---\ntitle: Site params\n---\n",
+        "botox.md": "---\ntitle: Botox\ntranslationKey: b\n---\n",
+        "botox-de.md": "---\ntitle: Botox DE\nlang: de\ntranslationKey: b\n---\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    site = ContentIndex.from_directory(tmp_path)
+    assert site.errors == ()
+    assert errors_of(site, '{ treatment(slug: "params", locale: "de") { uri } }') == [
+        "2 treatments in different translation groups have the slug 'params': ask for one by"
+        " uri (/de/page/params/, /site/params/)"
+    ]
+    # A translation with a slug of its own is found by its group's slug.
+    data = run(site, '{ treatment(slug: "botox", locale: "de") { uri title } }')
+    assert data["treatment"] == {"uri": "/botox-de/", "title": "Botox DE"}
