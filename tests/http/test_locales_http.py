@@ -186,3 +186,17 @@ def test_a_bad_tag_in_decaps_i18n_is_one_line(tmp_path: Path) -> None:
         f"Error: {root / 'admin' / 'config.yml'}: i18n locales holds 'deutsch', which is not a"
         " BCP 47 language tag (such as en, de or pt-BR)\n"
     )
+
+
+def test_locale_queries_stay_on_the_fast_executor(client: TestClient) -> None:
+    for query in (
+        '{ treatments(locale: "de", fallback: ["fr"]) { nodes { title locale translations'
+        " { locale uri } } } }",
+        '{ search(query: "botox", locale: "fr") { treatment { uri } snippet } }',
+        '{ indications(locale: "de") { nodes { name treatments { nodes { uri } } } } }',
+        '{ categories(locale: "fr") { name } redirect(path: "/anti-wrinkle/") { to } }',
+        "{ redirects { from to status } }",
+    ):
+        response = client.post("/graphql", json={"query": query})
+        assert response.status_code == 200 and "errors" not in response.json(), response.json()
+    assert client.get("/readyz").json()["fastPathFallbacks"] == 0
