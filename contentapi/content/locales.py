@@ -26,10 +26,21 @@ class LocaleError(ValueError):
     """A tag that is not a BCP 47 language tag; the message quotes it."""
 
 
-@functools.lru_cache(maxsize=1024)
+# Longer tags are refused unread: RFC 5646 4.4.1 has 35 characters hold any useful tag,
+# and a request must not fill the cache below with long private-use ones.
+_LONGEST = 64
+
+
 def normalise(tag: str) -> str:
     """`tag` as a standard BCP 47 tag (case, `_` for `-` and deprecated codes fixed);
     LocaleError when it is none."""
+    if len(tag) > _LONGEST:
+        raise LocaleError(f"{tag[:40]!r}... is not a BCP 47 language tag (too long)")
+    return _normalise(tag)
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalise(tag: str) -> str:
     written = tag.strip().replace("_", "-")
     if not written or not langcodes.tag_is_valid(written):
         raise LocaleError(f"{tag!r} is not a BCP 47 language tag (such as en, de or pt-BR)")

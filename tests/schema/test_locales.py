@@ -209,7 +209,9 @@ def test_tags_are_normalised_bcp_47(written: str, tag: str) -> None:
     assert normalise(written) == tag
 
 
-@pytest.mark.parametrize("written", ["", "english", "x", "de--DE", "12"])
+@pytest.mark.parametrize(
+    "written", ["", "english", "x", "de--DE", "12", "en-x-" + "-".join(["abcdefgh"] * 8)]
+)
 def test_what_is_no_tag_is_refused(written: str) -> None:
     with pytest.raises(LocaleError):
         normalise(written)
@@ -485,3 +487,10 @@ def test_a_slug_of_two_groups_is_an_error_listing_their_pages(tmp_path: Path) ->
     # A translation with a slug of its own is found by its group's slug.
     data = run(site, '{ treatment(slug: "botox", locale: "de") { uri title } }')
     assert data["treatment"] == {"uri": "/botox-de/", "title": "Botox DE"}
+
+
+def test_a_long_locale_in_a_query_is_refused_quoting_its_start(index: ContentIndex) -> None:
+    long = "en-x-" + "-".join(["abcdefgh"] * 1000)
+    assert errors_of(index, '{ treatments(locale: "%s") { totalCount } }' % long) == [
+        f"locale {long[:40]!r} is not one of the configured locales: en, de, fr"
+    ]
