@@ -122,7 +122,7 @@ class Settings:
     locales: str = _setting(
         "",
         "Comma-separated BCP 47 locales of the site, the default first (en,de,fr); empty:"
-        " the Decap config.yml's i18n locales, if any, else one language.",
+        " Decap's config.yml i18n locales, else Hugo's languages, if any, else one language.",
     )
     image_max_side: int = _setting(
         4000, "Largest width or height of a transformed picture, in pixels (w, h beyond: 400)."

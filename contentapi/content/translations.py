@@ -11,7 +11,9 @@ locale part (x.de.md and de/x.md are x.md).
 from __future__ import annotations
 
 import functools
+import json
 import threading
+import tomllib
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -205,26 +207,94 @@ _lock = threading.Lock()
 def site_locales(tags: tuple[str, ...], root: Path, model: str = "") -> Locales:
     """The site's locales: CONTENTAPI_LOCALES (`tags`) when set, else the `i18n` block of
     the site's Decap CMS config.yml (found as the content model finds it: `model`, else
-    admin/config.yml and its other places), its default_locale first; else none.
-    LocaleError naming the file for a tag that is not BCP 47."""
+    admin/config.yml and its other places), its default_locale first; else a Hugo
+    configuration's languages (hugo_locales); else none. LocaleError naming the file for
+    a tag that is not BCP 47."""
     if tags:
         return Locales(tags)
     path = find_model(root, model or None)
     if path is None or not path.is_file():
-        return Locales()
+        return hugo_locales(root)
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return Locales()  # the content model reports what is wrong with the file
     i18n = config.get("i18n") if isinstance(config, dict) else None
     if not isinstance(i18n, dict) or not isinstance(i18n.get("locales"), list):
-        return Locales()
+        return hugo_locales(root)
     listed = [str(tag) for tag in i18n["locales"]]
     default = i18n.get("default_locale")
     if default is not None and str(default) in listed:
         listed.remove(str(default))
         listed.insert(0, str(default))
     return Locales.parse(listed, f"{path}: i18n locales")
+
+
+# Hugo's site configuration, in the content folder's parent (sites keep content/ beside
+# it) or the folder itself; config.* is Hugo's older name.
+_HUGO_CONFIGS = (
+    "hugo.toml",
+    "hugo.yaml",
+    "hugo.yml",
+    "hugo.json",
+    "config.toml",
+    "config.yaml",
+    "config.yml",
+    "config.json",
+)
+
+
+class _NoBoolLoader(yaml.SafeLoader):
+    """YAML as Hugo reads it (1.2): `no` is Norwegian, not false, as PyYAML's 1.1 has it."""
+
+
+_NoBoolLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _weight(item: tuple[object, object], default: str) -> tuple[bool, float, str]:
+    """Hugo's order of languages: the default first, then by weight, then by key."""
+    key, value = str(item[0]), item[1]
+    given = value.get("weight", 0) if isinstance(value, dict) else 0
+    number = float(given) if isinstance(given, int | float) else 0.0
+    return (key.lower() != default, number, key)
+
+
+def hugo_locales(root: Path) -> Locales:
+    """The languages of a Hugo site's configuration (its `languages` table, by weight,
+    defaultContentLanguage first, as Hugo orders them), or none when there is no Hugo
+    configuration with more than one language. LocaleError naming the file for a
+    language key that is not a BCP 47 tag."""
+    for folder in (root.parent, root):
+        for name in _HUGO_CONFIGS:
+            path = folder / name
+            if not path.is_file():
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+                config = (
+                    tomllib.loads(text)
+                    if name.endswith(".toml")
+                    else json.loads(text)
+                    if name.endswith(".json")
+                    else yaml.load(text, Loader=_NoBoolLoader)
+                )
+            except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+                continue
+            if not isinstance(config, dict):
+                continue
+            languages = config.get("languages")
+            if not isinstance(languages, dict) or len(languages) < 2:
+                continue
+            default = str(config.get("defaultContentLanguage", "en")).lower()
+            ordered = [
+                str(key)
+                for key, _ in sorted(languages.items(), key=lambda item: _weight(item, default))
+            ]
+            return Locales.parse(ordered, f"{path}: languages")
+    return Locales()
 
 
 def translations_of(

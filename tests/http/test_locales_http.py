@@ -200,3 +200,45 @@ def test_locale_queries_stay_on_the_fast_executor(client: TestClient) -> None:
         response = client.post("/graphql", json={"query": query})
         assert response.status_code == 200 and "errors" not in response.json(), response.json()
     assert client.get("/readyz").json()["fastPathFallbacks"] == 0
+
+
+def test_hugos_languages_give_the_locales(tmp_path: Path) -> None:
+    """google/docsy-example's hugo.yaml: en, no (a YAML key Hugo reads as a string, not
+    as false) and fa, without CONTENTAPI_LOCALES."""
+    settings = Settings(content_dir=FIXTURES / "sites" / "docsy" / "content", cache_dir=None)
+    query = '{ treatment(uri: "/no/docs/") { locale translations { locale } } }'
+    with make_client(settings) as client:
+        data = client.post("/graphql", json={"query": query}).json()["data"]
+        refused = client.post(
+            "/graphql", json={"query": '{ treatments(locale: "de") { totalCount } }'}
+        )
+    assert data["treatment"] == {
+        "locale": "no",
+        "translations": [{"locale": "en"}, {"locale": "fa"}],
+    }
+    assert refused.json()["errors"][0]["message"] == (
+        "locale 'de' is not one of the configured locales: en, fa, no"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "tags"),
+    [
+        (
+            "hugo.toml",
+            'defaultContentLanguage = "de"\n[languages.en]\nweight = 2\n'
+            "[languages.de]\nweight = 3\n[languages.fr]\nweight = 1\n",
+            ("de", "fr", "en"),
+        ),
+        ("config.yaml", "languages:\n  en: {}\n  no: {weight: -1}\n", ("en", "no")),
+        ("hugo.json", '{"languages": {"en": {}}}', ()),  # one language: none
+    ],
+)
+def test_hugo_configurations_in_each_format(
+    tmp_path: Path, name: str, text: str, tags: tuple[str, ...]
+) -> None:
+    from contentapi.content.translations import hugo_locales
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    assert hugo_locales(tmp_path / "content").tags == tags
