@@ -123,7 +123,8 @@ class Field:
     pattern: tuple[str, str] | None = None
     minimum: float | None = None
     maximum: float | None = None
-    # number: "int" or "float" (Decap saves other value types as strings).
+    # number: "int", "float", or "string" for any other value_type (Decap saves those as
+    # strings).
     value_type: str = "int"
     # select: the option values, in order.
     options: tuple[str, ...] = ()
@@ -427,11 +428,8 @@ def _field(item: _Map, shown: str, what: str) -> Field:
         has_time = False
     value_type = item.get("value_type", "int")
     if widget == "number" and value_type not in ("int", "float"):
-        raise ModelError(
-            shown,
-            item.lines["value_type"],
-            f"{where}: value_type {_quote(value_type)} is not int or float",
-        )
+        # Decap saves a number of any other value_type as a string.
+        value_type = "string"
     return Field(
         name=name,
         widget=widget,
@@ -643,7 +641,16 @@ def typed_value(declared: Field, value: Any, keys: tuple[Any, ...]) -> Any:
         items = value if isinstance(value, list) else [value]
         single = Field(**{**_asdict(declared), "multiple": False})
         return tuple(typed_value(single, item, (*keys, i)) for i, item in enumerate(items))
-    if widget in STRING_WIDGETS or widget == "markdown":
+    if widget == "code" and isinstance(value, dict):
+        # Decap's code widget saves {code, lang} unless output_code_only is set.
+        value = value.get("code")
+        if value is None:
+            return None
+    if (
+        widget in STRING_WIDGETS
+        or widget == "markdown"
+        or (widget == "number" and declared.value_type == "string")
+    ):
         if isinstance(value, bool) or isinstance(value, dict | list):
             raise Problem(keys, f"{_quote(value)} is not text")
         text = str(value)

@@ -401,7 +401,8 @@ class _Builder:
         if widget == "markdown":
             return MarkdownValue
         if widget == "number":
-            return float if declared.value_type == "float" else int
+            kinds = {"float": float, "int": int}
+            return kinds.get(declared.value_type, str)
         if widget == "boolean":
             return bool
         if widget in ("datetime", "date"):
@@ -686,7 +687,8 @@ class _Builder:
         if widget in contentmodel.STRING_WIDGETS or widget == "select":
             return StringFilter
         if widget == "number":
-            return FloatFilter if declared.value_type == "float" else IntFilter
+            filters = {"float": FloatFilter, "int": IntFilter}
+            return filters.get(declared.value_type, StringFilter)
         if widget == "boolean":
             return BooleanFilter
         if widget in ("datetime", "date"):
