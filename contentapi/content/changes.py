@@ -85,8 +85,9 @@ Sources = dict[str, tuple[str, str]]
 
 
 def sources(treatments: Iterable[Treatment]) -> Sources:
-    """The file of each document by uri."""
-    return {t.uri: (t.path, t.digest) for t in treatments}
+    """The file of each document by uri, with the start of its bytes' digest (enough to
+    tell a moved file, and changes.json stays small)."""
+    return {t.uri: (t.path, t.digest[:16]) for t in treatments}
 
 
 def moves(
