@@ -15,9 +15,11 @@ The layout (INDEX_FORMAT, kept as the database's user_version and in `meta`):
   setting) and `dialect` (what it resolved to), `ignore` (the patterns, JSON), `pages`,
   `built_at`, `contentapi` (the package version).
 - `sources(path, kind, size, mtime_ns, sha256)`: every file the index was made from:
-  `page` files as the loader found them, `image` files the pages show, `missing`
+  `page` files as the loader found them, `skipped` Markdown files that are no page (front
+  matter or a bundle head may make them one), `image` files the pages show, `missing`
   pictures (by src) and `unlisted` paths (errors of the walk, such as a link leading
-  outside the folder). An index is fresh when these are what the folder holds now.
+  outside the folder). An index is fresh when these are what the folder holds now: each
+  Markdown file's size and time as recorded (one stat each), else each file's hash.
 - `documents(id, path, meta, body_length, images, public, preview)`: every page the load
   made, in path order; `meta` and `images` as the warm-start cache writes them
   (cache.encode_page), so whatever fields a page holds are kept; `public` and `preview`
@@ -69,7 +71,7 @@ from contentapi.content.load import cache_folder, load_all
 from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import LOADER_VERSION
-from contentapi.content.paths import find_pages, relative
+from contentapi.content.paths import NOT_PAGE_FOLDERS, PAGE_SUFFIXES, find_pages, relative
 from contentapi.content.search import SearchIndex, create_fts
 
 Page = Treatment | ContentError
@@ -79,6 +81,9 @@ INDEX_FORMAT = 1
 # The index a server keeps in its cache folder (beside the page cache, see load.py).
 INDEX_FILE = "index.sqlite"
 _PAGE, _IMAGE, _MISSING, _UNLISTED = "page", "image", "missing", "unlisted"
+# A Markdown file that is no page (a README, a headless bundle's, an ignored one): front
+# matter or a bundle head may make it one, so it is a source too.
+_SKIPPED = "skipped"
 _HASH_CHUNK = 1 << 20
 # The public view's search table, when drafts make it differ from the preview's.
 _PUBLIC_FTS = "search_public"
@@ -157,6 +162,53 @@ def page_sources(
     return found
 
 
+def _markdown_files(root: Path) -> Iterator[tuple[str, str]]:
+    """Every Markdown file under root where a page could be (not in a hidden folder or one
+    of NOT_PAGE_FOLDERS, as find_pages): its path and its path as shown."""
+    base = str(root.resolve())
+    cut = len(base) + 1
+    for directory, folders, files in os.walk(base):
+        folders[:] = [f for f in folders if not f.startswith(".") and f not in NOT_PAGE_FOLDERS]
+        for name in files:
+            if name.lower().endswith(PAGE_SUFFIXES):
+                full = os.path.join(directory, name)
+                yield full, full[cut:].replace(os.sep, "/")
+
+
+def _skipped_sources(
+    root: Path, pages: Sequence[Source], known: dict[str, Source] | None = None
+) -> list[Source]:
+    """The Markdown files under root that `pages` (page_sources) does not list."""
+    listed = {source.path for source in pages}
+    return [
+        _source(full, shown, _SKIPPED, known)
+        for full, shown in _markdown_files(root)
+        if shown not in listed
+    ]
+
+
+def _unchanged(root: Path, rows: Sequence[Source]) -> bool:
+    """Whether every Markdown file under root is one of `rows`, of the size and time it
+    had: a look at each (one stat) instead of the loader's walk. False means: check
+    the slow way (find_pages), not that anything changed."""
+    recorded = {s.path: s for s in rows if s.kind in (_PAGE, _SKIPPED)}
+    if any(s.kind == _UNLISTED for s in rows):
+        return False  # a link: what it leads to decides
+    seen = 0
+    for full, shown in _markdown_files(root):
+        before = recorded.get(shown)
+        if before is None:
+            return False
+        try:
+            stat = os.stat(full)
+        except OSError:
+            return False
+        if stat.st_size != before.size or stat.st_mtime_ns != before.mtime_ns:
+            return False
+        seen += 1
+    return seen == len(recorded)
+
+
 def _picture_source(root: Path, src: str, known: dict[str, Source] | None) -> Source:
     try:
         path = file_of(root, src)
@@ -203,6 +255,7 @@ def build(
         raise FileNotFoundError(f"content folder {str(root)!r} does not exist or is not a folder")
     # Taken before loading: a file edited meanwhile then makes the index stale, not wrong.
     sources = page_sources(root, ignore)
+    sources += _skipped_sources(root, sources)
     pages = load_all(root, workers, cache_dir, ignore, markdown)
     index = ContentIndex.from_pages(root, pages)
     write(out, root, pages, index, sources, ignore, markdown)
@@ -428,8 +481,12 @@ def _problem(
     rows = list(
         map(Source._make, db.execute("SELECT path, kind, size, mtime_ns, sha256 FROM sources"))
     )
-    by_page = {s.path: s for s in rows if s.kind == _PAGE}
-    now = page_sources(root, ignore, by_page)
+    if _unchanged(root, rows):
+        now = [s for s in rows if s.kind in (_PAGE, _SKIPPED)]
+    else:
+        by_page = {s.path: s for s in rows if s.kind == _PAGE}
+        now = page_sources(root, ignore, by_page)
+        now += _skipped_sources(root, now, {s.path: s for s in rows if s.kind == _SKIPPED})
     by_picture = {s.path: s for s in rows if s.kind == _IMAGE}
     listings: dict[str, frozenset[str]] = {}
     for source in rows:
@@ -621,6 +678,7 @@ def load_for_serving(
             )
             return opened.index, opened.pages
     sources = page_sources(root, ignore) if own is not None else []
+    sources += _skipped_sources(root, sources) if own is not None else []
     pages = load_all(root, workers, cache_dir, ignore, markdown)
     index = ContentIndex.from_pages(root, pages)
     if own is not None:

@@ -263,3 +263,18 @@ def test_live_reload_over_a_built_index(
     assert isinstance(edited.public.by_uri["/acupuncture/"].body, StoredBody)
     assert [hit.uri for hit in edited.public.search("zebra", 10)] == ["/peel/"]
     _same(edited, ContentIndex.from_directory(site))
+
+
+def test_a_markdown_file_that_becomes_a_page_makes_it_stale(
+    tmp_path: Path, copy_fixture: Callable[[str], Path]
+) -> None:
+    site = copy_fixture("clinic")
+    readme = site / "README.md"
+    readme.write_text("# The clinic's pages\n")  # a repository's README: no page
+    file = tmp_path / "index.sqlite"
+    assert build(site, file).pages == 4
+    assert check(file, site) is None
+    readme.write_text("---\ntitle: About the clinic\n---\n\nAbout.\n")  # now a page
+    assert "(first difference: page README.md, 2 in all)" in (check(file, site) or "")
+    readme.unlink()
+    assert "(first difference: skipped README.md, 1 in all)" in (check(file, site) or "")
