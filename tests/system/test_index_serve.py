@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
+import time
 from pathlib import Path
 
 import httpx
@@ -46,6 +49,40 @@ def test_two_workers_serve_one_built_file_without_parsing(tmp_path: Path) -> Non
             json={"query": '{ treatment(slug: "peel") { title wordCount } }'},
         ).json()
         assert peel == {"data": {"treatment": {"title": "Chemical Peel", "wordCount": 9}}}
+        # The server is ready when one worker is; the other may still be starting.
+        deadline = time.monotonic() + 60
+        while server.output().count("serving 4 pages") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert server.output().count("serving 4 pages from index file") == 2
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site.sqlite"]
+
+
+def test_watch_over_a_built_index_serves_an_edit(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CLINIC, content)
+    out = tmp_path / "site.sqlite"
+    subprocess.run(
+        [sys.executable, "-m", "contentapi", "build", str(content), "-o", str(out)]
+        + ["--cache-dir", ""],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    env = {"CONTENTAPI_CACHE_DIR": ""}
+    query = '{ search(query: "zebra", first: 5) { treatment { slug title } } }'
+    with started_server(content, "--index", str(out), "--watch", env=env) as server:
+        first = httpx.post(server.url + "/graphql", json={"query": query}).json()
+        assert first == {"data": {"search": []}}
+        page = content / "peel.md"
+        page.write_text(page.read_text().replace("outer layer", "zebra layer"))
+        deadline = time.monotonic() + 15
+        while True:
+            answer = httpx.post(server.url + "/graphql", json={"query": query}).json()
+            if answer["data"]["search"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert answer == {
+            "data": {"search": [{"treatment": {"slug": "peel", "title": "Chemical Peel"}}]}
+        }
+        assert "serving 4 pages from index file" in server.output()
