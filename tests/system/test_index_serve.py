@@ -1,4 +1,4 @@
-"""The real server (uvicorn, 2 workers) serving a built index file, read-only."""
+"""The real server serving a built index file, read-only: two workers, and --watch."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import time
 from pathlib import Path
 
