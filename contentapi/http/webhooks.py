@@ -67,6 +67,7 @@ def payload(change: Change, keys: Sequence[str] = ()) -> dict[str, Any]:
             "created": documents(change.created),
             "updated": documents(change.updated),
             "deleted": documents(change.deleted),
+            "moved": [{"from": old, "to": new} for old, new in change.moved],
             "keys": list(keys),
         },
     }

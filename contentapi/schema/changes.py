@@ -14,6 +14,7 @@ from contentapi.content.model import page_key
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
 from contentapi.schema.relay import global_id
+from contentapi.schema.types import Redirect
 
 
 def document_id(uri: str) -> str:
@@ -42,6 +43,12 @@ class ContentChange:
     created: list[ChangedDocument] = strawberry.field(description="Treatments added.")
     updated: list[ChangedDocument] = strawberry.field(description="Treatments changed.")
     deleted: list[ChangedDocument] = strawberry.field(description="Treatments removed.")
+    moved: list[Redirect] = strawberry.field(
+        description=(
+            "Treatments renamed (also in created and deleted): each old uri and the uri now; "
+            "redirect(path:) answers the old one while changes remember this change."
+        )
+    )
 
     @classmethod
     def of(cls, change: Change) -> ContentChange:
@@ -52,6 +59,7 @@ class ContentChange:
             created=_documents(change.created),
             updated=_documents(change.updated),
             deleted=_documents(change.deleted),
+            moved=[Redirect(from_=old, to=new, status=301) for old, new in change.moved],
         )
 
 

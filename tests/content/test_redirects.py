@@ -227,3 +227,30 @@ def test_a_record_written_before_renames_is_still_read(tmp_path: Path) -> None:
     log = ChangeLog(10, tmp_path / CHANGES_FILE, content)
     assert [change.created for change in log.history()] == [("/a/",)]
     assert log.moved() == {}
+
+
+def test_a_rename_is_told_in_the_change_its_webhook_and_subscription(tmp_path: Path) -> None:
+    from contentapi.http.webhooks import payload
+    from contentapi.schema.changes import ContentChange
+
+    content = tmp_path / "content"
+    write(content, {"a.md": "---\ntitle: A\n---\n", "b.md": "---\ntitle: B\n---\n"})
+    log = ChangeLog()
+    heard = []
+    log.listen(lambda audience, change: heard.append((audience, change)))
+    store = ContentStore(ContentIndex.from_directory(content), log)
+    (content / "a.md").rename(content / "alpha.md")
+    store.swap(ContentIndex.from_directory(content))
+    public = heard[0][1]
+    assert (public.created, public.deleted, public.moved) == (
+        ("/alpha/",),
+        ("/a/",),
+        (("/a/", "/alpha/"),),
+    )
+    assert payload(public)["data"]["moved"] == [{"from": "/a/", "to": "/alpha/"}]
+    told = ContentChange.of(public).moved
+    assert [(r.from_, r.to, r.status) for r in told] == [("/a/", "/alpha/", 301)]
+    # An edit that renames nothing moves nothing.
+    write(content, {"b.md": "---\ntitle: B edited\n---\n"})
+    store.swap(ContentIndex.from_directory(content))
+    assert heard[-1][1].moved == ()

@@ -138,6 +138,7 @@ def test_a_delivery_is_signed_as_standard_webhooks_says(
             "created": [{"id": global_id("Treatment", "new"), "uri": "/new/"}],
             "updated": [{"id": global_id("Treatment", "a"), "uri": "/a/"}],
             "deleted": [{"id": global_id("Treatment", "gone"), "uri": "/gone/"}],
+            "moved": [],
             "keys": [
                 *sorted(document_key(uri) for uri in ("/new/", "/a/", "/gone/")),
                 "categories",
