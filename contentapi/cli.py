@@ -280,8 +280,9 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         access_log=False,
         timeout_graceful_shutdown=10,
         server_header=False,
-        # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py).
-        http=protocol_factory(limits),
+        # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py)...
+        # ... and a bounded queue of requests, the rest shed (contentapi/http/shedding.py).
+        http=protocol_factory(limits, settings.queue_depth),
         timeout_keep_alive=limits.keep_alive_timeout,
         # A WebSocket message (a subscription's subscribe) is a request body too.
         ws_max_size=settings.max_body_bytes,

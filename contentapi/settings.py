@@ -169,6 +169,11 @@ class Settings:
     max_connections: int = _setting(
         1000, "Most open connections per server process; more are answered 503 and closed."
     )
+    queue_depth: int = _setting(
+        16,
+        "Requests a server process holds at once, running or waiting (health probes and"
+        " streams aside); more are answered 503 with Retry-After: 1 at once; 0: no limit.",
+    )
     batch_limit: int = _setting(
         0, "Most operations in one batched (JSON array) request; 0: no batching."
     )
@@ -232,6 +237,7 @@ class Settings:
             ("IMAGE_MAX_SIDE", self.image_max_side, 1, 100_000),
             ("IMAGE_QUALITY", self.image_quality, 1, 100),
             ("IMAGE_WORKERS", self.image_workers, 1, 256),
+            ("QUEUE_DEPTH", self.queue_depth, 0, 1_000_000),
         ):
             if not least <= value <= most:
                 raise SettingsError(

@@ -36,6 +36,7 @@ from contentapi.http.protocol import (
     error_body,
 )
 from contentapi.http.route import GraphQLRoute
+from contentapi.http.shedding import SheddingMiddleware
 from contentapi.http.sitemaps import SiteFiles
 from contentapi.http.streams import STREAM_PATH, StreamView
 from contentapi.http.webhooks import WebhookSender
@@ -163,7 +164,9 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     #     │                         Origin; answers preflights itself
     #     └ FastLane                replays recorded answers to exact repeats of /graphql
     #       └ SecurityHeaders       nosniff, CSP, ...: the same for everyone, so recorded
-    #         └ routes              /graphql (GraphQLEndpoint), /healthz, ..., images
+    #         └ SheddingMiddleware  503 + Retry-After to requests the protocol marked as
+    #           │                   over CONTENTAPI_QUEUE_DEPTH (see shedding.py)
+    #           └ routes            /graphql (GraphQLEndpoint), /healthz, ..., images
     #
     # Why the order matters: the lane records what comes up from below it and replays it
     # to anyone. CORS headers depend on the caller's Origin, so CORS must sit above the
@@ -186,6 +189,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         # The lane keeps its recordings in the endpoint's cache: one budget for both.
         Middleware(FastLane, store=store, cache=endpoint.cache, path="/graphql"),
         Middleware(SecurityHeadersMiddleware),
+        # Below the lane, so a request over the queue that the lane can replay is answered.
+        Middleware(SheddingMiddleware),
     ]
     app = Starlette(
         routes=routes,

@@ -33,6 +33,8 @@ through the protocol alone takes 16.7 us against 13.9 us (best of 15 runs).
   response is already on its way); a connection with no request under way is closed after
   `keep_alive_timeout` seconds, from the moment it is accepted as well as between requests.
 - Past `max_connections` open connections a new one is answered 503 and closed at once.
+- Each request's task is counted in the process's RequestQueue while it runs; past
+  `queue_depth` held, a request is marked to be shed (503 + Retry-After, see shedding.py).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from contentapi.errors import SettingsError
+from contentapi.http.shedding import RequestQueue
 from contentapi.settings import ENV_PREFIX, Settings
 
 # What a header line costs beyond its name and value: ": " and CRLF.
@@ -77,13 +80,18 @@ class EdgeLimits:
         return cls(**values)
 
 
-def protocol_factory(limits: EdgeLimits) -> type[asyncio.Protocol]:
-    """What to pass as uvicorn's `http`: the guarded protocol bound to these limits.
+def protocol_factory(limits: EdgeLimits, queue_depth: int = 0) -> type[asyncio.Protocol]:
+    """What to pass as uvicorn's `http`: the guarded protocol bound to these limits, and
+    to a queue of `queue_depth` requests (0: no shedding).
 
     uvicorn calls it as it calls a protocol class (config, server_state, app_state as
-    keywords). A partial of a module-level class pickles, so it reaches every worker process.
+    keywords). A partial of a module-level class pickles, so it reaches every worker
+    process, each unpickling a queue of its own shared by all its connections.
     """
-    return cast(type[asyncio.Protocol], functools.partial(GuardedHttpToolsProtocol, limits=limits))
+    return cast(
+        type[asyncio.Protocol],
+        functools.partial(GuardedHttpToolsProtocol, limits=limits, queue=RequestQueue(queue_depth)),
+    )
 
 
 class _HeaderLimitExceeded(Exception):
@@ -115,9 +123,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
         limits: EdgeLimits,
+        queue: RequestQueue | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.limits = limits
+        self.queue = queue if queue is not None else RequestQueue(0)
         # uvicorn's own idle timer (armed after each response) uses the same setting.
         self.timeout_keep_alive = limits.keep_alive_timeout
         self.reading_headers = False
@@ -271,6 +281,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.last_bytes = b""
         self._set_read_deadline(self.limits.body_timeout)
         super().on_headers_complete()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        # Where uvicorn starts a request, pipelined or not: the queue counts it from here.
+        super()._start_asgi_task(cycle, cast(Any, self.queue.admit(cycle.scope, app)))
 
     def on_message_complete(self) -> None:
         self.reading_body = False

@@ -1,0 +1,159 @@
+"""Load shedding through a real server: a burst beyond CONTENTAPI_QUEUE_DEPTH gets 503s with
+Retry-After at once, the rest 200; health probes are never shed; every request is answered."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import orjson
+import pytest
+
+from server import ROOT, ServerProcess, started_server
+
+pytestmark = pytest.mark.system
+
+BURST = 120
+DEPTH = 2
+QUERY = b'{"query":"{ treatments(first: 50) { nodes { title summary html images { src } } } }"}'
+SLUG_QUERY = b'{"query":"{ treatments(first: 1) { nodes { slug } } }"}'
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    env = {
+        "CONTENTAPI_QUEUE_DEPTH": str(DEPTH),
+        "CONTENTAPI_RESPONSE_CACHE_BYTES": "0",  # every request is executed: none is cheap
+        "CONTENTAPI_CACHE_DIR": "",
+        "CONTENTAPI_ACCESS_LOG": "",
+    }
+    with started_server(ROOT / "content", env=env) as process:
+        yield process
+
+
+def _request(port: int, path: str, body: bytes | None) -> bytes:
+    if body is None:
+        return b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (path.encode(), port)
+    return (
+        b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (path.encode(), port, len(body), body)
+    )
+
+
+def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection without an answer"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers["content-length"])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk
+        body += chunk
+    return int(lines[0].split()[1]), headers, body
+
+
+def _burst(
+    port: int, requests: list[tuple[str, bytes | None]]
+) -> list[tuple[int, dict[str, str], bytes]]:
+    """Open a connection per request, then write them all at once; every answer, in order."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in requests]
+    try:
+        for sock, (path, body) in zip(sockets, requests, strict=True):
+            sock.sendall(_request(port, path, body))
+        return [_read_answer(sock) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _shed_burst(
+    port: int, requests: list[tuple[str, bytes | None]]
+) -> list[tuple[int, dict[str, str], bytes]]:
+    """_burst until one shows a 503 (the bundled pages are quick: a burst may, rarely, all
+    find room), at most 5 times."""
+    for _ in range(5):
+        answers = _burst(port, requests)
+        if any(status == 503 for status, _, _ in answers):
+            return answers
+    return answers
+
+
+def test_a_burst_beyond_the_queue_is_shed_with_retry_after(server: ServerProcess) -> None:
+    expected = httpx.post(
+        server.url + "/graphql", content=QUERY, headers={"content-type": "application/json"}
+    )
+    assert expected.status_code == 200
+    answers = _shed_burst(server.port, [("/graphql", QUERY)] * BURST)
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) <= {200, 503}
+    # The first DEPTH arrivals are held, however fast the server is; the rest of one burst
+    # written before the first answer is made cannot all find room.
+    assert statuses.count(200) >= DEPTH
+    assert statuses.count(503) >= 1
+    for status, headers, body in answers:
+        if status == 200:
+            assert body == expected.content
+        else:
+            assert headers["retry-after"] == "1"
+            assert headers["cache-control"] == "no-store"
+            assert headers["x-content-type-options"] == "nosniff"
+            assert orjson.loads(body) == {
+                "errors": [
+                    {
+                        "message": "the server is busy: too many requests are waiting; "
+                        "try again in a second",
+                        "extensions": {"code": "SERVER_BUSY"},
+                    }
+                ]
+            }
+
+
+def test_health_probes_in_a_burst_are_never_shed(server: ServerProcess) -> None:
+    requests: list[tuple[str, bytes | None]] = [("/graphql", QUERY)] * BURST
+    requests += [("/healthz", None), ("/readyz", None)] * 5
+    answers = _shed_burst(server.port, requests)
+    graphql, probes = answers[:BURST], answers[BURST:]
+    assert [status for status, _, _ in probes] == [200] * 10
+    assert [status for status, _, _ in graphql].count(503) >= 1
+
+
+def test_after_a_burst_the_queue_is_empty_again(server: ServerProcess) -> None:
+    """Every held request gave its place back: DEPTH requests at once are all served."""
+    _burst(server.port, [("/graphql", QUERY)] * BURST)
+    for _ in range(3):
+        answers = _burst(server.port, [("/graphql", SLUG_QUERY)] * DEPTH)
+        assert [status for status, _, _ in answers] == [200] * DEPTH
+        time.sleep(0.05)
+
+
+def test_a_shed_connection_stays_open_for_its_next_request(server: ServerProcess) -> None:
+    for _ in range(5):  # the bundled pages are quick: a burst may, rarely, all find room
+        sockets = [
+            socket.create_connection(("127.0.0.1", server.port), timeout=20) for _ in range(BURST)
+        ]
+        try:
+            for sock in sockets:
+                sock.sendall(_request(server.port, "/graphql", QUERY))
+            first = [_read_answer(sock)[0] for sock in sockets]
+            if 503 not in first:
+                continue
+            # One at a time now: nothing else is held, so each is served on its connection.
+            shed = [sock for sock, status in zip(sockets, first, strict=True) if status == 503]
+            for sock in shed[:5]:
+                sock.sendall(_request(server.port, "/graphql", SLUG_QUERY))
+                assert _read_answer(sock)[0] == 200
+            return
+        finally:
+            for sock in sockets:
+                sock.close()
+    pytest.fail("5 bursts of 120 requests over a queue of 2 were never shed")
