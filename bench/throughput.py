@@ -519,8 +519,14 @@ def details(scenarios: Sequence[Scenario], results: dict[tuple[str, str], WrkRes
 
 
 def server_env(**extra: str) -> dict[str, str]:
-    """This environment without any CONTENTAPI_* setting, plus `extra`."""
+    """This environment without any CONTENTAPI_* setting, with load shedding off, plus `extra`.
+
+    Shedding is off unless `extra` turns it on: every bench's wrk holds more closed-loop
+    connections than the default queue, and measures every request answered (a 503 is a
+    wrk error); bench/tails.py measures shedding with CONTENTAPI_QUEUE_DEPTH of its own.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
+    env["CONTENTAPI_QUEUE_DEPTH"] = "0"
     env.update(extra)
     return env
 
@@ -546,12 +552,10 @@ def make_servers(work: Path, content: Path, cache: Path) -> dict[str, Server]:
     """The four servers, each on a free port of 127.0.0.1, not started yet."""
     python = sys.executable
     serve = [python, "-m", "contentapi", "serve", "--content", str(content), "--workers", "1"]
-    # No load shedding: 64 closed-loop connections are more than the default queue, and
-    # this run measures every request answered (bench/tails.py measures shedding).
-    unshed = {"CONTENTAPI_QUEUE_DEPTH": "0", "CONTENTAPI_CACHE_DIR": str(cache)}
+    cached = {"CONTENTAPI_CACHE_DIR": str(cache)}
     commands = {
-        OURS: (serve, server_env(**unshed)),
-        UNCACHED: (serve, server_env(**unshed, CONTENTAPI_RESPONSE_CACHE_BYTES="0")),
+        OURS: (serve, server_env(**cached)),
+        UNCACHED: (serve, server_env(**cached, CONTENTAPI_RESPONSE_CACHE_BYTES="0")),
         NODE: (
             ["node", str(PEER / "server.mjs"), "--data", str(work / "peer-data.json")],
             server_env(NODE_ENV="production"),

@@ -6,7 +6,7 @@ import bisect
 import html
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -169,6 +169,7 @@ class Renderer:
         source, place_in_source = for_markdown(body, folder)
         marker = _marker(source) if written else None
         marks = self._heading_marks.marks = _ImageMarks(marker) if marker else None
+        places: list[tuple[int, int]] = []
         if marker:
             places = [
                 (place, number)
@@ -182,8 +183,8 @@ class Renderer:
         if marks is not None:
             raw = marks.read_html(raw)
         toc = tuple(_flatten(getattr(self._markdown, "toc_tokens", [])))
-        in_code = marks.in_code() if marks is not None else set()
-        images = _images(written, in_code, owner, folder, _references(body) if written else {})
+        unshown = marks.unshown(number for _, number in places) if marks is not None else set()
+        images = _images(written, unshown, owner, folder, _references(body) if written else {})
         return finish_body(raw, toc, images, folder)
 
 
@@ -419,17 +420,17 @@ def _attributes_image(
 
 def _images(
     written: list[re.Match[str]],
-    in_code: set[int],
+    unshown: set[int],
     owner: str,
     folder: str,
     references: dict[str, tuple[str, str | None]],
 ) -> tuple[Image, ...]:
     """The <amp-img>, <img> and Markdown images (inline and reference-style) written in a
-    body, in document order, but those Markdown renders as code (their numbers in
-    `in_code`)."""
+    body, in document order, but those Markdown renders as code or drops (their numbers in
+    `unshown`)."""
     images: list[Image] = []
     for number, match in enumerate(written):
-        if number in in_code:
+        if number in unshown:
             continue
         image: Image | None
         if match.group(1):
@@ -597,21 +598,21 @@ def _can_mark(source: str, place: int) -> bool:
 
 class _ImageMarks:
     """The marks put before the images written in a body, and what Markdown made of each:
-    code (its mark landed in code text) or not."""
+    shown (its mark landed in text that is no code), or code, or dropped."""
 
     def __init__(self, marker: str) -> None:
         self._pattern = re.compile(re.escape(marker) + "(.)", re.S)
-        self._code: set[int] = set()
         self._shown: set[int] = set()
 
-    def in_code(self) -> set[int]:
-        """The numbers of the images that are only code (a toc can show a heading twice)."""
-        return self._code - self._shown
+    def unshown(self, marked: Iterable[int]) -> set[int]:
+        """The numbers of the marked images Markdown shows only as code (a toc can show a
+        heading twice) or not at all (a fence's info string, which it drops)."""
+        return set(marked) - self._shown
 
     def take_out(self, text: str, in_code: bool) -> str:
-        """Text of Markdown's tree without marks, each noted as being in code or not."""
-        for match in self._pattern.finditer(text):
-            (self._code if in_code else self._shown).add(ord(match.group(1)) - _IMAGE_NUMBERS)
+        """Text of Markdown's tree without marks, each noted as shown unless `in_code`."""
+        if not in_code:
+            self._shown.update(ord(number) - _IMAGE_NUMBERS for number in self._pattern.findall(text))
         return self._pattern.sub("", text)
 
     def read_html(self, raw: str) -> str:
@@ -626,7 +627,8 @@ class _ImageMarks:
                     spans = [element.span() for element in _CODE_ELEMENT.finditer(raw)]
                 where = bisect.bisect_right(spans, (match.start(), len(raw)))
                 inside = where > 0 and spans[where - 1][1] > match.start()
-            (self._code if inside else self._shown).add(number)
+            if not inside:
+                self._shown.add(number)
         return self._pattern.sub("", raw)
 
 

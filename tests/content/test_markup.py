@@ -8,7 +8,7 @@ from pathlib import Path
 
 import markdown
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from contentapi.content.dialect import site_dialect
@@ -278,10 +278,16 @@ ORDINARY_PIECES = [
 ]
 
 
+# A line at the margin opening a fence whose info string fenced_code does not read (it
+# takes a word of these characters, optionally {attributes} or hl_lines).
+UNREAD_FENCE = re.compile(r"^(`{3,}|~{3,}) *(?![\w#.+-]* *$)(?!\{)[^`\n]+$", re.MULTILINE)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([*ORDINARY_PIECES, "```js\n", "  ```\n"]), max_size=30))
 def test_site_fences_leave_ordinary_markdown_alone(pieces: list[str]) -> None:
     body = "".join(pieces)
+    assume(UNREAD_FENCE.search(body) is None)
     plain = markdown.Markdown(extensions=["extra", "toc", "sane_lists"], output_format="html")
     assert python_markdown().convert(body) == plain.convert(body)
 
@@ -304,6 +310,22 @@ def test_images_next_to_escapes_links_and_declarations(parse: Parse, body: str, 
     treatment = page(parse, body + "\n")
     assert (treatment.html, len(treatment.images)) == (html, 1)
     assert html == markdown_alone(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "html"),
+    [
+        ("```![a](x.png)\n```\n", "<pre><code></code></pre>"),
+        ("```![a](x.png)\nkept\n```\n", "<pre><code>kept\n</code></pre>"),
+        ("```js![a](x.png)\nkept\n```\n", '<pre><code class="language-js">kept\n</code></pre>'),
+    ],
+)
+def test_an_info_string_is_no_picture(parse: Parse, body: str, html: str) -> None:
+    # kramdown's GFM parser, goldmark and CommonMark read any info string without a
+    # backtick as a fence's (fenced_code alone reads the first as a code span): the
+    # picture in it is not shown, so it is not one of the page's images.
+    treatment = page(parse, body)
+    assert (treatment.html, treatment.images) == (html, ())
 
 
 def test_a_tab_after_an_image_keeps_its_tab_stop(parse: Parse) -> None:
