@@ -612,7 +612,9 @@ class _ImageMarks:
     def take_out(self, text: str, in_code: bool) -> str:
         """Text of Markdown's tree without marks, each noted as shown unless `in_code`."""
         if not in_code:
-            self._shown.update(ord(number) - _IMAGE_NUMBERS for number in self._pattern.findall(text))
+            self._shown.update(
+                ord(number) - _IMAGE_NUMBERS for number in self._pattern.findall(text)
+            )
         return self._pattern.sub("", text)
 
     def read_html(self, raw: str) -> str:

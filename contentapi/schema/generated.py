@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
+from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from contentapi.content import contentmodel, model
@@ -313,7 +314,10 @@ class _Builder:
                     ),
                 )
             )
-        if helper is not None:
+        if helper is not None and any(
+            isinstance(value, StrawberryField) for value in vars(helper).values()
+        ):
+            # A treatments collection of only built-in fields (title, body) adds none.
             generated.append(
                 strawberry.type(
                     helper,

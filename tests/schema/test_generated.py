@@ -249,6 +249,23 @@ def test_without_a_model_the_schema_is_the_one_before(tmp_path: Path) -> None:
     assert "treatmentCollection" not in plain
 
 
+def test_a_treatments_collection_of_only_built_in_fields(tmp_path: Path) -> None:
+    # Decap's smallest real config: a title and a body, both fields Treatment already has.
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "config.yml").write_text(
+        "backend: {name: git-gateway}\nmedia_folder: img\ncollections:\n"
+        "  - name: treatments\n    folder: .\n    fields:\n"
+        "      - {name: title, widget: string}\n      - {name: body, widget: markdown}\n"
+    )
+    (tmp_path / "a.md").write_text("---\ntitle: A\n---\nHello.\n")
+    schema, index = served(tmp_path)
+    assert "GeneratedTreatmentFields" not in schema.as_str()
+    data = run(schema, index, "{ treatmentCollection { totalCount nodes { title text } } }")
+    assert data == {
+        "treatmentCollection": {"totalCount": 1, "nodes": [{"title": "A", "text": "Hello."}]}
+    }
+
+
 def test_a_public_gatsby_site(tmp_path: Path) -> None:
     schema, index = served(FIXTURES / "decap-gatsby")
     data = run(
