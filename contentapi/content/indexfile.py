@@ -34,6 +34,11 @@ The layout (INDEX_FORMAT, kept as the database's user_version and in `meta`):
 - `search`: the FTS5 table (search.create_fts) over the documents the preview view
   serves, row id the document's id; `search_public` the same over the public view's,
   when drafts make them differ (so each view's scores are those of its own pages).
+- `search_words(word)`: every word the FTS5 table `search` holds (as its tokenizer folds
+  them), and `search_top(word, pages, rowids, ranks)`: for each ASCII word in
+  search.FREQUENT pages or more, how many, and its best rows (at most search.TOP_ROWS,
+  JSON lists of row ids and of FTS5's bm25 ranks, in the order search returns them); the
+  same for `search_public` as `search_public_words` and `search_public_top`.
 """
 
 from __future__ import annotations
@@ -72,12 +77,12 @@ from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import LOADER_VERSION
 from contentapi.content.paths import NOT_PAGE_FOLDERS, PAGE_SUFFIXES, find_pages, relative
-from contentapi.content.search import SearchIndex, create_fts
+from contentapi.content.search import FREQUENT, SearchIndex, create_fts
 
 Page = Treatment | ContentError
 log = logging.getLogger("contentapi")
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 # The index a server keeps in its cache folder (beside the page cache, see load.py).
 INDEX_FILE = "index.sqlite"
 _PAGE, _IMAGE, _MISSING, _UNLISTED = "page", "image", "missing", "unlisted"
@@ -356,12 +361,17 @@ def _fill(
             ((mention.name, mention.slug, number) for mention in page.indications),
         )
     # A table per view where they differ, so each view's scores are those of its pages.
-    create_fts(db, ((n, page) for n, page in enumerate(documents) if id(page) in preview))
+    create_fts(
+        db,
+        [(n, page) for n, page in enumerate(documents) if id(page) in preview],
+        frequent=FREQUENT,
+    )
     if public != preview:
         create_fts(
             db,
-            ((n, page) for n, page in enumerate(documents) if id(page) in public),
+            [(n, page) for n, page in enumerate(documents) if id(page) in public],
             _PUBLIC_FTS,
+            FREQUENT,
         )
     from_load = {id(page) for page in pages if isinstance(page, ContentError)}
     problems = [

@@ -62,6 +62,27 @@ def test_a_built_index_serves_what_a_load_does(site: Path, tmp_path: Path) -> No
     assert built.pages == len(opened.index.preview_pages)
 
 
+def test_words_in_many_pages_are_ranked_when_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The clinic's words in two pages or more are "frequent": their rows come from the file.
+    monkeypatch.setattr(indexfile, "FREQUENT", 2)
+    file = tmp_path / "index.sqlite"
+    build(CLINIC, file)
+    db = sqlite3.connect(file)
+    kept = {
+        table: dict(db.execute(f"SELECT word, pages FROM {table}"))
+        for table in ("search_top", "search_public_top")
+    }
+    db.close()
+    assert kept["search_top"]["skin"] == kept["search_public_top"]["skin"] == 2
+    # The draft "Secret Laser" is "a laser treatment that is not announced yet".
+    assert (kept["search_top"]["a"], kept["search_public_top"]["a"]) == (3, 2)
+    assert "treatment" in kept["search_top"]
+    assert "treatment" not in kept["search_public_top"]
+    _same(open_index(file, CLINIC).index, ContentIndex.from_directory(CLINIC))
+
+
 def test_what_build_reports_of_the_clinic(tmp_path: Path) -> None:
     built = build(CLINIC, tmp_path / "index.sqlite")
     assert (built.pages, built.errors, built.warnings) == (4, 1, 4)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import random
+import re
+import sqlite3
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
+from contentapi.content import search
 from contentapi.content.index import ContentIndex, ContentView
-from contentapi.content.search import SearchIndex, terms
+from contentapi.content.model import Treatment
+from contentapi.content.search import SearchIndex, create_fts, terms
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +160,141 @@ def test_without_a_writable_database_the_index_is_kept_in_memory(
     for query in ("skin", "peel", "acne scar", "nothing-like-this"):
         assert fallback.search(query) == usual.search(query)
     assert fallback.search("skin")
+
+
+# Frequent words: their best rows kept (in a built file, or on first search) must give
+# exactly what FTS5 ranks. Words overlap as prefixes ("ski", "skin", "skins"), and pages
+# repeat words, so ranks tie.
+CROWD_WORDS = ("ski", "skin", "skins", "peel", "acne", "laser", "light", "lift", "tone", "zebra")
+QUERIES = (
+    *(word[:cut] for word in CROWD_WORDS for cut in range(1, len(word) + 1)),
+    "SKIN",
+    "Skins",
+    "skin tone",
+    "peel ski",
+    "nothing",
+    "lase_r",
+    "skïn",
+)
+LIMITS = (0, 1, 3, 10, 100)
+
+
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory: pytest.TempPathFactory) -> list[Treatment]:
+    root = tmp_path_factory.mktemp("crowd")
+    rng = random.Random(7)
+    for number in range(90):
+        title = " ".join(rng.choices(CROWD_WORDS, k=2)).title()
+        body = " ".join(rng.choices(CROWD_WORDS, k=rng.randint(2, 30)))
+        # Two pages per title: equal text ranks equal, ties go by slug.
+        (root / f"page-{number // 2:02}-{number % 2}.md").write_text(
+            f"---\ntitle: {title}\n---\n\n{body}\n", encoding="utf-8"
+        )
+    pages = list(ContentIndex.from_directory(root).preview.treatments)
+    # Row ids in no order of slugs: ties are put in slug order, not by row.
+    rng.shuffle(pages)
+    return pages
+
+
+def _exact(index: SearchIndex) -> None:
+    """Every query at every limit is the best of all FTS5 ranks (limit None asks FTS5)."""
+    for query in QUERIES:
+        every = index.search(query, None)
+        for limit in LIMITS:
+            assert index.search(query, limit) == every[:limit], (query, limit)
+
+
+def test_a_live_index_keeps_a_frequent_words_rows_once(
+    crowd: list[Treatment], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ranked: list[str] = []
+    best_rows = search._best_rows
+
+    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
+        ranked.append(word)
+        return best_rows(db, table, word, *rest)
+
+    monkeypatch.setattr(search, "_best_rows", counted)
+    index = SearchIndex(crowd, frequent=5)
+    _exact(index)
+    # Ranked once each, the words a query's prefix names alone ("ski" names three).
+    assert sorted(ranked) == ["acne", "laser", "lift", "light", "peel", "skins", "tone", "zebra"]
+    assert [hit.uri for hit in index.search("zebr", 3)] == [
+        hit.uri for hit in SearchIndex(crowd, frequent=10**9).search("zebr", 3)
+    ]
+    # An edit moves every rank: the edited index ranks again.
+    edited = replace(crowd[0], title="Zebra Zebra Zebra", summary="zebra zebra zebra")
+    changed = index.updated([0], [(crowd[0], edited)], [edited, *crowd[1:]])
+    assert changed is not None
+    ranked.clear()
+    _exact(changed)
+    assert "zebra" in ranked
+    assert changed.search("zebra", 1)[0].uri == crowd[0].uri
+
+
+@pytest.mark.parametrize("kept", [3, 256])
+def test_a_stored_index_reads_its_kept_rows(
+    crowd: list[Treatment], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int
+) -> None:
+    monkeypatch.setattr(search, "TOP_ROWS", kept)
+    file = tmp_path / "search.sqlite"
+    with sqlite3.connect(file) as db:
+        create_fts(db, list(enumerate(crowd)), frequent=5)
+        words = dict(db.execute("SELECT word, pages FROM search_top").fetchall())
+        listed = {word for (word,) in db.execute("SELECT word FROM search_words")}
+    db.close()
+    holding = {
+        word: sum(
+            word in re.findall(r"\w+", f"{t.title} {t.summary} {t.text}".lower()) for t in crowd
+        )
+        for word in CROWD_WORDS
+    }
+    assert listed == set(CROWD_WORDS)
+    assert words == {word: count for word, count in holding.items() if count >= 5}
+    opened = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    # A view leaving out every third page: past the kept rows FTS5 is asked.
+    rows: list[Treatment | None] = [t if n % 3 else None for n, t in enumerate(crowd)]
+    stored = SearchIndex.stored(opened, rows)
+    _exact(stored)
+    assert all(hit.uri in {t.uri for t in rows if t} for hit in stored.search("skin", 100))
+
+
+def test_a_stored_index_serves_the_rows_it_keeps(crowd: list[Treatment], tmp_path: Path) -> None:
+    file = tmp_path / "search.sqlite"
+    with sqlite3.connect(file) as db:
+        create_fts(db, list(enumerate(crowd)), frequent=5)
+        rowids, ranks = db.execute(
+            "SELECT rowids, ranks FROM search_top WHERE word = 'zebra'"
+        ).fetchone()
+        # Kept rows in reverse: what a search of the word returns comes from them.
+        db.execute(
+            "UPDATE search_top SET rowids = ?, ranks = ? WHERE word = 'zebra'",
+            (orjson.dumps(orjson.loads(rowids)[::-1]), orjson.dumps(orjson.loads(ranks)[::-1])),
+        )
+    db.close()
+    opened = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    stored = SearchIndex.stored(opened, crowd)
+    best = stored.search("zebra", None)
+    assert [hit.uri for hit in stored.search("zebr", 3)] == [hit.uri for hit in best[::-1][:3]]
+    assert stored.search("zebra tone", 3) == stored.search("zebra tone", None)[:3]
+
+
+def test_ties_past_the_margin_are_put_in_slug_order(tmp_path: Path) -> None:
+    # 130 pages the same but for their names: every rank ties, far past the margin of 50.
+    for number in range(130):
+        (tmp_path / f"same-{number:03}.md").write_text(
+            "---\ntitle: Same\n---\n\nThe same words.\n", encoding="utf-8"
+        )
+    pages = list(ContentIndex.from_directory(tmp_path).preview.treatments)
+    random.Random(3).shuffle(pages)
+    slugs = sorted(t.slug for t in pages)
+    for frequent in (5, 10**9):
+        index = SearchIndex(pages, frequent=frequent)
+        for query in ("same", "same words", "word"):
+            hits = index.search(query, 10)
+            assert [index_slug(pages, hit.uri) for hit in hits] == slugs[:10], (query, frequent)
+            assert len({hit.score for hit in hits}) == 1
+
+
+def index_slug(pages: list[Treatment], uri: str) -> str:
+    return next(t.slug for t in pages if t.uri == uri)
