@@ -99,7 +99,8 @@ class Server:
             )
 
     def wait_ready(self, started: float, timeout: float = START_TIMEOUT) -> bool:
-        """Poll GET /healthz until it answers 200; note the failure otherwise."""
+        """Poll GET /readyz (ours answers /healthz while still loading), or /healthz where
+        there is no /readyz (the peers), until it answers 200; note the failure otherwise."""
         assert self.process is not None
         deadline = started + timeout
         while time.monotonic() < deadline:
@@ -107,7 +108,9 @@ class Server:
                 self.failure = f"exited with {self.process.returncode} before it was ready"
                 return False
             try:
-                status, _ = fetch(f"http://{HOST}:{self.port}/healthz", timeout=2)
+                status, _ = fetch(f"http://{HOST}:{self.port}/readyz", timeout=2)
+                if status == 404:
+                    status, _ = fetch(f"http://{HOST}:{self.port}/healthz", timeout=2)
                 if status == 200:
                     self.ready_seconds = time.monotonic() - started
                     return True

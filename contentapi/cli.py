@@ -270,7 +270,7 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         value = getattr(settings, setting.name)
         os.environ[setting.env] = "" if value is None else str(value)
     uvicorn.run(
-        "contentapi.http.app:create_app",
+        "contentapi.http.starting:create_serving_app",
         factory=True,
         host=settings.host,
         port=settings.port,

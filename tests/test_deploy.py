@@ -127,10 +127,11 @@ def test_exposes_8000(dockerfile: DockerfileParser) -> None:
     assert exposed_ports(dockerfile) == {8000}
 
 
-def test_healthcheck_gets_healthz(dockerfile: DockerfileParser) -> None:
+def test_healthcheck_gets_readyz(dockerfile: DockerfileParser) -> None:
+    # Healthy is serving: /healthz answers while the content still loads.
     command = healthcheck_command(dockerfile)
     assert command[:2] == ["python", "-c"], "slim images have no curl: use Python"
-    assert "http://127.0.0.1:8000/healthz" in command[2]
+    assert "http://127.0.0.1:8000/readyz" in command[2]
     compile(command[2], "HEALTHCHECK", "exec")
 
 

@@ -1,0 +1,119 @@
+"""The app `contentapi serve` starts with: live from its first moment, serving once loaded.
+
+A replica's port opens before its content is loaded, so an orchestrator can tell a
+process that is loading (alive, not ready) from one that hangs: while the folder or index
+file is read in a thread, `/healthz` answers 200, `/readyz` 503 `{"status": "loading"}`,
+and every other request 503 with `Retry-After: 1` (a WebSocket is closed with 1013, try
+again later). Then the app create_app built takes every request, its own lifespan (the
+watcher, webhooks, the access log) running inside this one's.
+
+A load that fails is logged with its traceback and the process told to stop (SIGTERM,
+which uvicorn answers by shutting down), so it is never left alive and never ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+
+import anyio
+import orjson
+from starlette.applications import Starlette
+from starlette.types import Message, Receive, Scope, Send
+
+from contentapi.http.app import create_app
+from contentapi.http.protocol import error_body
+from contentapi.settings import Settings
+
+log = logging.getLogger("contentapi")
+LOADING_MESSAGE = "the content is still loading: try again in a moment"
+# WebSocket close code 1013: "Try Again Later" (RFC 6455's registry).
+_TRY_AGAIN_LATER = 1013
+
+
+def _stop_this_process() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+class LoadingApp:
+    """An ASGI app answering probes while `build` (create_app, run in a thread) loads the
+    content, then handing every request to the app it built."""
+
+    def __init__(
+        self, build: Callable[[], Starlette], on_failure: Callable[[], None] = _stop_this_process
+    ) -> None:
+        self._build = build
+        self._on_failure = on_failure
+        self._app: Starlette | None = None
+        self._stopping = anyio.Event()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the content is loaded and the built app takes the requests."""
+        return self._app is not None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        app = self._app
+        if app is not None:
+            await app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": _TRY_AGAIN_LATER})
+        else:
+            await _loading_answer(scope["path"], send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._load_and_serve)
+            await send({"type": "lifespan.startup.complete"})
+            message = await receive()
+            assert message["type"] == "lifespan.shutdown"
+            if self._app is None:
+                # Still loading: the thread is left to finish on its own, unused.
+                group.cancel_scope.cancel()
+            self._stopping.set()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def _load_and_serve(self) -> None:
+        try:
+            app = await anyio.to_thread.run_sync(self._build, abandon_on_cancel=True)
+        except Exception:
+            log.critical("the content could not be loaded: stopping", exc_info=True)
+            self._on_failure()
+            return
+        async with app.router.lifespan_context(app):
+            self._app = app
+            await self._stopping.wait()
+
+
+async def _loading_answer(path: str, send: Send) -> None:
+    if path == "/healthz":
+        status, body = 200, orjson.dumps({"status": "ok"})
+    elif path == "/readyz":
+        status, body = 503, orjson.dumps({"status": "loading"})
+    else:
+        status, body = 503, error_body(LOADING_MESSAGE)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    if status == 503:
+        headers.append((b"retry-after", b"1"))
+    start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_serving_app() -> LoadingApp:
+    """The app `contentapi serve` runs (uvicorn's factory, in each worker): its settings
+    read from the environment now, so a wrong one stops the worker before it listens, and
+    its content loaded once it does."""
+    settings = Settings.from_env()
+    return LoadingApp(lambda: create_app(settings))

@@ -1,0 +1,86 @@
+"""A real `contentapi serve` is alive (/healthz) from the moment its port opens and ready
+(/readyz) once its content is loaded; in between, requests are told to come back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from server import ROOT, free_port
+
+PAGES = 1_000
+QUERY = {"query": '{ treatment(slug: "page-999") { title } }'}
+# Generous: a cold load of these pages takes a few seconds on 2 cores.
+TIMEOUT = 180.0
+
+
+def _write_pages(root: Path) -> None:
+    body = "\n\n".join(
+        [
+            "A paragraph with *emphasis*, `code` and [a link](https://example.org/).",
+            "- one\n- two\n- three",
+            "```python\nprint('hello')\n```",
+            "| a | b |\n|---|---|\n| 1 | 2 |",
+        ]
+        * 6
+    )
+    for number in range(PAGES):
+        (root / f"page-{number}.md").write_text(
+            f"---\ntitle: Page {number}\n---\n\n{body}\n", encoding="utf-8"
+        )
+
+
+def test_alive_before_ready_on_a_cold_start(tmp_path: Path) -> None:
+    _write_pages(tmp_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
+    environ["CONTENTAPI_CACHE_DIR"] = ""  # no page cache: every page is parsed
+    command = [sys.executable, "-m", "contentapi", "serve", "--content", str(tmp_path)]
+    command += ["--port", str(port), "--host", "127.0.0.1"]
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=log)
+    loading: list[tuple[int, dict[str, object], int, str | None]] = []
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            assert process.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, f"not ready after {TIMEOUT} s"
+            try:
+                health = httpx.get(url + "/healthz", timeout=5)
+                answer = httpx.post(url + "/graphql", json=QUERY, timeout=5)
+                ready = httpx.get(url + "/readyz", timeout=5)
+            except httpx.TransportError:
+                time.sleep(0.02)
+                continue
+            if ready.status_code == 200:
+                break
+            loading.append(
+                (
+                    health.status_code,
+                    ready.json(),
+                    answer.status_code,
+                    answer.headers.get("retry-after"),
+                )
+            )
+            time.sleep(0.02)
+        # Seen alive and loading, and told to come back, before it was ready.
+        assert loading, "ready at the first answer: the load was not seen"
+        assert all(seen == (200, {"status": "loading"}, 503, "1") for seen in loading), loading
+        assert ready.json()["treatments"] == PAGES
+        served = httpx.post(url + "/graphql", json=QUERY, timeout=5)
+        assert served.json() == {"data": {"treatment": {"title": "Page 999"}}}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
