@@ -22,9 +22,8 @@ RUN pip install --no-cache-dir -c /tmp/src/constraints.txt /tmp/src \
 
 FROM app AS index
 COPY content/ /content/
-# All cores of the build machine; no page cache (nothing to keep it for).
-RUN contentapi build /content -o /index/content.sqlite --cache-dir "" \
-        --workers "$(python -c 'import os; print(os.cpu_count() or 1)')"
+# All cores of the build machine (build's default); no page cache (nothing to keep it for).
+RUN contentapi build /content -o /index/content.sqlite --cache-dir ""
 
 FROM app
 # The content and its index, read-only for the server. The index is checked against the

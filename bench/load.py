@@ -378,7 +378,7 @@ def build_index(root: Path, out: Path, workers: int) -> Measure:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "contentapi", "build", str(root), "-o", str(out)]
-        + ["--workers", str(workers), "--cache-dir", ""],
+        + ["--processes", str(workers), "--cache-dir", ""],
         capture_output=True,
         text=True,
         check=False,

@@ -46,11 +46,30 @@ def _settings(**overrides: Any) -> Settings:
         raise click.UsageError(str(exc)) from exc
 
 
-def _load(settings: Settings) -> ContentIndex:
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _processes_option(command: F) -> F:
+    """--processes: how many processes parse pages (build, check), all CPUs by default."""
+    return click.option(
+        "--processes",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Processes that parse pages (a pool when there are many) [default: one per CPU"
+        f" this process may run on: {_cpus()} here].",
+    )(command)
+
+
+def _load(settings: Settings, processes: int | None = None) -> ContentIndex:
     try:
         return ContentIndex.from_directory(
             settings.content_dir,
-            settings.workers,
+            processes or settings.workers,
             None,
             settings.ignore_patterns,
             settings.markdown,
@@ -72,12 +91,13 @@ def _count(number: int, word: str) -> str:
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-def check(directory: Path | None, strict: bool) -> None:
+@_processes_option
+def check(directory: Path | None, strict: bool, processes: int | None) -> None:
     """Load every page under DIRECTORY (default ./content) and list what is wrong: errors
     (pages left out), then warnings (pictures missing, unreadable or over the pixel
     limit: their pages are served)."""
     settings = _settings(content_dir=directory or Path("content"))
-    index = _load(settings)
+    index = _load(settings, processes or _cpus())
     errors = [*index.errors, *_model_errors(settings, index)]
     for error in errors:
         click.echo(str(error))
@@ -177,8 +197,9 @@ def _options_for(*names: str) -> Callable[[F], F]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="The index file to write (replaced whole; servers reading the old one keep it).",
 )
-@_options_for("workers", "ignore", "markdown", "cache_dir")
-def build(directory: Path | None, output: Path, **options: Any) -> None:
+@_options_for("ignore", "markdown", "cache_dir")
+@_processes_option
+def build(directory: Path | None, output: Path, processes: int | None, **options: Any) -> None:
     """Load every page under DIRECTORY (default ./content) and write the whole index
     (documents, bodies, pictures' metadata, relations, the search index) to one SQLite
     file that `serve --index` serves without parsing a page. Errors are listed, as
@@ -191,7 +212,7 @@ def build(directory: Path | None, output: Path, **options: Any) -> None:
         built = build_index(
             settings.content_dir,
             output,
-            settings.workers,
+            processes or _cpus(),
             settings.cache_dir,
             settings.ignore_patterns,
             settings.markdown,

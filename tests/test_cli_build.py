@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from contentapi.cli import cli
+from contentapi.content import indexfile
+from contentapi.content.index import ContentIndex
 from contentapi.content.indexfile import loader_version, open_index
 
 CLINIC = Path(__file__).parent / "fixtures" / "clinic"
@@ -74,3 +79,36 @@ def test_serve_refuses_a_missing_index(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert f"Error: index file {str(tmp_path / 'none.sqlite')!r} does not exist" in result.output
+
+
+def test_build_and_check_parse_with_every_cpu_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both are one-shot tools (a build machine, CI): the pool gets every CPU it may use.
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    built: list[int] = []
+    loaded: list[int] = []
+    real_build, real_load = indexfile.build, ContentIndex.from_directory
+
+    def build(root: Path, out: Path, workers: int, *rest: Any) -> Any:
+        built.append(workers)
+        return real_build(root, out, workers, *rest)
+
+    def from_directory(root: Path, workers: int = 1, *rest: Any) -> ContentIndex:
+        loaded.append(workers)
+        return real_load(root, workers, *rest)
+
+    monkeypatch.setattr(indexfile, "build", build)
+    monkeypatch.setattr(ContentIndex, "from_directory", from_directory)
+    out = str(tmp_path / "site.sqlite")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build", str(CLINIC), "-o", out]).exit_code == 0
+    assert runner.invoke(cli, ["build", str(CLINIC), "-o", out, "--processes", "1"]).exit_code == 0
+    assert runner.invoke(cli, ["check", str(CLINIC)]).exit_code == 1  # broken.md
+    assert runner.invoke(cli, ["check", str(CLINIC), "--processes", "2"]).exit_code == 1
+    assert (built, loaded) == ([3, 1], [3, 2])
+    help_text = runner.invoke(cli, ["build", "--help"]).output
+    assert re.search(r"one per CPU this process may run on: \d+ here", " ".join(help_text.split()))
+    refused = runner.invoke(cli, ["build", str(CLINIC), "-o", out, "--processes", "0"])
+    assert refused.exit_code == 2
+    assert "0 is not in the range x>=1" in refused.output

@@ -219,7 +219,6 @@ def container(dockerfile: DockerfileParser, tmp_path: Path) -> Iterator[int]:
         index = tmp_path / "index.sqlite"
         output = build.index("-o") + 1
         build[2], build[output] = str(ROOT / "content"), str(index)
-        build = build[: build.index("--workers")]  # a shell substitution in the image
         subprocess.run([sys.executable, "-m", "contentapi", *build[1:]], check=True, cwd=tmp_path)
         environ["CONTENTAPI_INDEX"] = str(index)
     log = tmp_path / "server.log"

