@@ -2,10 +2,14 @@
 
 A replica's port opens before its content is loaded, so an orchestrator can tell a
 process that is loading (alive, not ready) from one that hangs: while the folder or index
-file is read in a thread, `/healthz` answers 200, `/readyz` 503 `{"status": "loading"}`,
-and every other request 503 with `Retry-After: 1` (a WebSocket is closed with 1013, try
-again later). Then the app create_app built takes every request, its own lifespan (the
-watcher, webhooks, the access log) running inside this one's.
+file is read in a thread, `/healthz` answers 200 and `/readyz` 503 `{"status": "loading"}`
+at once. Every other request waits for the content, up to HOLD_SECONDS, then is answered
+503 with `Retry-After: 1` (a WebSocket is closed with 1013, try again later): with
+several workers on one socket, a request the kernel hands to a worker still loading (one
+started later, or restarted) is served a moment later rather than refused while another
+worker is ready. How many wait is bounded by the request queue (shedding.py). Then the app
+create_app built takes every request, its own lifespan (the watcher, webhooks, the access
+log) running inside this one's.
 
 A load that fails is logged with its traceback and the process told to stop (SIGTERM,
 which uvicorn answers by shutting down), so it is never left alive and never ready.
@@ -29,8 +33,13 @@ from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
 LOADING_MESSAGE = "the content is still loading: try again in a moment"
+# Answered at once while loading: an orchestrator asks them to learn just that.
+_PROBES = frozenset({"/healthz", "/readyz"})
 # WebSocket close code 1013: "Try Again Later" (RFC 6455's registry).
 _TRY_AGAIN_LATER = 1013
+# How long a request waits for the content before it is told to come back: workers started
+# together finish loading a built index within about a second of each other.
+HOLD_SECONDS = 10.0
 
 
 def _stop_this_process() -> None:
@@ -42,11 +51,16 @@ class LoadingApp:
     content, then handing every request to the app it built."""
 
     def __init__(
-        self, build: Callable[[], Starlette], on_failure: Callable[[], None] = _stop_this_process
+        self,
+        build: Callable[[], Starlette],
+        on_failure: Callable[[], None] = _stop_this_process,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
         self._build = build
         self._on_failure = on_failure
+        self._hold_seconds = hold_seconds
         self._app: Starlette | None = None
+        self._loaded = anyio.Event()
         self._stopping = anyio.Event()
 
     @property
@@ -59,6 +73,10 @@ class LoadingApp:
             await self._lifespan(receive, send)
             return
         app = self._app
+        if app is None and scope["type"] == "http" and scope["path"] not in _PROBES:
+            with anyio.move_on_after(self._hold_seconds):
+                await self._loaded.wait()
+            app = self._app
         if app is not None:
             await app(scope, receive, send)
         elif scope["type"] == "websocket":
@@ -89,6 +107,7 @@ class LoadingApp:
             return
         async with app.router.lifespan_context(app):
             self._app = app
+            self._loaded.set()
             await self._stopping.wait()
 
 

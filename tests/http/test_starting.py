@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,9 @@ def _wait_ready(client: TestClient) -> None:
 def test_alive_while_loading_then_serving(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     build = HeldBuild(Settings(content_dir=CLINIC, cache_dir=None, access_log=str(log)))
-    app = LoadingApp(build, on_failure=lambda: pytest.fail("the load did not fail"))
+    app = LoadingApp(
+        build, on_failure=lambda: pytest.fail("the load did not fail"), hold_seconds=0.05
+    )
     with TestClient(app) as client:
         assert build.started.wait(10)
         health = client.get("/healthz")
@@ -74,13 +77,28 @@ def test_alive_while_loading_then_serving(tmp_path: Path) -> None:
     assert '"path":"/graphql"' in log.read_text()
 
 
+def test_a_request_while_loading_waits_for_the_content() -> None:
+    build = HeldBuild(Settings(content_dir=CLINIC, cache_dir=None))
+    app = LoadingApp(build, on_failure=lambda: pytest.fail("the load did not fail"))
+    with TestClient(app) as client, ThreadPoolExecutor(1) as pool:
+        assert build.started.wait(10)
+        waiting = pool.submit(client.post, "/graphql", json=QUERY)
+        time.sleep(0.3)
+        # Held, not refused, while the probes answer at once.
+        assert not waiting.done()
+        assert client.get("/readyz").status_code == 503
+        build.release.set()
+        answer = waiting.result(timeout=30)
+        assert answer.json() == {"data": {"treatment": {"title": "Mesotherapy"}}}
+
+
 def test_a_failed_load_stops_the_process(caplog: pytest.LogCaptureFixture) -> None:
     stopped = threading.Event()
 
     def broken() -> Starlette:
         raise OSError("the disk went away")
 
-    app = LoadingApp(broken, on_failure=stopped.set)
+    app = LoadingApp(broken, on_failure=stopped.set, hold_seconds=0.05)
     with caplog.at_level(logging.CRITICAL, logger="contentapi"), TestClient(app) as client:
         assert stopped.wait(10)
         # Never ready: alive only until the process stops.
