@@ -43,6 +43,7 @@ bench-quick: install-test node-deps browser
 	$(BIN)/python bench/throughput.py --quick
 	$(BIN)/python bench/images.py --quick
 	$(BIN)/python bench/rich_text.py --quick
+	$(BIN)/python bench/calibrate.py --quick tests/fixtures/sites/docs/docs
 
 ## Refresh the lockfile of Python packages from the current environment
 constraints:

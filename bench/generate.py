@@ -1,4 +1,11 @@
-"""Generate a deterministic tree of synthetic Markdown treatment pages for benchmarks."""
+"""Generate a deterministic tree of synthetic Markdown pages for benchmarks.
+
+Two kinds: `clinic` (the default), treatment pages like the seed (a carousel, a few
+paragraphs, a list of indications); and `docs`, reference pages like a documentation
+repository's (a `docfx.json` beside them, so CommonMark; headings, prose thick with inline
+code and links to other pages, fenced code, tables and lists), sized so that a page costs
+to load what a page of MicrosoftDocs/cpp-docs does (`bench/calibrate.py` measures both).
+"""
 
 from __future__ import annotations
 
@@ -516,23 +523,121 @@ def page_path(rng: random.Random, index: int) -> Path:
     return group / name
 
 
-def write_pages(target: Path, count: int, seed: int = 1) -> int:
-    """Write `count` pages under `target` and return the total number of bytes written."""
+# Docs pages: the vocabulary of a C++ reference, and the shape of cpp-docs' pages
+# (measured over its 9,746 files at a2e592a8fc: 4.6 KB a page on average, median 1.8 KB;
+# per page on average 10.9 headings, 21.6 inline code spans, 10.6 links, 3.5 fences).
+KINDS = ("clinic", "docs")
+DOCS_AREAS: tuple[str, ...] = (
+    "atl", "build", "c-runtime-library", "code-quality", "cpp", "cppcx", "mfc", "parallel",
+    "standard-library", "windows",
+)  # fmt: skip
+DOCS_NAMES: tuple[str, ...] = (
+    "vector", "basic_string", "unique_ptr", "shared_ptr", "thread", "mutex", "allocator",
+    "CWnd", "CString", "CComPtr", "_beginthreadex", "printf_s", "strcpy_s", "malloc",
+    "constexpr", "decltype", "noexcept", "std::move", "std::forward", "/permissive-",
+    "/std:c++20", "/EHsc", "__declspec", "#pragma once", "LNK2019", "C2440", "HRESULT",
+)  # fmt: skip
+DOCS_WORDS: tuple[str, ...] = (
+    "the", "function", "returns", "a", "pointer", "to", "value", "of", "type", "when",
+    "compiler", "option", "specifies", "that", "is", "called", "in", "object", "an", "error",
+    "for", "each", "element", "and", "template", "argument", "class", "member", "header",
+    "library", "runtime", "debug", "release", "build", "project", "Visual", "Studio",
+)  # fmt: skip
+DOCS_CODE: tuple[str, ...] = (
+    "#include <vector>", "#include <iostream>", "using namespace std;", "int main()", "{",
+    "    vector<int> v{ 1, 2, 3 };", "    for (auto& x : v) { x *= 2; }",
+    "    cout << v.size() << endl;", "    return 0;", "}", "// Compile with: /EHsc /W4",
+    "template <class T> T twice(const T& t) { return t + t; }",
+)  # fmt: skip
+
+
+# Sections a docs page has past the first, on average: calibrated (bench/calibrate.py).
+SECTIONS_MEAN = 3.8
+
+
+def _docs_sentence(rng: random.Random, links: list[str]) -> str:
+    words = rng.choices(DOCS_WORDS, k=rng.randint(8, 18))
+    for _ in range(rng.randint(1, 3)):
+        words.insert(rng.randrange(len(words)), f"`{rng.choice(DOCS_NAMES)}`")
+    if rng.random() < 0.5:
+        name = rng.choice(DOCS_NAMES)
+        words.insert(rng.randrange(len(words)), f"[{name}]({rng.choice(links)})")
+    if rng.random() < 0.15:
+        words.insert(rng.randrange(len(words)), "**Note**")
+    sentence = " ".join(words)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _docs_section(rng: random.Random, links: list[str]) -> str:
+    parts = [f"## {rng.choice(DOCS_NAMES)} {rng.choice(DOCS_WORDS)}"]
+    parts.append(" ".join(_docs_sentence(rng, links) for _ in range(rng.randint(2, 5))))
+    roll = rng.random()
+    if roll < 0.45:
+        lines = rng.choices(DOCS_CODE, k=rng.randint(5, 16))
+        parts.append("```cpp\n" + "\n".join(lines) + "\n```")
+    elif roll < 0.6:
+        rows = [f"| `{rng.choice(DOCS_NAMES)}` | {_docs_sentence(rng, links)} |" for _ in range(4)]
+        parts.append("| Name | Description |\n|---|---|\n" + "\n".join(rows))
+    elif roll < 0.85:
+        items = [f"- {_docs_sentence(rng, links)}" for _ in range(rng.randint(3, 7))]
+        parts.append("\n".join(items))
+    if rng.random() < 0.5:
+        parts.append("### Remarks\n\n" + _docs_sentence(rng, links))
+    return "\n\n".join(parts)
+
+
+def docs_page_path(index: int) -> Path:
+    """The path of docs page `index`: a folder per area, as a docs repository keeps them."""
+    return Path(DOCS_AREAS[index % len(DOCS_AREAS)]) / f"topic-{index:05d}.md"
+
+
+def make_docs_page(rng: random.Random, index: int, count: int) -> str:
+    """Return the full Markdown text of one synthetic reference page."""
+    title = f"{rng.choice(DOCS_NAMES)} {rng.choice(DOCS_WORDS)} {index}"
+    here = docs_page_path(index).parent
+    links = ["https://learn.microsoft.com/cpp/", "#remarks"]
+    for other in rng.sample(range(1, count + 1), min(count, 4)):
+        target = docs_page_path(other)
+        links.append(
+            f"../{target.parent.name}/{target.name}" if target.parent != here else target.name
+        )
+    # Most pages are short and a few long, as in cpp-docs (median 1.8 KB, mean 4.6 KB).
+    sections = 1 + min(int(rng.expovariate(1 / SECTIONS_MEAN)), 40)
+    front = (
+        f'---\ntitle: "{title}"\ndescription: "Learn more about: {title}"\n'
+        f"ms.date: 0{rng.randint(1, 9)}/1{rng.randint(0, 9)}/2023\n"
+        f'helpviewer_keywords: ["{rng.choice(DOCS_NAMES)}", "{rng.choice(DOCS_NAMES)}"]\n---\n'
+    )
+    intro = " ".join(_docs_sentence(rng, links) for _ in range(rng.randint(1, 3)))
+    body = "\n\n".join(_docs_section(rng, links) for _ in range(sections))
+    return f"{front}# {title}\n\n{intro}\n\n{body}\n"
+
+
+def write_pages(target: Path, count: int, seed: int = 1, kind: str = "clinic") -> int:
+    """Write `count` pages of `kind` under `target` and return the total number of bytes
+    written."""
     rng = random.Random(seed)
     target.mkdir(parents=True, exist_ok=True)
     total = 0
-    for index, title in enumerate(make_titles(rng, count), start=1):
-        path = target / page_path(rng, index)
+    if kind == "docs":
+        # DocFX's configuration: the folder is read as CommonMark, as cpp-docs is.
+        (target / "docfx.json").write_text('{"build": {"content": [{"files": ["**/*.md"]}]}}\n')
+        pages = ((docs_page_path(i), make_docs_page(rng, i, count)) for i in range(1, count + 1))
+    else:
+        titles = make_titles(rng, count)
+        pages = ((page_path(rng, i), make_page(rng, t)) for i, t in enumerate(titles, start=1))
+    for relative, text in pages:
+        path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = make_page(rng, title).encode("utf-8")
+        data = text.encode("utf-8")
         path.write_bytes(data)
         total += len(data)
     return total
 
 
-def generate(target: Path, count: int, seed: int = 1) -> None:
-    """Write `count` deterministic synthetic treatment pages under `target`."""
-    write_pages(target, count, seed)
+def generate(target: Path, count: int, seed: int = 1, kind: str = "clinic") -> None:
+    """Write `count` deterministic synthetic pages of `kind` under `target`."""
+    write_pages(target, count, seed, kind)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -541,6 +646,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir", type=Path, help="output directory (must not exist or be empty)")
     parser.add_argument("--count", type=int, required=True, help="number of pages to write")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="clinic",
+        help="clinic treatment pages (default) or docs reference pages",
+    )
     args = parser.parse_args(argv)
     target: Path = args.dir
     if args.count < 0:
@@ -549,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{target} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()):
         parser.error(f"{target} already exists and is not empty; choose a new directory")
-    total = write_pages(target, args.count, args.seed)
+    total = write_pages(target, args.count, args.seed, args.kind)
     print(f"wrote {args.count} pages ({total} bytes) to {target}")
     return 0
 

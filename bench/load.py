@@ -298,13 +298,13 @@ def run(kind: str, **spec: Any) -> Measure:
     return result
 
 
-def make_corpus(root: Path, count: int) -> float:
-    """Generate `count` pages under root and return their total size in MB."""
+def make_corpus(root: Path, count: int, kind: str = "clinic") -> float:
+    """Generate `count` pages of `kind` under root and return their total size in MB."""
     if str(BENCH) not in sys.path:
         sys.path.insert(0, str(BENCH))
     from generate import generate
 
-    generate(root, count)
+    generate(root, count, kind=kind)
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
 
 
@@ -437,11 +437,11 @@ def measure_served(root: Path, index: Path, workers: int, log: Path, repeats: in
         server.stop()
 
 
-def bench_built(work: Path, count: int, quick: bool) -> Measure:
+def bench_built(work: Path, count: int, quick: bool, kind: str) -> Measure:
     """Only the built index's rows (--index-only: no cold, pooled or warm loads, which
     take minutes at 50,000 pages)."""
     root = work / f"corpus-{count}"
-    corpus_mb = make_corpus(root, count)
+    corpus_mb = make_corpus(root, count, kind)
     index = work / f"index-{count}.sqlite"
     built = build_index(root, index, os.cpu_count() or 1)
     repeats = 5 if quick else 15
@@ -468,11 +468,11 @@ def bench_built(work: Path, count: int, quick: bool) -> Measure:
     }
 
 
-def bench_size(work: Path, count: int, quick: bool) -> Measure:
+def bench_size(work: Path, count: int, quick: bool, kind: str) -> Measure:
     """Every per-size measurement for one freshly generated corpus."""
     root = work / f"corpus-{count}"
     cache = work / f"cache-{count}"
-    corpus_mb = make_corpus(root, count)
+    corpus_mb = make_corpus(root, count, kind)
     cold = run("load", root=str(root), workers=1)
     pool = run("load", root=str(root), workers=2)
     fill = run("load", root=str(root), workers=1, cache=str(cache))
@@ -664,6 +664,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only build, serve and edit a built index (the rows that matter at 50,000)",
     )
+    parser.add_argument(
+        "--kind",
+        choices=("clinic", "docs"),
+        default="clinic",
+        help="bench/generate.py's pages: clinic (default) or docs (calibrated against"
+        " cpp-docs, see bench/calibrate.py)",
+    )
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -674,15 +681,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"contentapi load benchmark: Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.machine()} {platform.system()}, "
-        f"load average {_load_average()}; each measurement in a fresh interpreter, "
-        "corpus files in the OS page cache"
+        f"load average {_load_average()}; {args.kind} pages; each measurement in a fresh"
+        " interpreter, corpus files in the OS page cache"
     )
     results: dict[int, Measure] = {}
     with tempfile.TemporaryDirectory(prefix="contentapi-bench-") as tmp:
         work = Path(tmp)
         for size in sizes:
             measure = bench_built if args.index_only else bench_size
-            results[size] = measure(work, size, args.quick)
+            results[size] = measure(work, size, args.quick, args.kind)
         print(f"load average at the end {_load_average()}\n")
         print_table(results)
         if args.index_only:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from contentapi.content.body import BodyFile
 from contentapi.content.cache import PageCache, cache_key
+from contentapi.content.collector import collection_paused
 from contentapi.content.dialect import AUTO, KRAMDOWN
 from contentapi.content.images import read_all
 from contentapi.content.markup import Renderer
@@ -61,11 +62,12 @@ def load_all(
             positions.append(len(pages))
             todo.append((shown, str(item)))
         pages.append(keeper.keep(cached) if cached is not None else None)
-    parsed = _parse_many(todo, workers, keeper, root, markdown)
-    for position, (key, page) in zip(positions, parsed, strict=True):
-        pages[position] = page
-        if cache is not None and key is not None:
-            cache.put(key, page)
+    with collection_paused():
+        parsed = _parse_many(todo, workers, keeper, root, markdown)
+        for position, (key, page) in zip(positions, parsed, strict=True):
+            pages[position] = page
+            if cache is not None and key is not None:
+                cache.put(key, page)
     if cache is not None:
         # The pictures' metadata, while the cache is open (its images table).
         read_all(root, (page for page in pages if isinstance(page, Treatment)), cache)
@@ -159,14 +161,16 @@ def _parse_chunk(
     # In a pool's process, mentions are shared within the chunk, which pickling keeps.
     keeper = keeper or PageKeeper()
     parsed: list[Parsed] = []
-    for shown, path in chunk:
-        try:
-            with open(path, "rb") as file:
-                data = file.read()
-        except OSError as exc:
-            error = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
-            parsed.append((None, error))
-            continue
-        page = keeper.keep(parse_page(data, shown, renderer, root))
-        parsed.append((cache_key(shown, data), page))
+    # Paused in a pool's process too (load_all pauses its own).
+    with collection_paused():
+        for shown, path in chunk:
+            try:
+                with open(path, "rb") as file:
+                    data = file.read()
+            except OSError as exc:
+                error = ContentError(shown, None, f"cannot be read: {exc.strerror or exc}")
+                parsed.append((None, error))
+                continue
+            page = keeper.keep(parse_page(data, shown, renderer, root))
+            parsed.append((cache_key(shown, data), page))
     return parsed
