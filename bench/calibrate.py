@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         per_page[name] = median * 1000 / max(pages[name], 1)
         label = f"{name} ({args.real.name})" if name == "real" else "bench/generate.py --kind docs"
         print(
-            f"{label:28}{pages[name]:>8}{size / 1000 / sample:>12.2f}{median:>10.2f}"
+            f"{label:28}{pages[name]:>8}{size / 1000 / max(pages[name], 1):>12.2f}{median:>10.2f}"
             f"{per_page[name]:>12.2f}"
         )
     print(f"generated / real, ms a page: {per_page['generated'] / per_page['real']:.2f}x")
