@@ -64,13 +64,11 @@ def running_server(
 
 
 @contextmanager
-def started_server(
-    content: Path,
-    *args: str,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
+def launched_server(
+    content: Path, *args: str, env: Mapping[str, str] | None = None
 ) -> Iterator[ServerProcess]:
-    """running_server, yielding the process as well as the URL."""
+    """`contentapi serve` on content, started and not waited for (its port may not be open
+    yet); stopped afterwards."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
     environ.update(env or {})
@@ -90,23 +88,8 @@ def started_server(
     # A file, not a pipe: nobody reads the log while tests run, and a full pipe blocks the server.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server on {url} not ready after {timeout} s")
-            time.sleep(0.1)
-        yield ServerProcess(url, process, log)
+        yield ServerProcess(f"http://127.0.0.1:{port}", process, log)
     finally:
         process.terminate()
         try:
@@ -115,3 +98,28 @@ def started_server(
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def started_server(
+    content: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Iterator[ServerProcess]:
+    """running_server, yielding the process as well as the URL."""
+    with launched_server(content, *args, env=env) as server:
+        deadline = time.monotonic() + timeout
+        while True:
+            if server.process.poll() is not None:
+                output = server.output()
+                raise RuntimeError(f"server exited with {server.process.returncode}:\n{output}")
+            try:
+                if httpx.get(server.url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server on {server.url} not ready after {timeout} s")
+            time.sleep(0.1)
+        yield server

@@ -8,7 +8,7 @@ FTS5 ranks every row a query matches before it keeps the best (bm25 reads each r
 column sizes): measured on synthetic pages, a one-word query matching 49,125 of 50,000
 pages took 40.7 ms with LIMIT 60, against 0.83 ms at 1,000 pages, so a common word cost
 ever more as pages were added. A word in at least FREQUENT pages therefore has its best
-rows ranked once, in FTS5's own order and scores, and kept (FrequentWords): in a built
+rows ranked once, in FTS5's own order and scores, and kept (TOP_ROWS of them): in a built
 index file as tables beside the FTS5 table, made when it is built (create_fts); in a live
 index on the first search of that word. A one-word query whose prefix names exactly one
 word of the index reads that word's rows; any other query asks FTS5 as before.
@@ -225,10 +225,9 @@ class SearchIndex:
         # Its own temporary database, changed in place by updated (not a built file's).
         self._writable = True
         self._lock = threading.Lock()
-        self._frequent = FREQUENT
-        # A frequent word's best rows, ranked on its first search (see FrequentWords).
-        self._kept: dict[str, _Top] = {}
         self._frequent = frequent
+        # A frequent word's best rows, ranked on its first search (see _kept_rows).
+        self._kept: dict[str, _Top] = {}
         try:
             self._db = _indexed(database, pages)
         except sqlite3.OperationalError as exc:

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +10,7 @@ import httpx
 
 from contentapi.http.starting import HOLD_SECONDS
 
-from server import ROOT, free_port
+from server import launched_server
 
 PAGES = 1_000
 QUERY = {"query": '{ treatment(slug: "page-999") { title } }'}
@@ -40,15 +36,9 @@ def _write_pages(root: Path) -> None:
 
 def test_alive_before_ready_on_a_cold_start(tmp_path: Path) -> None:
     _write_pages(tmp_path)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")}
-    environ["CONTENTAPI_CACHE_DIR"] = ""  # no page cache: every page is parsed
-    command = [sys.executable, "-m", "contentapi", "serve", "--content", str(tmp_path)]
-    command += ["--port", str(port), "--host", "127.0.0.1"]
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=log)
-    try:
+    # No page cache: every page is parsed.
+    with launched_server(tmp_path, env={"CONTENTAPI_CACHE_DIR": ""}) as server:
+        url, process = server.url, server.process
         deadline = time.monotonic() + TIMEOUT
         while True:  # until the port is open
             assert process.poll() is None, "the server exited"
@@ -77,11 +67,3 @@ def test_alive_before_ready_on_a_cold_start(tmp_path: Path) -> None:
         assert ready.json()["treatments"] == PAGES
         served = httpx.post(url + "/graphql", json=QUERY, timeout=5)
         assert served.json() == {"data": {"treatment": {"title": "Page 999"}}}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
