@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from typing import IO
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# What each worker logs once it serves its content (contentapi/http/starting.py).
+READY_LINE = re.compile(r"^process \d+ ready: content version ", re.MULTILINE)
 
 
 def free_port() -> int:
@@ -107,7 +110,9 @@ def started_server(
     env: Mapping[str, str] | None = None,
     timeout: float = 30.0,
 ) -> Iterator[ServerProcess]:
-    """running_server, yielding the process as well as the URL."""
+    """running_server, yielding the process as well as the URL once every worker is ready
+    (with --workers N, /readyz answers from whichever worker the kernel picks)."""
+    workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
     with launched_server(content, *args, env=env) as server:
         deadline = time.monotonic() + timeout
         while True:
@@ -115,7 +120,8 @@ def started_server(
                 output = server.output()
                 raise RuntimeError(f"server exited with {server.process.returncode}:\n{output}")
             try:
-                if httpx.get(server.url + "/readyz", timeout=1).status_code == 200:
+                ready = httpx.get(server.url + "/readyz", timeout=1).status_code == 200
+                if ready and len(READY_LINE.findall(server.output())) >= workers:
                     break
             except httpx.HTTPError:
                 pass

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 
 import anyio
@@ -99,6 +100,7 @@ class LoadingApp:
         await send({"type": "lifespan.shutdown.complete"})
 
     async def _load_and_serve(self) -> None:
+        start = time.perf_counter()
         try:
             app = await anyio.to_thread.run_sync(self._build, abandon_on_cancel=True)
         except Exception:
@@ -108,6 +110,15 @@ class LoadingApp:
         async with app.router.lifespan_context(app):
             self._app = app
             self._loaded.set()
+            index = app.state.store.current
+            # One line per worker: how an operator (or a test) sees every worker ready.
+            log.info(
+                "process %d ready: content version %s, %d pages, in %.2f s",
+                os.getpid(),
+                index.public.version,
+                len(index.preview_pages),
+                time.perf_counter() - start,
+            )
             await self._stopping.wait()
 
 
