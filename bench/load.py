@@ -351,6 +351,19 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
     return int(found.group(1)) * 1024 / 1e6 if found else float("nan")
 
 
+def _pss_mb(pid: int) -> float:
+    """The process's proportional set size: each page it shares counted as 1/n of a page
+    for the n processes sharing it, so a server's processes add up to what it holds."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    found = re.search(r"^Pss:\s+(\d+)\s+kB", rollup, re.MULTILINE)
+    return int(found.group(1)) * 1024 / 1e6 if found else float("nan")
+
+
+def _family(pid: int) -> list[int]:
+    """The process and every process below it."""
+    return [pid, *(below for child in _children(pid) for below in _family(child))]
+
+
 def _children(pid: int) -> list[int]:
     """The processes `pid` started (uvicorn's workers), from /proc."""
     try:
@@ -388,22 +401,25 @@ def build_index(root: Path, out: Path, workers: int) -> Measure:
     return {"seconds": time.perf_counter() - start, "bytes": out.stat().st_size}
 
 
-def measure_served(root: Path, index: Path, workers: int, log: Path, repeats: int) -> Measure:
+def measure_served(
+    root: Path, index: Path, workers: int, log: Path, repeats: int, spawned: bool = False
+) -> Measure:
     """A real `contentapi serve --index` (response caches off, so every answer is
     executed): seconds from start to /readyz, the first search's time, then medians of a
-    single query, a list of 50 and a search, and the memory of its workers."""
+    single query, a list of 50 and a search, and the memory of its workers. `spawned`:
+    the same app under uvicorn's own workers (spawned, each loading the index itself), as
+    `serve --workers N` ran it before the workers were forked from one load."""
     from throughput import QUERY_B, QUERY_C, QUERY_D, Server, body, free_port, server_env
 
     port = free_port()
+    env = server_env(CONTENTAPI_CACHE_DIR="", CONTENTAPI_RESPONSE_CACHE_BYTES="0")
     command = [sys.executable, "-m", "contentapi", "serve", "--content", str(root)]
-    server = Server(
-        "ours",
-        [*command, "--index", str(index), "--workers", str(workers)]
-        + ["--host", "127.0.0.1", "--port", str(port)],
-        server_env(CONTENTAPI_CACHE_DIR="", CONTENTAPI_RESPONSE_CACHE_BYTES="0"),
-        log,
-        port,
-    )
+    command += ["--index", str(index), "--workers", str(workers)]
+    if spawned:
+        env.update(CONTENTAPI_CONTENT_DIR=str(root), CONTENTAPI_INDEX=str(index))
+        command = [sys.executable, "-m", "uvicorn", "--factory", "--workers", str(workers)]
+        command += ["contentapi.http.starting:create_serving_app", "--no-access-log"]
+    server = Server("ours", [*command, "--host", "127.0.0.1", "--port", str(port)], env, log, port)
     began = time.monotonic()
     server.start()
     try:
@@ -424,6 +440,9 @@ def measure_served(root: Path, index: Path, workers: int, log: Path, repeats: in
         pids = _children(supervisor) if workers > 1 else [supervisor]
         pids = [pid for pid in pids if _rss_mb(pid) > 30] or pids  # not the resource tracker
         return {
+            # The memory of the whole server: the parent that loaded the content and the
+            # workers forked from it share pages (contentapi/http/forked.py).
+            "pss_mb": sum(_pss_mb(pid) for pid in _family(supervisor)),
             "ready_s": ready,
             "first_search_ms": first_search,
             "first_single_ms": first_single,
@@ -447,6 +466,7 @@ def bench_built(work: Path, count: int, quick: bool, kind: str) -> Measure:
     repeats = 5 if quick else 15
     one = measure_served(root, index, 1, work / f"served-1-{count}.log", repeats)
     two = measure_served(root, index, 2, work / f"served-2-{count}.log", repeats)
+    spawned = measure_served(root, index, 2, work / f"spawned-{count}.log", repeats, True)
     edit = run("reindex_built", root=str(root), index=str(index), repeats=3 if quick else 7)
     return {
         "corpus_mb": corpus_mb,
@@ -461,8 +481,12 @@ def bench_built(work: Path, count: int, quick: bool, kind: str) -> Measure:
         "served_rss": one["rss_mb"],
         "served_rss_ratio": one["rss_mb"] / corpus_mb,
         "served_two_rss": two["rss_mb"],
-        "served_two_ratio": two["rss_mb"] / one["rss_mb"],
+        "served_two_ratio": two["pss_mb"] / one["pss_mb"],
+        "served_pss": one["pss_mb"],
+        "served_two_pss": two["pss_mb"],
         "served_two_ready_s": two["ready_s"],
+        "spawned_two_pss": spawned["pss_mb"],
+        "spawned_two_ratio": spawned["pss_mb"] / one["pss_mb"],
         "reindex_built_ms": edit["total_ms"],
         "reindex_built_max_ms": edit["total_max_ms"],
     }
@@ -526,7 +550,9 @@ def bench_size(work: Path, count: int, quick: bool, kind: str) -> Measure:
         "served_rss": one["rss_mb"],
         "served_rss_ratio": one["rss_mb"] / corpus_mb,
         "served_two_rss": two["rss_mb"],
-        "served_two_ratio": two["rss_mb"] / one["rss_mb"],
+        "served_two_ratio": two["pss_mb"] / one["pss_mb"],
+        "served_pss": one["pss_mb"],
+        "served_two_pss": two["pss_mb"],
         "served_two_ready_s": two["ready_s"],
         "reindex_ms": reindex["total_ms"],
         "reindex_max_ms": reindex["total_max_ms"],
@@ -573,9 +599,13 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ('  search "skin" 10 hits, ms (median, caches off)', "search_ms", "{:.2f}"),
     ("  RSS of the worker after those, MB", "served_rss", "{:.1f}"),
     ("  RSS / corpus size", "served_rss_ratio", "{:.2f}x"),
+    ("  PSS of the server (every process), MB", "served_pss", "{:.1f}"),
     ("serve --index, 2 workers: RSS of both, MB", "served_two_rss", "{:.1f}"),
-    ("  ratio vs 1 worker", "served_two_ratio", "{:.2f}x"),
+    ("  PSS of the server (parent and workers), MB", "served_two_pss", "{:.1f}"),
+    ("  PSS ratio vs 1 worker", "served_two_ratio", "{:.2f}x"),
     ("  start to /readyz, seconds", "served_two_ready_s", "{:.2f}"),
+    ("  uvicorn's spawned workers instead (before): PSS, MB", "spawned_two_pss", "{:.1f}"),
+    ("    PSS ratio vs 1 worker", "spawned_two_ratio", "{:.2f}x"),
     (
         "  one file edited under --watch (read, parse, index), ms (median)",
         "reindex_built_ms",

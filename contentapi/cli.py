@@ -286,27 +286,35 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
         raise click.UsageError(str(exc)) from exc
     _schema(settings)  # A wrong content model is one line here, not a worker's traceback.
     _locales(settings)
-    # Workers are separate processes: they rebuild the same settings from the environment.
+    # uvicorn's app factory (starting.py) reads the settings from the environment.
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
         os.environ[setting.env] = "" if value is None else str(value)
+    server_options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+        "server_header": False,
+        # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py)...
+        # ... and a bounded queue of requests, the rest shed (contentapi/http/shedding.py).
+        "http": protocol_factory(limits, settings.queue_depth),
+        "timeout_keep_alive": limits.keep_alive_timeout,
+        # A WebSocket message (a subscription's subscribe) is a request body too.
+        "ws_max_size": settings.max_body_bytes,
+    }
+    if settings.workers > 1:
+        # The content loaded once and the workers forked from it (contentapi/http/forked.py).
+        from contentapi.http.forked import serve_forked
+
+        serve_forked(settings, server_options, _log_config(settings.log_level))
+        return
     uvicorn.run(
         "contentapi.http.starting:create_serving_app",
         factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_level=settings.log_level,
         log_config=_log_config(settings.log_level),
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        server_header=False,
-        # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py)...
-        # ... and a bounded queue of requests, the rest shed (contentapi/http/shedding.py).
-        http=protocol_factory(limits, settings.queue_depth),
-        timeout_keep_alive=limits.keep_alive_timeout,
-        # A WebSocket message (a subscription's subscribe) is a request body too.
-        ws_max_size=settings.max_body_bytes,
+        **server_options,
     )
 
 

@@ -70,7 +70,7 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address to listen on.")
     port: int = _setting(8000, "Port to listen on.")
     workers: int = _setting(
-        1, "Server processes (uvicorn workers); also used for parallel loading."
+        1, "Server processes: more than 1 are forked from one load; also its parsing processes."
     )
     preview_token: str = _setting(
         "", "Bearer token that shows drafts and content errors; empty: never."

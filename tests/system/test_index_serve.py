@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,11 +49,12 @@ def test_two_workers_serve_one_built_file_without_parsing(tmp_path: Path) -> Non
             json={"query": '{ treatment(slug: "peel") { title wordCount } }'},
         ).json()
         assert peel == {"data": {"treatment": {"title": "Chemical Peel", "wordCount": 9}}}
-        # The server is ready when one worker is; the other may still be starting.
-        deadline = time.monotonic() + 60
-        while server.output().count("serving 4 pages") < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert server.output().count("serving 4 pages from index file") == 2
+        # Opened once, by the parent, before both workers were forked from it.
+        output = server.output()
+        assert output.count("serving 4 pages from index file") == 1
+        ready = re.findall(r"^process (\d+) ready: content version (\w+), 4 pages", output, re.M)
+        assert len({pid for pid, _ in ready}) == 2, output
+        assert len({version for _, version in ready}) == 1, output
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site.sqlite"]
 
