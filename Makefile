@@ -33,10 +33,11 @@ node-deps:
 		if [ -f $$dir/package-lock.json ]; then (cd $$dir && npm ci --no-audit --no-fund --silent) || exit 1; fi; \
 	done
 
-## Debian packages the tests and the benchmark smoke run need: Chromium, its driver, wrk
+## Debian packages the tests and the benchmark smoke run need: Chromium, its driver, wrk, nginx
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null && \
+		{ command -v nginx >/dev/null || test -x /usr/sbin/nginx; } || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk nginx)
 
 ## The HTTP and image benchmarks in about a minute (CI runs them as smoke tests; the figures are not judged)
 bench-quick: install-test node-deps browser

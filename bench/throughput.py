@@ -1,21 +1,40 @@
-"""HTTP benchmark: contentapi against a Node GraphQL server and a plain JSON endpoint.
+"""HTTP benchmark: contentapi against Node GraphQL servers and plain pre-encoded endpoints.
 
-    python bench/throughput.py [--pages 1000] [--duration 5] [--quick]
+    python bench/throughput.py [--pages 1000] [--duration 5] [--rounds 3] [--quick]
 
 In one run, on a corpus generated into a temporary folder, it starts:
 
 - ours (cached): `python -m contentapi serve --workers 1`, default settings;
 - ours (uncached): the same with CONTENTAPI_RESPONSE_CACHE_BYTES=0 (no response cache);
-- node: bench/peer/server.mjs, graphql-http + graphql-js over a JSON dump of the same pages;
-- plain: bench/plain.py, Starlette answering our exact bytes for query (a) (the ceiling);
+- four Node peers, each serving bench/peer/schema.mjs (the same SDL and resolvers) over a
+  JSON dump of the same pages, versions pinned in bench/peer/package.json and its lockfile:
+  - node: bench/peer/server.mjs, graphql-http + graphql-js, nothing cached;
+  - mercurius (jit): bench/peer/mercurius.mjs, Mercurius on Fastify with `jit: 1` and its
+    default query cache (parsed, validated and JIT-compiled documents; not a response cache,
+    and JIT needs it);
+  - mercurius (jit + cache): the same plus mercurius-cache on the Query fields (Mercurius
+    has no response cache; this resolver-result cache is the closest);
+  - yoga (response cache): bench/peer/yoga.mjs, GraphQL Yoga 5 with
+    @graphql-yoga/plugin-response-cache (@envelop/response-cache);
+- plain: bench/plain.py, Starlette answering our exact bytes for query (a) (a ceiling);
+- nginx: Debian's nginx, `daemon off`, one worker, on 127.0.0.1 only, answering the same
+  bytes from a file, with a config generated into the temporary folder (the ceiling);
 
-then drives each with wrk (2 threads, 64 connections, --latency) through four scenarios and
-prints a Markdown table. It also times a cold and a warm-start index load (10,000 pages;
-1,000 with --quick) and reads each server's peak RSS (VmHWM) after the run.
+then drives each with wrk (2 threads, 64 connections, --latency) through four scenarios, in
+interleaved rounds (each round runs every scenario on every server once, the order of the
+servers turning each round), with a second of warm-up before each run, and prints Markdown
+tables: per server the median req/s of the rounds with that run's p50 and p99, the ratios of
+ours to each peer (cached / plain and / nginx, cached / node, uncached / node, uncached /
+mercurius (jit), cached / mercurius (jit + cache), uncached / yoga), and every run. Every
+Node peer must answer what ours answers (search: the same shape), nginx and plain our bytes.
+It also times a cold and a warm-start index load (10,000 pages; 1,000 with --quick) and
+reads each server's peak RSS (VmHWM; nginx: its worker's) after the run.
 
---quick (200 pages, 1 s per wrk run) is the CI smoke test: it exits 1 if a server did not
-start, a response was wrong or any wrk run saw socket errors or non-2xx answers; the table is
-printed all the same. Without wrk it exits 2. Load goes to 127.0.0.1 only.
+--quick (200 pages, one round of 1 s runs, no warm-up) is the CI smoke test: it exits 1 if
+a server did not start, a response was wrong or any wrk run saw socket errors or non-2xx
+answers; the tables are printed all the same. A missing peer (node, bench/peer's modules,
+which it installs with `npm ci` when absent, or nginx) is skipped with a note, except under
+CI=true, where it is a failure. Without wrk it exits 2. Load goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -61,8 +80,46 @@ QUERY_C = (
 )
 QUERY_D = '{ search(query: "skin", first: 10) { score snippet treatment { slug title } } }'
 
-OURS, UNCACHED, NODE, PLAIN = "ours", "ours-uncached", "node", "plain"
-COLUMNS = {OURS: "ours (cached)", UNCACHED: "ours (uncached)", NODE: "node", PLAIN: "plain"}
+OURS, UNCACHED, PLAIN, NGINX = "ours", "ours-uncached", "plain", "nginx"
+NODE, MERCURIUS, MERCURIUS_CACHED, YOGA = "node", "mercurius", "mercurius-cached", "yoga"
+COLUMNS = {
+    OURS: "ours (cached)",
+    UNCACHED: "ours (uncached)",
+    NODE: "node",
+    MERCURIUS: "mercurius (jit)",
+    MERCURIUS_CACHED: "mercurius (jit + cache)",
+    YOGA: "yoga (response cache)",
+    PLAIN: "plain",
+    NGINX: "nginx",
+}
+# The Node peers: the script in bench/peer and its flags; all serve bench/peer/schema.mjs.
+NODE_PEERS = {
+    NODE: ["server.mjs"],
+    MERCURIUS: ["mercurius.mjs"],
+    MERCURIUS_CACHED: ["mercurius.mjs", "--resolver-cache"],
+    YOGA: ["yoga.mjs"],
+}
+# What bench/peer/node_modules must hold for them (npm ci installs it from the lockfile).
+PEER_PACKAGES = (
+    "graphql",
+    "graphql-http",
+    "fastify",
+    "mercurius",
+    "mercurius-cache",
+    "graphql-yoga",
+    "@graphql-yoga/plugin-response-cache",
+    "@envelop/response-cache",
+)
+# The ratios printed, (numerator, denominator): ours against each peer it is compared with.
+RATIOS = (
+    (OURS, PLAIN),
+    (OURS, NGINX),
+    (OURS, NODE),
+    (UNCACHED, NODE),
+    (UNCACHED, MERCURIUS),
+    (OURS, MERCURIUS_CACHED),
+    (UNCACHED, YOGA),
+)
 
 
 # --- Servers -------------------------------------------------------------------------------
@@ -80,6 +137,10 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     ready_seconds: float | None = None
     failure: str | None = None
+    # Why it was left out (a missing optional peer, outside CI); never set under CI=true.
+    skipped: str | None = None
+    # Whose VmHWM peak_rss_mb reads: the process itself, or its first child (nginx's worker).
+    rss_of_child: bool = False
 
     @property
     def url(self) -> str:
@@ -121,12 +182,19 @@ class Server:
         return False
 
     def peak_rss_mb(self) -> float | None:
-        """VmHWM of the server process (the uvicorn or node process itself), in MB (10^6 B)."""
+        """VmHWM of the server process (the uvicorn or node process itself; nginx's worker
+        with rss_of_child), in MB (10^6 B)."""
         if self.process is None or self.process.poll() is not None:
             return None
+        pid = self.process.pid
         try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
+            if self.rss_of_child:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                if not children:
+                    return None
+                pid = int(children[0])
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (OSError, ValueError):
             return None
         found = re.search(r"^VmHWM:\s+(\d+)\s+kB", status, re.MULTILINE)
         return int(found.group(1)) * 1024 / 1e6 if found else None
@@ -310,9 +378,11 @@ def body(query: str, variables: dict[str, Any] | None = None) -> bytes:
 
 def make_scenarios(slugs: Sequence[str], one: str) -> list[Scenario]:
     """The four scenarios; `one` is the slug of (a), `slugs` the ones (b) cycles through."""
-    everyone = (OURS, UNCACHED, NODE)
+    everyone = (OURS, UNCACHED, NODE, MERCURIUS, MERCURIUS_CACHED, YOGA)
     return [
-        Scenario("a", "(a) one treatment, same query", [body(QUERY_A % one)], (*everyone, PLAIN)),
+        Scenario(
+            "a", "(a) one treatment, same query", [body(QUERY_A % one)], (*everyone, PLAIN, NGINX)
+        ),
         Scenario(
             "b",
             f"(b) one treatment, {len(slugs)} slugs in turn",
@@ -451,6 +521,9 @@ def generate(target: Path, count: int) -> None:
 # --- Report --------------------------------------------------------------------------------
 
 
+Runs = dict[tuple[str, str], list[WrkResult]]
+
+
 def _cell(result: WrkResult | None) -> str:
     if result is None:
         return "–"
@@ -472,49 +545,79 @@ def _ratio(top: WrkResult | None, bottom: WrkResult | None) -> str:
     return f"{top.requests_per_second / bottom.requests_per_second:.2f}×"
 
 
-def table(scenarios: Sequence[Scenario], results: dict[tuple[str, str], WrkResult]) -> str:
-    """The summary: one row per scenario, one column per server, then the ratios."""
-    head = [
-        "scenario",
-        *COLUMNS.values(),
-        "cached / plain",
-        "cached / node",
-        "uncached / node",
-    ]
+def median_run(runs: Sequence[WrkResult]) -> WrkResult | None:
+    """The run with the median req/s (the lower middle one of an even count), so its p50 and
+    p99 are those of a real run; None for no runs."""
+    if not runs:
+        return None
+    ranked = sorted(runs, key=lambda r: r.requests_per_second)
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def medians(runs: Runs) -> dict[tuple[str, str], WrkResult]:
+    found = {key: median_run(values) for key, values in runs.items()}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def _columns(servers: dict[str, Server]) -> list[str]:
+    """The servers that ran (a skipped peer gets no column)."""
+    return [name for name in COLUMNS if not servers[name].skipped]
+
+
+def table(
+    scenarios: Sequence[Scenario],
+    results: dict[tuple[str, str], WrkResult],
+    columns: Sequence[str] = tuple(COLUMNS),
+) -> str:
+    """One row per scenario, one column per server: req/s, p50 and p99 (of the median run)."""
+    head = ["scenario", *(COLUMNS[name] for name in columns)]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in scenarios:
-        got = {name: results.get((s.key, name)) for name in COLUMNS}
-        cells = [
-            s.title,
-            *(_cell(got[name]) for name in COLUMNS),
-            _ratio(got[OURS], got[PLAIN]),
-            _ratio(got[OURS], got[NODE]),
-            _ratio(got[UNCACHED], got[NODE]),
-        ]
+        cells = [s.title, *(_cell(results.get((s.key, name))) for name in columns)]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def details(scenarios: Sequence[Scenario], results: dict[tuple[str, str], WrkResult]) -> str:
-    """Every wrk run: requests, non-2xx answers and socket errors."""
+def _ratio_name(name: str) -> str:
+    return {OURS: "cached", UNCACHED: "uncached"}.get(name, COLUMNS[name])
+
+
+def ratio_table(
+    scenarios: Sequence[Scenario],
+    results: dict[tuple[str, str], WrkResult],
+    columns: Sequence[str] = tuple(COLUMNS),
+) -> str:
+    """One row per scenario, one column per ratio of RATIOS (req/s over req/s)."""
+    ratios = [(top, bottom) for top, bottom in RATIOS if top in columns and bottom in columns]
+    head = ["scenario", *(f"{_ratio_name(top)} / {_ratio_name(bot)}" for top, bot in ratios)]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in scenarios:
+        cells = [s.title]
+        for top, bottom in ratios:
+            cells.append(_ratio(results.get((s.key, top)), results.get((s.key, bottom))))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def details(scenarios: Sequence[Scenario], runs: Runs) -> str:
+    """Every wrk run, round by round: requests, non-2xx answers and socket errors."""
     rows = [
-        "| scenario | server | requests | req/s | p50 ms | p99 ms | non-2xx | socket errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | server | round | requests | req/s | p50 ms | p99 ms | non-2xx "
+        "| socket errors |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scenarios:
         for name in s.targets:
-            r = results.get((s.key, name))
-            if r is None:
-                continue
-            sockets = ", ".join(f"{k} {v}" for k, v in r.socket_errors.items() if v) or "0"
-            if r.failure:
-                sockets += f" ({r.failure})"
-            p50 = f"{r.p50_ms:.2f}" if r.p50_ms is not None else "?"
-            p99 = f"{r.p99_ms:.2f}" if r.p99_ms is not None else "?"
-            rows.append(
-                f"| {s.key} | {COLUMNS[name]} | {r.requests} | {r.requests_per_second:,.0f} | "
-                f"{p50} | {p99} | {r.non_2xx} | {sockets} |"
-            )
+            for number, r in enumerate(runs.get((s.key, name), []), 1):
+                sockets = ", ".join(f"{k} {v}" for k, v in r.socket_errors.items() if v) or "0"
+                if r.failure:
+                    sockets += f" ({r.failure})"
+                p50 = f"{r.p50_ms:.2f}" if r.p50_ms is not None else "?"
+                p99 = f"{r.p99_ms:.2f}" if r.p99_ms is not None else "?"
+                rows.append(
+                    f"| {s.key} | {COLUMNS[name]} | {number} | {r.requests} | "
+                    f"{r.requests_per_second:,.0f} | {p50} | {p99} | {r.non_2xx} | {sockets} |"
+                )
     return "\n".join(rows)
 
 
@@ -534,12 +637,23 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def in_ci() -> bool:
+    """CI=true: a missing peer is then a failure, never a skip."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _missing_packages() -> list[str]:
+    return [name for name in PEER_PACKAGES if not (PEER / "node_modules" / name).is_dir()]
+
+
 def ensure_peer_modules() -> str | None:
-    """npm ci in bench/peer when its node_modules is missing; a problem or None."""
+    """npm ci in bench/peer when a package of its lockfile is missing; a problem or None."""
     if shutil.which("node") is None:
         return "node is not installed"
-    if (PEER / "node_modules" / "graphql-http").is_dir():
+    if not _missing_packages():
         return None
+    if shutil.which("npm") is None:
+        return f"bench/peer lacks {', '.join(_missing_packages())} and npm is not installed"
     print("installing bench/peer's node modules (npm ci)...", flush=True)
     done = subprocess.run(
         ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
@@ -548,21 +662,84 @@ def ensure_peer_modules() -> str | None:
         text=True,
         check=False,
     )
-    return None if done.returncode == 0 else f"npm ci failed: {done.stderr.strip()[-500:]}"
+    if done.returncode != 0:
+        return f"npm ci failed: {done.stderr.strip()[-500:]}"
+    if missing := _missing_packages():
+        return f"bench/peer/node_modules lacks {', '.join(missing)} after npm ci"
+    return None
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx: on PATH, or in /usr/sbin (often not on a user's PATH)."""
+    found = shutil.which("nginx")
+    if found is None and os.access("/usr/sbin/nginx", os.X_OK):
+        found = "/usr/sbin/nginx"
+    return found
+
+
+def nginx_config(folder: Path, port: int, answer: Path) -> str:
+    """One worker on 127.0.0.1:port answering POST /graphql with the bytes of `answer`.
+
+    nginx's static module refuses POST with a 405, so /graphql answers 405 and error_page
+    turns it into a 200 with an internal redirect (as a GET) to the file; the request body
+    is discarded unread. Every path it writes is in `folder`."""
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""# Generated by bench/throughput.py: the ceiling, our exact bytes for query (a).
+{user}worker_processes 1;
+daemon off;
+pid {folder / "nginx.pid"};
+error_log {folder / "error.log"} warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    access_log off;
+    server_tokens off;
+{temp}
+    keepalive_requests 1000000;
+    keepalive_timeout 65s;
+    sendfile on;
+    tcp_nodelay on;
+    open_file_cache max=16 inactive=1h;
+    open_file_cache_valid 1h;
+    server {{
+        listen {HOST}:{port};
+        location = /graphql {{
+            error_page 405 =200 /answer.json;
+            return 405;
+        }}
+        location = /answer.json {{
+            internal;
+            default_type application/json;
+            etag off;
+            alias {answer};
+        }}
+        location = /healthz {{
+            default_type application/json;
+            return 200 '{{"status":"ok"}}';
+        }}
+    }}
+}}
+"""
 
 
 def make_servers(work: Path, content: Path, cache: Path) -> dict[str, Server]:
-    """The four servers, each on a free port of 127.0.0.1, not started yet."""
+    """Every server, each on a free port of 127.0.0.1, not started yet."""
     python = sys.executable
     serve = [python, "-m", "contentapi", "serve", "--content", str(content), "--workers", "1"]
     cached = {"CONTENTAPI_CACHE_DIR": str(cache)}
+    data = ["--data", str(work / "peer-data.json")]
     commands = {
         OURS: (serve, server_env(**cached)),
         UNCACHED: (serve, server_env(**cached, CONTENTAPI_RESPONSE_CACHE_BYTES="0")),
-        NODE: (
-            ["node", str(PEER / "server.mjs"), "--data", str(work / "peer-data.json")],
-            server_env(NODE_ENV="production"),
-        ),
+        **{
+            name: (["node", str(PEER / script), *flags, *data], server_env(NODE_ENV="production"))
+            for name, (script, *flags) in NODE_PEERS.items()
+        },
         PLAIN: (
             [python, str(BENCH / "plain.py"), "--body", str(work / "plain.json")],
             server_env(),
@@ -574,35 +751,68 @@ def make_servers(work: Path, content: Path, cache: Path) -> dict[str, Server]:
         servers[name] = Server(
             name, [*command, "--host", HOST, "--port", str(port)], env, work / f"{name}.log", port
         )
+    folder, port = work / "nginx", free_port()
+    folder.mkdir(exist_ok=True)
+    (folder / "nginx.conf").write_text(nginx_config(folder, port, work / "plain.json"))
+    nginx = [nginx_binary() or "nginx", "-p", str(folder), "-e", str(folder / "error.log")]
+    servers[NGINX] = Server(
+        NGINX,
+        [*nginx, "-c", str(folder / "nginx.conf")],
+        server_env(),
+        work / "nginx.log",
+        port,
+        rss_of_child=True,
+    )
     return servers
+
+
+def _leave_out(server: Server, problem: str) -> None:
+    """A missing peer: a failure under CI=true, else skipped with a note."""
+    if in_ci():
+        server.failure = f"{problem} (CI=true: a missing peer is a failure)"
+    else:
+        server.skipped = problem
+        print(f"note: skipping {COLUMNS[server.name]}: {problem}", flush=True)
 
 
 def start_servers(servers: dict[str, Server], answer_a: bytes, work: Path) -> list[str]:
     """Start every server and wait until each is ready; what went wrong, if anything."""
     problem = ensure_peer_modules()
     to_start = [servers[OURS], servers[UNCACHED]]
-    if problem:
-        servers[NODE].failure = problem
-    else:
-        to_start.append(servers[NODE])
+    for name in NODE_PEERS:
+        if problem:
+            _leave_out(servers[name], problem)
+        else:
+            to_start.append(servers[name])
     for server in to_start:
         started = time.monotonic()
         server.start()
         server.wait_ready(started)
-    # The ceiling answers exactly what ours answers to (a).
+    # The ceilings answer exactly what ours answers to (a).
+    ceilings = [servers[PLAIN]]
+    if nginx_binary() is None:
+        _leave_out(servers[NGINX], "nginx is not installed (Debian/Ubuntu: apt-get install nginx)")
+    else:
+        ceilings.append(servers[NGINX])
     if servers[OURS].failure is None:
         try:
-            status, raw = fetch(servers[OURS].url, answer_a)
+            status, expected = fetch(servers[OURS].url, answer_a)
             if status != 200:
                 raise RuntimeError(f"HTTP {status}")
-            (work / "plain.json").write_bytes(raw)
-            started = time.monotonic()
-            servers[PLAIN].start()
-            servers[PLAIN].wait_ready(started)
+            (work / "plain.json").write_bytes(expected)
+            for server in ceilings:
+                started = time.monotonic()
+                server.start()
+                if server.wait_ready(started):
+                    status, raw = fetch(server.url, answer_a)
+                    if status != 200 or raw != expected:
+                        server.failure = f"answers HTTP {status}, not our bytes: {raw[:200]!r}"
         except (OSError, RuntimeError) as exc:
-            servers[PLAIN].failure = f"could not get our answer to (a): {exc}"
+            for server in ceilings:
+                server.failure = server.failure or f"could not get our answer to (a): {exc}"
     else:
-        servers[PLAIN].failure = "ours did not start, so there is no answer to serve"
+        for server in ceilings:
+            server.failure = "ours did not start, so there is no answer to serve"
     failures = []
     for server in servers.values():
         if server.failure:
@@ -613,55 +823,127 @@ def start_servers(servers: dict[str, Server], answer_a: bytes, work: Path) -> li
     return failures
 
 
+def check_scenario(scenario: Scenario, servers: dict[str, Server], runs: Runs) -> list[str]:
+    """Ask each server of the scenario a few of its requests; the Node peers must answer what
+    ours answers (search: the same shape). A server answering wrong gets no wrk runs."""
+    failures = []
+    answers: dict[str, list[Any]] = {}
+    for name in scenario.targets:
+        server = servers[name]
+        if server.failure or server.skipped:
+            continue
+        problem, answers[name] = check_answers(scenario, server)
+        if problem:
+            failures.append(f"{scenario.key} on {COLUMNS[name]}: {problem}")
+            runs[(scenario.key, name)] = [WrkResult(failure="wrong answer")]
+            del answers[name]
+    if OURS in answers:
+        ours = answers[OURS]
+        for name in NODE_PEERS:
+            if name not in answers:
+                continue
+            theirs = answers[name]
+            # Search ranks differently (naive on Node), so only its shape must match.
+            equal = same_shape(ours, theirs) if scenario.key == "d" else ours == theirs
+            if not equal:
+                failures.append(
+                    f"{scenario.key}: {COLUMNS[name]}'s answer differs from ours "
+                    f"({json.dumps(ours)[:150]} vs {json.dumps(theirs)[:150]})"
+                )
+                runs[(scenario.key, name)] = [WrkResult(failure="wrong answer")]
+    return failures
+
+
 def drive(
     scenario: Scenario,
     servers: dict[str, Server],
     seconds: int,
     warm_up: bool,
-    results: dict[tuple[str, str], WrkResult],
+    runs: Runs,
+    round_number: int = 0,
 ) -> list[str]:
-    """Check the answers, then run wrk on each server of the scenario; what went wrong."""
+    """One round of wrk runs of the scenario, on each of its servers whose answers were
+    right; the order of the servers turns by one each round. What went wrong, if anything."""
     assert scenario.data is not None
     failures = []
-    answers: dict[str, list[Any]] = {}
-    for name in scenario.targets:
+    names = [
+        name
+        for name in scenario.targets
+        if not servers[name].failure
+        and not servers[name].skipped
+        and not any(r.failure == "wrong answer" for r in runs.get((scenario.key, name), []))
+    ]
+    if names:
+        turn = round_number % len(names)
+        names = names[turn:] + names[:turn]
+    for name in names:
         server = servers[name]
-        if server.failure:
-            continue
-        problem, answers[name] = check_answers(scenario, server)
-        if problem:
-            failures.append(f"{scenario.key} on {COLUMNS[name]}: {problem}")
-            results[(scenario.key, name)] = WrkResult(failure="wrong answer")
-            continue
         if warm_up:  # JIT, caches, connections: not counted
             run_wrk(server.url, scenario.script, scenario.data, 1)
-        print(f"wrk {scenario.key} on {COLUMNS[name]}...", flush=True)
+        print(f"wrk {scenario.key} on {COLUMNS[name]} (round {round_number + 1})...", flush=True)
         result = run_wrk(server.url, scenario.script, scenario.data, seconds)
-        results[(scenario.key, name)] = result
+        runs.setdefault((scenario.key, name), []).append(result)
         if not result.ok:
             what = result.failure or (
                 f"{result.non_2xx} non-2xx, socket errors {result.socket_errors}"
             )
-            failures.append(f"{scenario.key} on {COLUMNS[name]}: {what}")
-    if OURS in answers and NODE in answers:
-        ours, node = answers[OURS], answers[NODE]
-        # Search ranks differently (naive on Node), so only its shape must match.
-        equal = same_shape(ours, node) if scenario.key == "d" else ours == node
-        if not equal:
-            failures.append(
-                f"{scenario.key}: the Node peer's answer differs from ours "
-                f"({json.dumps(ours)[:150]} vs {json.dumps(node)[:150]})"
-            )
+            failures.append(f"{scenario.key} on {COLUMNS[name]} (round {round_number + 1}): {what}")
     return failures
 
 
-def peer_versions() -> str:
-    """The graphql-http and graphql versions bench/peer/package.json pins."""
+def peer_versions() -> dict[str, str]:
+    """The versions bench/peer/package.json pins, by package."""
     try:
-        pinned = json.loads((PEER / "package.json").read_text())["dependencies"]
-        return f"graphql-http {pinned['graphql-http']} + graphql {pinned['graphql']}"
+        pinned: dict[str, str] = json.loads((PEER / "package.json").read_text())["dependencies"]
+        return pinned
     except (OSError, ValueError, KeyError):
-        return "graphql-http + graphql"
+        return {}
+
+
+def nginx_version() -> str:
+    binary = nginx_binary()
+    if binary is None:
+        return "nginx"
+    done = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
+    found = re.search(r"nginx/(\S+)", done.stderr + done.stdout)
+    return f"nginx {found.group(1)}" if found else "nginx"
+
+
+def notes(servers: dict[str, Server], rss: dict[str, float | None]) -> list[str]:
+    """The footnotes: start-up, memory, what each peer is."""
+    lines = []
+    for name, server in servers.items():
+        if server.skipped:
+            lines.append(f"- {COLUMNS[name]}: skipped ({server.skipped})")
+            continue
+        ready = f"{server.ready_seconds:.2f} s" if server.ready_seconds is not None else "–"
+        peak = f"{rss[name]:.0f} MB" if rss.get(name) is not None else "–"
+        note = " (page cache already filled)" if name in (OURS, UNCACHED) else ""
+        note += " (its worker)" if server.rss_of_child else ""
+        lines.append(f"- {COLUMNS[name]}: ready after {ready}{note}, peak RSS {peak}")
+    v = peer_versions()
+
+    def pin(*names: str) -> str:
+        return " + ".join(f"{n} {v[n]}" if n in v else n for n in names)
+
+    lines += [
+        f"- node: {pin('graphql-http', 'graphql')} on node:http, parsing and validating every "
+        "request. Every Node peer runs bench/peer/schema.mjs (same SDL and resolvers); its "
+        "search is a naive substring match (scores and snippets differ from our FTS5/BM25)",
+        f"- mercurius (jit): {pin('mercurius', 'fastify')}, `jit: 1` and its default `cache: "
+        "true`, which is its query cache (parsed, validated and JIT-compiled documents, LRU of "
+        "1024), not a response cache: JIT needs it (with `cache: false` nothing is compiled)",
+        f"- mercurius (jit + cache): the same plus {pin('mercurius-cache')} on the Query "
+        "fields (treatment, treatments, search), results cached by arguments: Mercurius has no "
+        "response cache, this is the closest; the fields below and serialisation still run",
+        f"- yoga (response cache): {pin('graphql-yoga', '@graphql-yoga/plugin-response-cache')}"
+        f" ({pin('@envelop/response-cache')}), global session, on node:http",
+        f"- nginx: {nginx_version()} (Debian), worker_processes 1, access_log off, answering "
+        "our exact bytes for (a) from a file (like plain, which is Starlette + uvicorn)",
+        "- (b) on ours (cached), mercurius (jit + cache) and yoga: each slug misses the cache "
+        "once, then hits; ours (uncached) runs with CONTENTAPI_RESPONSE_CACHE_BYTES=0",
+    ]
+    return lines
 
 
 def bench(args: argparse.Namespace, work: Path) -> int:
@@ -691,43 +973,45 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         scenario.data.write_bytes(b"\n".join(scenario.bodies) + b"\n")
 
     servers = make_servers(work, content, cache)
-    results: dict[tuple[str, str], WrkResult] = {}
+    runs: Runs = {}
     rss: dict[str, float | None] = {}
     with running(list(servers.values())):
         failures = start_servers(servers, scenarios[0].bodies[0], work)
         for scenario in scenarios:
-            failures += drive(scenario, servers, args.duration, not args.quick, results)
+            failures += check_scenario(scenario, servers, runs)
+        # Interleaved: each round runs every scenario on every server once.
+        for round_number in range(args.rounds):
+            for scenario in scenarios:
+                failures += drive(
+                    scenario, servers, args.duration, not args.quick, runs, round_number
+                )
         for name, server in servers.items():
             rss[name] = server.peak_rss_mb()
 
+    results = medians(runs)
+    columns = _columns(servers)
+    rounds = f"median of {args.rounds} interleaved rounds" if args.rounds > 1 else "one round"
     print()
     print(
         f"## HTTP benchmark: {args.pages} pages ({len(slugs)} published), wrk -t{THREADS} "
-        f"-c{CONNECTIONS} -d{args.duration}s --timeout {TIMEOUT}s, one process each"
+        f"-c{CONNECTIONS} -d{args.duration}s --timeout {TIMEOUT}s, one process each, {rounds}"
     )
     print()
-    print(table(scenarios, results))
+    print(table(scenarios, results, columns))
     print()
-    print(details(scenarios, results))
+    print(f"Ratios of req/s ({rounds}):")
+    print()
+    print(ratio_table(scenarios, results, columns))
+    print()
+    print(details(scenarios, runs))
     print()
     print(
         f"- cold index load, {cold['pages']} pages, 1 worker: {cold['seconds']:.2f} s "
         f"(+ {cold['import_seconds']:.2f} s imports)"
     )
     print(f"- warm-start load (page cache filled), same pages: {warm['seconds']:.2f} s")
-    for name, server in servers.items():
-        ready = f"{server.ready_seconds:.2f} s" if server.ready_seconds is not None else "–"
-        peak = f"{rss[name]:.0f} MB" if rss.get(name) is not None else "–"
-        note = " (page cache already filled)" if name in (OURS, UNCACHED) else ""
-        print(f"- {COLUMNS[name]}: ready after {ready}{note}, peak RSS {peak}")
-    print(
-        f"- node: {peer_versions()}, parsing and validating every request; its search is a "
-        "naive substring match (scores and snippets differ from our FTS5/BM25)"
-    )
-    print(
-        "- (b) on ours (cached): each slug misses the response cache once, then hits; "
-        "ours (uncached) runs with CONTENTAPI_RESPONSE_CACHE_BYTES=0"
-    )
+    for line in notes(servers, rss):
+        print(line)
     load_after = os.getloadavg()
     print(
         f"- total time {time.monotonic() - began:.0f} s on {os.cpu_count()} CPUs; load average "
@@ -744,12 +1028,13 @@ def bench(args: argparse.Namespace, work: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="HTTP benchmark: contentapi vs a Node GraphQL server vs a plain endpoint."
+        description="HTTP benchmark: contentapi vs Node GraphQL servers vs plain endpoints."
     )
     parser.add_argument("--pages", type=int, default=None, help="corpus size (default 1000)")
     parser.add_argument("--duration", type=int, default=None, help="seconds per wrk run (5)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (3)")
     parser.add_argument(
-        "--quick", action="store_true", help="CI smoke test: 200 pages, 1 s runs, < 60 s"
+        "--quick", action="store_true", help="CI smoke test: 200 pages, 1 s runs, one round"
     )
     parser.add_argument("--helper", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -759,8 +1044,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.pages = 200 if args.quick else 1000
     if args.duration is None:
         args.duration = 1 if args.quick else 5
-    if args.pages < 1 or args.duration < 1:
-        parser.error("--pages and --duration must be at least 1")
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
+    if args.pages < 1 or args.duration < 1 or args.rounds < 1:
+        parser.error("--pages, --duration and --rounds must be at least 1")
     if shutil.which("wrk") is None:
         print(
             "error: wrk is not installed; install it (Debian/Ubuntu: apt-get install wrk) "
