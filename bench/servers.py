@@ -25,7 +25,6 @@ run. Load goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
@@ -33,24 +32,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
+# Run as a script, bench/ is on the path (as bench/load.py imports throughput).
+import tails  # noqa: E402
+
 FACTORY = "contentapi.http.starting:create_serving_app"
 
 
-def _load(name: str) -> ModuleType:
-    """A sibling bench script as a module (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tails = _load("tails")
 tp = tails.tp
 
 
