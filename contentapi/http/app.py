@@ -105,6 +105,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             # Operations this worker's fast executor left to graphql-core unforeseen (not
             # introspection, not errors in the answer): 0 unless something demoted it.
             "fastPathFallbacks": fallbacks.count,
+            # Requests the JIT (schema/jit.py) began and left to the executor unforeseen.
+            "jitFallbacks": schema.compiler.fallbacks.count,
         }
         # A broken page may be a draft: its error is no one's business but the editors'.
         if endpoint.is_preview(request):

@@ -200,6 +200,15 @@ class GraphQLEndpoint:
             locales=self.locales,
             json_fragments=True,  # the payload is written with orjson.dumps, below
         )
+        compiled = self.schema.compiler.execute(
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+            context,
+            operation.extensions,
+        )
+        if compiled is not None:
+            return self._answered(context, compiled, 200, kind)
         try:
             result = await self.schema.execute(
                 operation.query,
@@ -226,9 +235,6 @@ class GraphQLEndpoint:
         # validation or variable error), so the response has no `data` entry and
         # graphql-response+json answers 400. Once execution started, `data` is there,
         # even as null (a field error that reached a non-null root field).
-        found = context.report.pop("keys", ())
-        context.report[SURROGATE_KEY] = keys.header_value(found, " ")
-        context.report[CACHE_TAG] = keys.header_value(found, ",")
         errors = result.errors or []
         request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
         payload: dict[str, Any] = {}
@@ -239,6 +245,14 @@ class GraphQLEndpoint:
         if result.extensions:
             payload["extensions"] = result.extensions
         status = 400 if request_error and kind == GRAPHQL_RESPONSE else 200
+        return self._answered(context, payload, status, kind)
+
+    @staticmethod
+    def _answered(context: Context, payload: dict[str, Any], status: int, kind: str) -> Answer:
+        """The answer with this payload, and the purge keys of what it holds."""
+        found = context.report.pop("keys", ())
+        context.report[SURROGATE_KEY] = keys.header_value(found, " ")
+        context.report[CACHE_TAG] = keys.header_value(found, ",")
         # A copy: orjson's bytes keep the 4 KB or more it wrote them into, which the cache,
         # counting len(body), would not see.
         return Answer(status, bytes(memoryview(orjson.dumps(payload))), kind, context.report)

@@ -22,13 +22,14 @@ from contentapi.content.contentmodel import (
 from contentapi.schema.changes import Subscription
 from contentapi.schema.context import Context as Context
 from contentapi.schema.errors import QueryError
-from contentapi.schema.execution import FastExecutionContext, ResponseTooLarge
+from contentapi.schema.execution import FallbackCount, FastExecutionContext, ResponseTooLarge
 from contentapi.schema.generated import (
     Generated,
     builtin_names,
     generate,
     move_treatment_fields,
 )
+from contentapi.schema.jit import Compiler
 from contentapi.schema.limits import QueryLimits
 from contentapi.schema.pipeline import Preparer, QueryPipeline
 from contentapi.schema.query import Query
@@ -100,6 +101,8 @@ class ContentSchema(strawberry.Schema):
     """Parses, measures and validates documents (shared by every request)."""
     served: Served | None
     """The content model the schema was generated from, None without one."""
+    compiler: Compiler
+    """Runs the queries it can compile without Strawberry or graphql-core (see jit.py)."""
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
@@ -185,6 +188,13 @@ def build_schema(
         hide_suggestions=not limits.introspection,
     )
     schema.extensions = (*schema.extensions, partial(QueryPipeline, schema.preparer))
+    schema.compiler = Compiler(
+        schema._schema,
+        schema.preparer,
+        limits.max_response_bytes,
+        FallbackCount(),
+        limits.parse_cache_bytes,
+    )
     return schema
 
 

@@ -33,6 +33,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import orjson
@@ -51,7 +52,7 @@ from graphql import (
     visit,
 )
 from graphql.execution.values import get_argument_values
-from graphql.language import DirectiveNode, FieldNode, Visitor
+from graphql.language import DirectiveNode, FieldNode, NullValueNode, Visitor
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.utils.str_converters import to_camel_case
@@ -65,7 +66,7 @@ _MAX_COMPILED = 512
 # Strings up to this long are not counted against the response budget: the query cost
 # bounds how many values there are, so only long ones can make an answer large, and
 # counting every short one would cost the fast path 4%.
-_UNCOUNTED = 256
+UNCOUNTED = 256
 Complete = Callable[["FastExecutionContext", Any], Any]
 Resolve = Callable[["FastExecutionContext", Any, Any], Any]
 # One field of an object plan: response key, attribute to read (or None), the field (None
@@ -73,19 +74,19 @@ Resolve = Callable[["FastExecutionContext", Any, Any], Any]
 FieldPlan = tuple[str, str | None, GraphQLField | Resolve | None, Any, Complete]
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """The fast path cannot finish this operation the way graphql-core would (the message
     says why)."""
 
 
-class _Introspection(_Fallback):
+class _Introspection(Fallback):
     """A root field the schema's types do not declare: __schema or __type."""
 
     def __init__(self) -> None:
         super().__init__("introspection (__schema, __type)")
 
 
-_NULL = "null in a non-null field"
+NULL = "null in a non-null field"
 
 
 class FallbackCount:
@@ -127,6 +128,19 @@ class ResponseTooLarge(QueryError):
 _CONTAINERS = (dict, list, orjson.Fragment)
 
 
+def is_large(value: Any) -> bool:
+    """Whether a completed leaf value is counted against the response byte budget."""
+    return (type(value) is str and len(value) > UNCOUNTED) or type(value) in _CONTAINERS
+
+
+def spent_after(spent: int, value: Any, limit: int) -> int:
+    """The bytes spent once `value` is counted too: ResponseTooLarge once past `limit`."""
+    spent += len(value) if type(value) is str else len(orjson.dumps(value))
+    if spent > limit:
+        raise ResponseTooLarge(limit)
+    return spent
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution context with a compiled fast path for queries."""
 
@@ -152,17 +166,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def charge(self, value: Any) -> None:
         """Count a completed value against the budget: ResponseTooLarge once past it."""
-        if not self.max_response_bytes:
-            return
-        size = len(value) if type(value) is str else len(orjson.dumps(value))
-        spent = self.__dict__.get("_spent", 0) + size
-        self.__dict__["_spent"] = spent
-        if spent > self.max_response_bytes:
-            raise ResponseTooLarge(self.max_response_bytes)
+        if self.max_response_bytes:
+            self.__dict__["_spent"] = spent_after(
+                self.__dict__.get("_spent", 0), value, self.max_response_bytes
+            )
 
-    @staticmethod
-    def _large(value: Any) -> bool:
-        return (type(value) is str and len(value) > _UNCOUNTED) or type(value) in _CONTAINERS
+    _large = staticmethod(is_large)
 
     def complete_leaf_value(self, return_type: Any, result: Any) -> Any:  # type: ignore[override]
         coerced = super().complete_leaf_value(return_type, result)
@@ -184,7 +193,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return _run(self, root_type, plan, root_value)
             except ResponseTooLarge as exc:
                 raise GraphQLError(str(exc), original_error=exc) from None
-            except Exception as exc:  # noqa: BLE001 - _Fallback or any surprise: graphql-core does it
+            except Exception as exc:  # noqa: BLE001 - Fallback or any surprise: graphql-core does it
                 self.fallbacks.add(exc)
                 self.__dict__["_spent"] = 0
         return super().execute_root_grouped_field_set(
@@ -235,7 +244,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().complete_object_value(return_type, details, info, path, result, *rest)
 
     def complete_list_value(self, return_type: GraphQLList[Any], *rest: Any) -> Any:
-        key = _list_key(return_type)
+        key = list_key(return_type)
         if key is not None:
             self.keys.add(key)
         return super().complete_list_value(return_type, *rest)
@@ -249,11 +258,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return memo
 
     @property
-    def context_only(self) -> _ContextOnly:
+    def context_only(self) -> ContextOnly:
         """The `info` handed to resolvers called directly."""
-        info: _ContextOnly | None = self.__dict__.get("_context_only")
+        info: ContextOnly | None = self.__dict__.get("_context_only")
         if info is None:
-            info = self.__dict__["_context_only"] = _ContextOnly(self.context_value)
+            info = self.__dict__["_context_only"] = ContextOnly(self.context_value)
         return info
 
 
@@ -268,7 +277,7 @@ def _plan(ctx: FastExecutionContext, parent: GraphQLObjectType, grouped: Any) ->
         field_def = parent.fields.get(name)
         if field_def is None:
             raise _Introspection
-        attribute = None if node.arguments else _attribute_of(field_def)
+        attribute = None if node.arguments else attribute_of(field_def)
         direct = None if attribute else _direct_resolver(field_def, node)
         complete = _completer(ctx, field_def.type, details)
         plan.append((key, attribute, field_def if direct is None else direct, details, complete))
@@ -317,7 +326,7 @@ def _resolve(
     value = (field_def.resolve or ctx.field_resolver)(source, info, **args)
     if ctx.is_awaitable(value):
         getattr(value, "close", lambda: None)()
-        raise _Fallback("a resolver returned an awaitable")
+        raise Fallback("a resolver returned an awaitable")
     return value
 
 
@@ -335,18 +344,18 @@ def _completer(
 
         def leaf(ctx: FastExecutionContext, value: Any) -> Any:
             if type(value) is passes:
-                if len(value) > _UNCOUNTED:
+                if len(value) > UNCOUNTED:
                     ctx.charge(value)
                 return value
             if value is None:
                 if required:
-                    raise _Fallback(_NULL)
+                    raise Fallback(NULL)
                 return None
             if isinstance(value, Exception):
-                raise _Fallback("an error as a value")
+                raise Fallback("an error as a value")
             coerced = coerce(value)
             if coerced is None or coerced is Undefined:
-                raise _Fallback("a value its scalar cannot serialise")
+                raise Fallback("a value its scalar cannot serialise")
             if ctx._large(coerced):
                 ctx.charge(coerced)
             return coerced
@@ -354,15 +363,15 @@ def _completer(
         return leaf
     if isinstance(kind, GraphQLList):
         item = _completer(ctx, kind.of_type, details)
-        key = _list_key(kind)
+        key = list_key(kind)
 
         def listed(ctx: FastExecutionContext, value: Any) -> Any:
             if value is None:
                 if required:
-                    raise _Fallback(_NULL)
+                    raise Fallback(NULL)
                 return None
             if isinstance(value, str | bytes | dict | Exception) or not hasattr(value, "__iter__"):
-                raise _Fallback("a value that is not a list in a list field")
+                raise Fallback("a value that is not a list in a list field")
             if key is not None:
                 ctx.keys.add(key)
             return [item(ctx, element) for element in value]
@@ -377,35 +386,48 @@ def _completer(
         def abstract(ctx: FastExecutionContext, value: Any) -> Any:
             if value is None:
                 if required:
-                    raise _Fallback(_NULL)
+                    raise Fallback(NULL)
                 return None
             found = by_type.get(type(value))
             if found is None:
-                runtime = next((t for t in possible if _is_type_of(t, value)), None)
+                runtime = next((t for t in possible if is_type_of(t, value)), None)
                 if runtime is None:
-                    raise _Fallback("a value of no possible type of an abstract type")
+                    raise Fallback("a value of no possible type of an abstract type")
                 found = by_type[type(value)] = _object_completer(runtime, details, required)
             return found(ctx, value)
 
         return abstract
-    raise _Fallback(f"an output type the fast path does not know: {kind}")
+    raise Fallback(f"an output type the fast path does not know: {kind}")
+
+
+# What object_key answers for a document type: its key is made from its uri.
+BY_URI = "\0uri"
+
+
+def object_key(name: str) -> str | None:
+    """The purge key completing an object of type `name` adds to the answer: BY_URI for a
+    document (keys.document_key of its uri), None for none."""
+    if name in keys.DOCUMENTS or name in keys.GENERATED_DOCUMENTS:
+        return BY_URI
+    key = keys.OBJECT_KEYS.get(name)
+    if key is None and name.endswith("Connection"):
+        key = keys.list_key(name)
+    return key
 
 
 def _tagger(name: str) -> Callable[[FastExecutionContext, Any], None] | None:
     """What completing an object of type `name` adds to the answer's purge keys."""
-    if name in keys.DOCUMENTS or name in keys.GENERATED_DOCUMENTS:
+    key = object_key(name)
+    if key is None:
+        return None
+    if key is BY_URI:
 
         def document(ctx: FastExecutionContext, value: Any) -> None:
             uri = getattr(value, "uri", None)
             if type(uri) is str:
-                ctx.keys.add(_document_key(uri))
+                ctx.keys.add(document_key(uri))
 
         return document
-    key = keys.OBJECT_KEYS.get(name)
-    if key is None and name.endswith("Connection"):
-        key = keys.list_key(name)
-    if key is None:
-        return None
     fixed: str = key
 
     def tagged(ctx: FastExecutionContext, value: Any) -> None:
@@ -414,7 +436,7 @@ def _tagger(name: str) -> Callable[[FastExecutionContext, Any], None] | None:
     return tagged
 
 
-def _list_key(kind: GraphQLList[Any]) -> str | None:
+def list_key(kind: GraphQLList[Any]) -> str | None:
     """The purge key of a list of objects (None for a list of scalars)."""
     item = kind.of_type
     while isinstance(item, GraphQLNonNull | GraphQLList):
@@ -424,7 +446,7 @@ def _list_key(kind: GraphQLList[Any]) -> str | None:
     return None
 
 
-_document_key = functools.lru_cache(maxsize=8192)(keys.document_key)
+document_key = functools.lru_cache(maxsize=8192)(keys.document_key)
 
 
 def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> Complete:
@@ -437,21 +459,21 @@ def _object_completer(kind: GraphQLObjectType, details: Any, required: bool) -> 
         nonlocal plan
         if value is None:
             if required:
-                raise _Fallback(_NULL)
+                raise Fallback(NULL)
             return None
         fits = accepted.get(type(value))
         if fits is None:
             fits = accepted[type(value)] = not isinstance(value, Exception) and (
-                kind.is_type_of is None or _is_type_of(kind, value)
+                kind.is_type_of is None or is_type_of(kind, value)
             )
         if not fits:
-            raise _Fallback("a value not of the field's object type")
+            raise Fallback("a value not of the field's object type")
         if tag is not None:
             tag(ctx, value)
         if plan is None:
             collected = ctx.collect_subfields(kind, details)
             if collected[1]:  # new @defer usages
-                raise _Fallback("@defer in the selection")
+                raise Fallback("@defer in the selection")
             plan = _plan(ctx, kind, collected[0])
         return _run(ctx, kind, plan, value)
 
@@ -482,7 +504,7 @@ def _uses_directives(operation: OperationDefinitionNode, fragments: Any) -> bool
     return False
 
 
-def _is_type_of(kind: GraphQLObjectType, value: Any) -> bool:
+def is_type_of(kind: GraphQLObjectType, value: Any) -> bool:
     return kind.is_type_of is not None and bool(kind.is_type_of(value, None))  # type: ignore[arg-type]
 
 
@@ -490,7 +512,7 @@ def _identity(ctx: FastExecutionContext, value: Any) -> Any:
     return value
 
 
-def _attribute_of(field_def: GraphQLField) -> str | None:
+def attribute_of(field_def: GraphQLField) -> str | None:
     """The attribute a field reads when it has no resolver of its own, else None."""
     if not getattr(field_def.resolve, "_is_default", False):
         return None
@@ -499,7 +521,7 @@ def _attribute_of(field_def: GraphQLField) -> str | None:
     return name if isinstance(name, str) else None
 
 
-class _ContextOnly:
+class ContextOnly:
     """What resolvers called directly get as `info`: the context and nothing else.
 
     A resolver reaching for anything more raises AttributeError, and graphql-core then
@@ -512,10 +534,25 @@ class _ContextOnly:
         self.context = context
 
 
-def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None:
-    """Call a field's plain Python resolver without Strawberry's per-call wrapping, if it has
-    no permissions, extensions or awaitables and what its arguments get needs no converting:
-    built-in scalars (coerced by graphql-core) or, for any other type, nothing or null."""
+@dataclass(frozen=True, slots=True)
+class DirectCall:
+    """How to call a field's plain Python resolver without Strawberry's per-call wrapping."""
+
+    function: Callable[..., Any]
+    root_name: str | None
+    """The parameter given the parent object (None: the resolver takes none)."""
+    info_name: str | None
+    """The parameter given `info` (a ContextOnly), if any."""
+    python_names: dict[str, str]
+    """Each GraphQL argument's Python parameter name."""
+    positional: bool
+    """Whether root and info (those it takes) may be passed first, positionally."""
+
+
+def direct_call(field_def: GraphQLField, node: FieldNode) -> DirectCall | None:
+    """A field's resolver, if it may be called directly: it has no permissions, extensions
+    or awaitables and what its arguments get needs no converting (built-in scalars,
+    coerced by graphql-core, or, for any other type, nothing or null)."""
     definition = (field_def.extensions or {}).get(_DEFINITION)
     resolver = getattr(definition, "base_resolver", None)
     if (
@@ -525,7 +562,12 @@ def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None
         or getattr(definition, "extensions", None)
     ):
         return None
-    given = {argument.name.value for argument in node.arguments or ()}
+    # Arguments given a value other than a literal null.
+    given = {
+        argument.name.value
+        for argument in node.arguments or ()
+        if not isinstance(argument.value, NullValueNode)
+    }
     python_names: dict[str, str] = {}
     for argument in resolver.arguments:
         name = argument.graphql_name or to_camel_case(argument.python_name)
@@ -542,7 +584,18 @@ def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None
     info = resolver.info_parameter
     root_name = root.name if root is not None else None
     info_name = info.name if info is not None else None
-    if not given and _leads_with(function, root_name, info_name):
+    positional = _leads_with(function, root_name, info_name)
+    return DirectCall(function, root_name, info_name, python_names, positional)
+
+
+def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None:
+    """A function calling the field's resolver directly (see direct_call), or None."""
+    direct = direct_call(field_def, node)
+    if direct is None:
+        return None
+    function, root_name, info_name = direct.function, direct.root_name, direct.info_name
+    python_names = direct.python_names
+    if not node.arguments and direct.positional:
         # (root, info) first and no argument in the query (an Image's placeholder, width,
         # srcSet with its default widths): the arguments' defaults coerced once, here, and
         # the resolver called with root and info positional, no keyword dict per value.
@@ -610,7 +663,9 @@ _BUILTIN_SCALARS = frozenset(("String", "Int", "Float", "Boolean", "ID"))
 
 
 def _is_builtin_scalar(kind: Any) -> bool:
-    if isinstance(kind, GraphQLNonNull):
+    """Whether an argument's type is a built-in scalar or a list of them (which Strawberry
+    hands to resolvers as graphql-core coerced them)."""
+    while isinstance(kind, GraphQLNonNull | GraphQLList):
         kind = kind.of_type
     return isinstance(kind, GraphQLScalarType) and kind.name in _BUILTIN_SCALARS
 

@@ -55,6 +55,8 @@ class Prepared:
     """The variables that size its lists (page sizes, id lists)."""
     measures: dict[tuple[Any, ...], dict[str | None, Measure]] = field(default_factory=dict)
     """Each operation's measure, by the values of the sizing variables."""
+    directive_variables: tuple[str, ...] | None = None
+    """The variables its @skip and @include read (see jit.py), once known."""
 
 
 def _pick(measures: dict[str | None, Measure], name: str | None) -> Measure | None:
@@ -193,12 +195,24 @@ class QueryPipeline(SchemaExtension):
         context = self.execution_context
         if self.prepared is None or context.pre_execution_errors:
             return {}
-        name = context.operation_name
-        measure = _pick(self.measures, name)
-        cost = measure.cost if measure is not None else 0
         report = getattr(context.context, "report", None)
-        if isinstance(report, dict):
-            report["cost"] = cost
-            report["operation"] = name
-        asked = (context.operation_extensions or {}).get("cost")
-        return {"cost": cost} if asked else {}
+        return cost_results(
+            report, self.measures, context.operation_name, context.operation_extensions
+        )
+
+
+def cost_results(
+    report: Any,
+    measures: dict[str | None, Measure],
+    name: str | None,
+    operation_extensions: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Note the operation's cost and name in the context's report (a dict, for the access
+    log) and answer the response's extensions: the cost if the request asked for it."""
+    measure = _pick(measures, name)
+    cost = measure.cost if measure is not None else 0
+    if isinstance(report, dict):
+        report["cost"] = cost
+        report["operation"] = name
+    asked = (operation_extensions or {}).get("cost")
+    return {"cost": cost} if asked else {}

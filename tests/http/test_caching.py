@@ -418,7 +418,13 @@ def test_loaded_at_does_not_reveal_a_draft_only_edit(app: Starlette, content: Pa
 
 def test_readyz_reveals_no_draft_only_change(app: Starlette, content: Path) -> None:
     before = call(app, "GET", path="/readyz")
-    assert sorted(before.json()) == ["fastPathFallbacks", "status", "treatments", "version"]
+    assert sorted(before.json()) == [
+        "fastPathFallbacks",
+        "jitFallbacks",
+        "status",
+        "treatments",
+        "version",
+    ]
     edit_draft(app, content, "draft: true", "draft: true\ndate: [unclosed")
     after = call(app, "GET", path="/readyz")
     assert after.body == before.body

@@ -1,0 +1,576 @@
+"""A JIT for queries: each operation compiled once into Python source that builds its answer.
+
+Like graphql-jit does for JavaScript, an operation (with the values of the variables its
+@skip and @include read) is turned into a handful of generated functions, one per
+selection set and object type, each reading its fields straight off the model objects,
+calling resolvers directly and returning the response object as one dict display: no
+per-field dispatch, no execution context, no Strawberry extension hooks, no graphql-core
+scaffolding. What it adds to the answer (purge keys, bytes against the response budget)
+is what the executor in execution.py adds, through the same helpers.
+
+It is the fast path's fast path, and as strict: an operation it cannot run exactly as
+graphql-core would (a mutation, introspection, @defer, fragment variables, a resolver
+that needs Strawberry's argument conversion or permissions) is not compiled, and any
+surprise while running one (an error, a null in a non-null field, a value of an
+unexpected type, a resolver reading more of `info` than `.context`) hands the request
+to Strawberry and graphql-core from the start, counted as execution.py counts its own
+(FallbackCount). So errors and partial results are always graphql-core's, and the
+differential test (tests/schema/test_jit.py) holds it equal on every result.
+
+Why written here rather than taken from a library: there is no JIT for graphql-core
+(graphql-jit is JavaScript only). Measured in process on 1,000 generated pages (bench
+queries of bench/throughput.py, no response cache), Strawberry's execute with the fast
+executor took 134 us for one treatment and 914 us for a list of 50: see the module's
+benchmark, bench/jit.py, for the figures side by side.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.language import (
+    DirectiveNode,
+    FragmentDefinitionNode,
+    VariableNode,
+    Visitor,
+    visit,
+)
+from graphql.pyutils import Undefined
+
+from contentapi.bounded import BoundedCache, digest
+from contentapi.schema.execution import (
+    BY_URI,
+    NULL,
+    UNCOUNTED,
+    ContextOnly,
+    Fallback,
+    FallbackCount,
+    attribute_of,
+    direct_call,
+    document_key,
+    is_large,
+    is_type_of,
+    list_key,
+    object_key,
+    spent_after,
+)
+from contentapi.schema.pipeline import Prepared, Preparer, cost_results
+
+# Generated functions one operation may have before it is left to graphql-core: the
+# limits on depth, aliases and fields keep ordinary ones far below (a treatment with its
+# images and indications: 3; the largest example query: 14).
+MAX_FUNCTIONS = 500
+# What a compiled operation holds, per byte of its generated source (code objects,
+# functions, constants), measured with tracemalloc over the example queries: 5 to 9.
+_BYTES_PER_SOURCE_BYTE = 10
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+class _NotCompiled(Exception):
+    """The operation is one the JIT leaves to graphql-core (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    reason: str
+
+
+class _Run:
+    """One request's state, handed to every generated function."""
+
+    __slots__ = ("args", "info", "keys", "limit", "spent")
+
+    def __init__(self, info: ContextOnly, keys: set[str], args: list[Any], limit: int) -> None:
+        self.info = info
+        self.keys = keys
+        self.args = args
+        self.limit = limit
+        self.spent = 0
+
+    def charge(self, value: Any) -> None:
+        if self.limit:
+            self.spent = spent_after(self.spent, value, self.limit)
+
+
+# A field's arguments coerced per request: (field, field node) -> keyword arguments.
+_Hoisted = tuple[GraphQLField, Any, dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A compiled operation: its root function and the arguments it needs per request."""
+
+    run: Callable[[_Run], dict[str, Any]]
+    operation: OperationDefinitionNode
+    hoisted: tuple[_Hoisted, ...]
+    source: str
+
+
+class Compiler:
+    """Compiles and runs queries; the plans are kept in a cache bounded by their size."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        preparer: Preparer,
+        max_response_bytes: int,
+        fallbacks: FallbackCount,
+        max_bytes: int,
+    ) -> None:
+        self.schema = schema
+        self.preparer = preparer
+        self.max_response_bytes = max_response_bytes
+        self.fallbacks = fallbacks
+        self.hide_suggestions = preparer.hide_suggestions
+        self.plans = BoundedCache[Plan | _Refused](max_bytes)
+
+    def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        context: Any,
+        operation_extensions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The response ({"data": ...} and the extensions asked for) of a query that runs
+        with no error, or None: Strawberry and graphql-core must answer this request."""
+        try:
+            prepared = self.preparer.parse(query)
+        except GraphQLError:
+            return None
+        errors, measures = self.preparer.validate(prepared, variables)
+        if errors:
+            return None
+        plan = self.plan(query, prepared, operation_name, variables)
+        if plan is None:
+            return None
+        coerced = get_variable_values(
+            self.schema,
+            plan.operation.variable_definitions or (),
+            dict(variables or {}),
+            hide_suggestions=self.hide_suggestions,
+        )
+        if not isinstance(coerced, VariableValues):
+            return None
+        report = context.report
+        keys: set[str] = report.setdefault("keys", set())
+        try:
+            args = [
+                _python_arguments(field, node, coerced, names, self.hide_suggestions)
+                for field, node, names in plan.hoisted
+            ]
+            data = plan.run(_Run(ContextOnly(context), keys, args, self.max_response_bytes))
+        except Exception as exc:  # noqa: BLE001 - Fallback or any surprise: graphql-core does it
+            self.fallbacks.add(exc)
+            keys.clear()
+            return None
+        name = operation_name
+        if name is None and plan.operation.name is not None:
+            name = plan.operation.name.value
+        extensions = cost_results(report, measures, name, operation_extensions)
+        return {"data": data, "extensions": extensions} if extensions else {"data": data}
+
+    def plan(
+        self,
+        query: str,
+        prepared: Prepared,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> Plan | None:
+        """The compiled operation (compiled now if it was not), or None if it is not one
+        the JIT runs."""
+        shape = _directive_variables(prepared)
+        chosen = [(name in (variables or {}), (variables or {}).get(name)) for name in shape]
+        key = digest(
+            query.encode(),
+            (operation_name or "").encode(),
+            b"1" if operation_name is None else b"0",
+            orjson.dumps(chosen, default=repr),
+        )
+        found = self.plans.get(key)
+        if found is None:
+            try:
+                found = self._compile(prepared.document, operation_name, variables)
+                cost = len(found.source) * _BYTES_PER_SOURCE_BYTE
+            except _NotCompiled as exc:
+                found, cost = _Refused(str(exc)), len(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a surprise: graphql-core does it
+                self.fallbacks.add(exc)
+                found, cost = _Refused(repr(exc)), 100
+            self.plans.put(key, found, cost)
+        return found if isinstance(found, Plan) else None
+
+    def _compile(
+        self, document: Any, operation_name: str | None, variables: Mapping[str, Any] | None
+    ) -> Plan:
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            raise _NotCompiled("no single operation by that name")
+        if operation.operation != OperationType.QUERY:
+            raise _NotCompiled(f"a {operation.operation.value}")
+        fragments: dict[str, FragmentDetails] = {}
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                if definition.variable_definitions:
+                    raise _NotCompiled("fragment variables")
+                fragments[definition.name.value] = FragmentDetails(definition, None)
+        _check_directives(document)
+        coerced = get_variable_values(
+            self.schema,
+            operation.variable_definitions or (),
+            dict(variables or {}),
+            hide_suggestions=self.hide_suggestions,
+        )
+        if not isinstance(coerced, VariableValues):
+            raise _NotCompiled("variables graphql-core refuses")
+        writer = _Writer(self.schema, fragments, coerced, operation)
+        root_type = self.schema.query_type
+        if root_type is None:  # pragma: no cover - every schema of ours has one
+            raise _NotCompiled("no query type")
+        collected = collect_fields(
+            self.schema, fragments, coerced, root_type, operation, self.hide_suggestions
+        )
+        if collected.new_defer_usages:
+            raise _NotCompiled("@defer")
+        root = writer.object_function(root_type, collected.grouped_field_set, root=True)
+        source = "\n".join(writer.lines)
+        namespace = dict(writer.constants)
+        exec(compile(source, "<contentapi.jit>", "exec"), namespace)  # noqa: S102 - our own code
+        return Plan(namespace[root], operation, tuple(writer.hoisted), source)
+
+
+def _python_arguments(
+    field: GraphQLField,
+    node: Any,
+    variables: VariableValues,
+    names: dict[str, str],
+    hide_suggestions: bool,
+) -> dict[str, Any]:
+    arguments = get_argument_values(field, node, variables, None, hide_suggestions)
+    return {names[name]: value for name, value in arguments.items()}
+
+
+class _Finder(Visitor):
+    """The variables @skip and @include read, and whether any other directive is used."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.variables: set[str] = set()
+        self.other: str | None = None
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        name = node.name.value
+        if name not in ("skip", "include"):
+            self.other = self.other or name
+        for argument in node.arguments or ():
+            if isinstance(argument.value, VariableNode):
+                self.variables.add(argument.value.name.value)
+
+
+def _directive_variables(prepared: Prepared) -> tuple[str, ...]:
+    """The variables a document's @skip and @include read, sorted (kept with the parsed
+    document, which is shared)."""
+    found = prepared.directive_variables
+    if found is None:
+        finder = _Finder()
+        visit(prepared.document, finder)
+        found = prepared.directive_variables = tuple(sorted(finder.variables))
+    return found
+
+
+def _check_directives(document: Any) -> None:
+    finder = _Finder()
+    visit(document, finder)
+    if finder.other is not None:
+        raise _NotCompiled(f"the directive @{finder.other}")
+
+
+def _leaf_completer(kind: GraphQLScalarType | GraphQLEnumType, required: bool) -> Any:
+    """Completes a leaf value the generated code's inline test did not pass, as execution.py's
+    leaf completer does."""
+    coerce = kind.coerce_output_value
+
+    def leaf(run: _Run, value: Any) -> Any:
+        if value is None:
+            if required:
+                raise Fallback(NULL)
+            return None
+        if isinstance(value, Exception):
+            raise Fallback("an error as a value")
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise Fallback("a value its scalar cannot serialise")
+        if is_large(coerced):
+            run.charge(coerced)
+        return coerced
+
+    return leaf
+
+
+def _as_list(value: Any) -> Any:
+    if (
+        value is None
+        or isinstance(value, str | bytes | dict | Exception)
+        or not hasattr(value, "__iter__")
+    ):
+        raise Fallback(NULL if value is None else "a value that is not a list in a list field")
+    return value
+
+
+def _accept(kind: GraphQLObjectType, value: Any, accepted: set[type]) -> None:
+    """Check a value is of an object type (our is_type_of functions are isinstance checks:
+    one answer per Python type, remembered in `accepted`)."""
+    if value is None:
+        raise Fallback(NULL)
+    if isinstance(value, Exception) or (
+        kind.is_type_of is not None and not is_type_of(kind, value)
+    ):
+        raise Fallback("a value not of the field's object type")
+    accepted.add(type(value))
+
+
+def _runtime(
+    dispatch: dict[type, Any], possible: list[tuple[GraphQLObjectType, Any]], value: Any
+) -> Any:
+    if value is None:
+        raise Fallback(NULL)
+    found = next((f for kind, f in possible if is_type_of(kind, value)), None)
+    if found is None or isinstance(value, Exception):
+        raise Fallback("a value of no possible type of an abstract type")
+    dispatch[type(value)] = found
+    return found
+
+
+def _null() -> Any:
+    raise Fallback(NULL)
+
+
+class _Writer:
+    """Writes one operation's functions: source lines and the constants they use."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDetails],
+        variables: VariableValues,
+        operation: OperationDefinitionNode,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.operation = operation
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {
+            "_accept": _accept,
+            "_as_list": _as_list,
+            "_runtime": _runtime,
+            "_null": _null,
+            "_document_key": document_key,
+        }
+        self.hoisted: list[_Hoisted] = []
+        self._names = itertools.count()
+        self._functions = 0
+        self._by_selection: dict[tuple[Any, ...], str] = {}
+
+    def _constant(self, value: Any, prefix: str = "c") -> str:
+        name = f"{prefix}{next(self._names)}"
+        self.constants[name] = value
+        return name
+
+    def _new_function(self) -> str:
+        self._functions += 1
+        if self._functions > MAX_FUNCTIONS:
+            raise _NotCompiled(f"more than {MAX_FUNCTIONS} selection sets")
+        return f"f{next(self._names)}"
+
+    def object_function(
+        self, kind: GraphQLObjectType, grouped: dict[str, list[FieldDetails]], root: bool = False
+    ) -> str:
+        """The function completing objects of `kind` with these fields (name in the
+        generated module): f(source, run) -> dict."""
+        name = self._new_function()
+        body: list[str] = []
+        if root:
+            body.append("    s = None")
+        else:
+            accepted = self._constant(set(), "t")
+            kind_name = self._constant(kind, "k")
+            body.append(f"    if type(s) not in {accepted}: _accept({kind_name}, s, {accepted})")
+        tag = object_key(kind.name)
+        if tag is BY_URI:
+            body.append('    u = getattr(s, "uri", None)')
+            body.append("    if type(u) is str: x.keys.add(_document_key(u))")
+        elif tag is not None:
+            body.append(f"    x.keys.add({tag!r})")
+        entries: list[str] = []
+        for number, (key, details) in enumerate(grouped.items()):
+            node = details[0].node
+            field_name = node.name.value
+            if field_name == "__typename":
+                entries.append(f"{key!r}: {kind.name!r}")
+                continue
+            field = kind.fields.get(field_name)
+            if field is None:
+                raise _NotCompiled(f"the field {field_name} (introspection)")
+            value = f"v{number}"
+            body.append(f"    {value} = {self._fetch(field, node)}")
+            entries.append(f"{key!r}: {self._complete(field.type, value, details)}")
+        body.append("    return {" + ", ".join(entries) + "}")
+        self.lines.append(f"def {name}({'x' if root else 's, x'}):")
+        self.lines.extend(body)
+        return name
+
+    def _fetch(self, field: GraphQLField, node: Any) -> str:
+        """An expression reading the field's value off `s`."""
+        if not node.arguments:
+            attribute = attribute_of(field)
+            if attribute is not None:
+                if attribute.isidentifier() and not keyword.iskeyword(attribute):
+                    return f"s.{attribute}"
+                return f"getattr(s, {attribute!r})"
+        direct = direct_call(field, node)
+        if direct is None:
+            raise _NotCompiled(f"the field {node.name.value} needs Strawberry's resolver")
+        function = self._constant(direct.function, "r")
+        if any(not _is_literal(argument.value) for argument in node.arguments or ()):
+            self.hoisted.append((field, node, direct.python_names))
+            arguments = f"**x.args[{len(self.hoisted) - 1}]"
+        else:
+            fixed = {
+                direct.python_names[name]: value
+                for name, value in get_argument_values(field, node, None).items()
+            }
+            arguments = f"**{self._constant(fixed, 'a')}" if fixed else ""
+        if direct.positional:
+            given = [p for p, n in (("s", direct.root_name), ("x.info", direct.info_name)) if n]
+        else:
+            given = [
+                f"{n}={p}" for p, n in (("s", direct.root_name), ("x.info", direct.info_name)) if n
+            ]
+        return f"{function}({', '.join(part for part in (*given, arguments) if part)})"
+
+    def _complete(
+        self,
+        kind: GraphQLOutputType,
+        value: str,
+        details: list[FieldDetails],
+        required: bool = False,
+    ) -> str:
+        """An expression completing the value named `value` (a local name) as `kind`."""
+        if isinstance(kind, GraphQLNonNull):
+            return self._complete(kind.of_type, value, details, required=True)
+        if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
+            leaf = self._constant(_leaf_completer(kind, required), "l")
+            test = _LEAF_TESTS.get(kind.name) if isinstance(kind, GraphQLScalarType) else None
+            if test is None:
+                return f"{leaf}(x, {value})"
+            return f"({value} if {test.format(v=value)} else {leaf}(x, {value}))"
+        if isinstance(kind, GraphQLList):
+            function = self._list_function(kind, details)
+        elif isinstance(kind, GraphQLObjectType):
+            function = self._subselection(kind, details)
+        elif isinstance(kind, GraphQLInterfaceType | GraphQLUnionType):
+            function = self._abstract_function(kind, details)
+        else:  # pragma: no cover - graphql-core has no other output types
+            raise _NotCompiled(f"the output type {kind}")
+        if required:
+            return f"{function}({value}, x)"
+        return f"(None if {value} is None else {function}({value}, x))"
+
+    def _subselection(self, kind: GraphQLObjectType, details: list[FieldDetails]) -> str:
+        key = (kind.name, *(id(detail.node) for detail in details))
+        found = self._by_selection.get(key)
+        if found is None:
+            collected = collect_subfields(
+                self.schema, self.fragments, self.variables, self.operation, kind, details
+            )
+            if collected.new_defer_usages:
+                raise _NotCompiled("@defer")
+            found = self._by_selection[key] = self.object_function(
+                kind, collected.grouped_field_set
+            )
+        return found
+
+    def _list_function(self, kind: GraphQLList[Any], details: list[FieldDetails]) -> str:
+        name = self._new_function()
+        item = self._complete(kind.of_type, "e", details)
+        key = list_key(kind)
+        self.lines.append(f"def {name}(v, x):")
+        self.lines.append("    if type(v) is not list: v = _as_list(v)")
+        if key is not None:
+            self.lines.append(f"    x.keys.add({key!r})")
+        self.lines.append(f"    return [{item} for e in v]")
+        return name
+
+    def _abstract_function(
+        self, kind: GraphQLInterfaceType | GraphQLUnionType, details: list[FieldDetails]
+    ) -> str:
+        possible = [
+            (runtime, self._subselection(runtime, details))
+            for runtime in self.schema.get_possible_types(kind)
+        ]
+        name = self._new_function()
+        dispatch = self._constant({}, "d")
+        # The generated functions are looked up once the module is run.
+        pairs = ", ".join(f"({self._constant(runtime, 'k')}, {f})" for runtime, f in possible)
+        choices = self._constant(None, "p")
+        self.lines.append(f"{choices} = [{pairs}]")
+        self.lines.append(f"def {name}(s, x):")
+        self.lines.append(f"    f = {dispatch}.get(type(s))")
+        self.lines.append(f"    if f is None: f = _runtime({dispatch}, {choices}, s)")
+        self.lines.append("    return f(s, x)")
+        return name
+
+
+# Inline tests of values that are their own output (no coercion, nothing to count).
+_LEAF_TESTS = {
+    "String": f"type({{v}}) is str and len({{v}}) <= {UNCOUNTED}",
+    "ID": f"type({{v}}) is str and len({{v}}) <= {UNCOUNTED}",
+    "Int": f"type({{v}}) is int and {_INT_MIN} <= {{v}} <= {_INT_MAX}",
+    "Boolean": "type({v}) is bool",
+}
+
+
+class _VariableFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_variable(self, *_: Any) -> Any:
+        self.found = True
+        return self.BREAK
+
+
+def _is_literal(value: Any) -> bool:
+    """Whether an argument's value holds no variable."""
+    finder = _VariableFinder()
+    visit(value, finder)
+    return not finder.found
