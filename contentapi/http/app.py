@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
         )
     middleware += [
         # The lane keeps its recordings in the endpoint's cache: one budget for both.
-        Middleware(FastLane, store=store, cache=endpoint.cache, path="/graphql"),
+        Middleware(FastLane, endpoint=endpoint, path="/graphql"),
         Middleware(SecurityHeadersMiddleware),
         # Below the lane, so a request over the queue that the lane can replay is answered.
         Middleware(SheddingMiddleware),

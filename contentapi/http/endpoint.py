@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -38,7 +39,7 @@ from contentapi.http.protocol import (
     media_type,
 )
 from contentapi.http.responses import Answer, ResponseCache
-from contentapi.http.state import COST, OPERATION, REPLAYABLE
+from contentapi.http.state import COST, JIT_TRIED, OPERATION, REPLAYABLE
 from contentapi.schema import ContentSchema, Context, keys
 from contentapi.settings import Settings
 
@@ -99,12 +100,60 @@ class GraphQLEndpoint:
             body = error_body(exc.message, code=_CODES[exc.code])
             headers = {"cache-control": "no-store", "vary": "Accept"}
             return Response(body, status_code=200, media_type=kind, headers=headers)
-        answer = await self._answer(index, operation, preview, is_get, kind)
-        headers = self._cache_headers(preview, is_get)
-        setattr(
-            request.state, OPERATION, answer.report.get("operation") or operation.operation_name
+        jit = not getattr(request.state, JIT_TRIED, False)
+        answer = await self._answer(index, operation, preview, is_get, kind, jit=jit)
+        return self.response(
+            answer,
+            operation,
+            request.state,
+            preview=preview,
+            is_get=is_get,
+            if_none_match=request.headers.getlist("if-none-match"),
+            accept_encoding=request.headers.getlist("accept-encoding"),
         )
-        setattr(request.state, COST, answer.report.get("cost"))
+
+    def compiled(self, operation: Operation, *, is_get: bool, kind: str) -> Answer | None:
+        """The answer to a public (not preview) request, from the cache or the JIT alone
+        (schema/jit.py); None when neither has it, or for a persisted-query miss: run()
+        must answer it."""
+        try:
+            operation = self._resolve(operation)
+        except PersistedQueryError:
+            return None
+        index = self.store.current
+        key = self._key(index, operation, False, is_get, kind)
+        cached = self.cache.answer(key)
+        if cached is None:
+            context = self._context(index, preview=False)
+            payload = self.schema.compiler.execute(
+                operation.query,
+                operation.variables,
+                operation.operation_name,
+                context,
+                operation.extensions,
+            )
+            if payload is None:
+                return None
+            cached = self._answered(context, payload, 200, kind)
+            self.cache.put(key, cached, cached.cost(), index.fingerprint)
+        return cached
+
+    def response(
+        self,
+        answer: Answer,
+        operation: Operation,
+        state: State,
+        *,
+        preview: bool,
+        is_get: bool,
+        if_none_match: list[str],
+        accept_encoding: list[str],
+    ) -> Response:
+        """The HTTP response carrying an answer, with its cache headers; the figures for
+        the access log and whether it may be replayed go to the request's `state`."""
+        headers = self._cache_headers(preview, is_get)
+        setattr(state, OPERATION, answer.report.get("operation") or operation.operation_name)
+        setattr(state, COST, answer.report.get("cost"))
         if is_get and not preview:
             # What a CDN may purge this answer by (see schema/keys.py).
             headers["surrogate-key"] = answer.report.get(SURROGATE_KEY, keys.SITE)
@@ -112,19 +161,17 @@ class GraphQLEndpoint:
             # From the bytes sent (before gzip) and their media type: a 304 only ever
             # confirms a body the client already holds, byte for byte.
             headers["etag"] = answer.etag
-            if answer.status == 200 and names_etag(
-                request.headers.getlist("if-none-match"), answer.etag
-            ):
+            if answer.status == 200 and names_etag(if_none_match, answer.etag):
                 return Response(status_code=304, headers=headers)
         # The same request bytes will get the same answer until the content changes.
-        setattr(request.state, REPLAYABLE, answer.status == 200 and not preview)
+        setattr(state, REPLAYABLE, answer.status == 200 and not preview)
         body = answer.body
-        if len(body) >= self.settings.gzip_min_size and accepts_gzip(
-            request.headers.getlist("accept-encoding")
-        ):
+        if len(body) >= self.settings.gzip_min_size and accepts_gzip(accept_encoding):
             body = answer.gzipped()
             headers["content-encoding"] = "gzip"
-        return Response(body, status_code=answer.status, media_type=kind, headers=headers)
+        return Response(
+            body, status_code=answer.status, media_type=answer.media_type, headers=headers
+        )
 
     async def run_batch(self, request: Request, operations: list[Operation]) -> Response:
         """Run a batched POST: a JSON array of results in request order (never cached by HTTP)."""
@@ -166,10 +213,29 @@ class GraphQLEndpoint:
         return operation if query == operation.query else replace(operation, query=query)
 
     async def _answer(
-        self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
+        self,
+        index: ContentIndex,
+        operation: Operation,
+        preview: bool,
+        is_get: bool,
+        kind: str,
+        *,
+        jit: bool = True,
     ) -> Answer:
-        # A digest of everything that shapes the answer: 32 bytes, however long the query.
-        key = digest(
+        key = self._key(index, operation, preview, is_get, kind)
+        cached = self.cache.answer(key)
+        if cached is None:
+            cached = await self._execute(index, operation, preview, is_get, kind, jit=jit)
+            if cached.status == 200:
+                self.cache.put(key, cached, cached.cost(), index.fingerprint)
+        return cached
+
+    @staticmethod
+    def _key(
+        index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
+    ) -> bytes:
+        """A digest of everything that shapes the answer: 32 bytes, however long the query."""
+        return digest(
             ResponseCache.ANSWER_KEY,
             index.fingerprint.encode(),
             operation.query.encode(),
@@ -180,33 +246,39 @@ class GraphQLEndpoint:
             bytes((preview, is_get)),
             kind.encode(),
         )
-        cached = self.cache.answer(key)
-        if cached is None:
-            cached = await self._execute(index, operation, preview, is_get, kind)
-            if cached.status == 200:
-                self.cache.put(key, cached, cached.cost(), index.fingerprint)
-        return cached
 
-    async def _execute(
-        self, index: ContentIndex, operation: Operation, preview: bool, is_get: bool, kind: str
-    ) -> Answer:
-        allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
-        context = Context(
+    def _context(self, index: ContentIndex, preview: bool) -> Context:
+        return Context(
             index=index,
             preview=preview,
             public_url=self.settings.public_url,
             image_max_side=self.settings.image_max_side,
             changes=self.store.changes,
             locales=self.locales,
-            json_fragments=True,  # the payload is written with orjson.dumps, below
+            json_fragments=True,  # the payload is written with orjson.dumps
         )
-        compiled = self.schema.compiler.execute(
-            operation.query,
-            operation.variables,
-            operation.operation_name,
-            context,
-            operation.extensions,
-        )
+
+    async def _execute(
+        self,
+        index: ContentIndex,
+        operation: Operation,
+        preview: bool,
+        is_get: bool,
+        kind: str,
+        *,
+        jit: bool = True,
+    ) -> Answer:
+        allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
+        context = self._context(index, preview)
+        compiled = None
+        if jit:
+            compiled = self.schema.compiler.execute(
+                operation.query,
+                operation.variables,
+                operation.operation_name,
+                context,
+                operation.extensions,
+            )
         if compiled is not None:
             return self._answered(context, compiled, 200, kind)
         try:

@@ -51,21 +51,25 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                is_html = any(
-                    name.lower() == b"content-type" and value.startswith(b"text/html")
-                    for name, value in headers
-                )
-                csp = GRAPHIQL_CSP if is_html else API_CSP
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"content-security-policy", csp.encode()),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                headers += [(name, value) for name, value in extra if name not in names]
-                message = {**message, "headers": headers}
+                message = {**message, "headers": secured(message.get("headers", []))}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def secured(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers it does not set itself."""
+    headers = list(headers)
+    names = {name.lower() for name, _ in headers}
+    is_html = any(
+        name.lower() == b"content-type" and value.startswith(b"text/html")
+        for name, value in headers
+    )
+    csp = GRAPHIQL_CSP if is_html else API_CSP
+    extra = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-security-policy", csp.encode()),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+    ]
+    return headers + [(name, value) for name, value in extra if name not in names]

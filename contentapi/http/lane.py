@@ -1,28 +1,45 @@
-"""The fast lane: a request seen before, byte for byte, is answered with the bytes sent then.
+"""The fast lane: a request seen before, byte for byte, is answered with the bytes sent then;
+one whose query the JIT runs is answered without the app.
 
 Most traffic to a content API repeats itself exactly (the same page query from every
 visitor). Such a request needs no routing or parsing: its answer depends only on its
 method, query string, body and what a few headers mean, and on the content being served.
-This pure ASGI middleware keys the whole response on those and replays it; everything
-else goes on to the app. Its recordings share one byte budget with the endpoint's
-answers (one ResponseCache). Only answers the endpoint marks as safe to replay are kept
-(never preview requests, persisted-query misses, batches or conditional requests).
+This pure ASGI middleware keys the whole response on those and replays it. Its
+recordings share one byte budget with the endpoint's answers (one ResponseCache). Only
+answers the endpoint marks as safe to replay are kept (never preview requests,
+persisted-query misses, batches or conditional requests).
+
+A request not seen before is read here into its operation, as the /graphql route reads
+it, and if the endpoint can answer it from its cache or the JIT alone
+(GraphQLEndpoint.compiled), the answer is sent from here, with the headers the route and
+the security middleware below would give it (GraphQLEndpoint.response, headers.secured):
+Starlette's routing, request objects and middleware chain cost a single uncached query
+more than the JIT itself (bench/throughput.py (a): 4,488 req/s through the app against
+19,694 for a replay). Everything else (GraphiQL, batches, errors of any kind, requests
+over the queue, bodies over the limit) goes on to the app.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+from starlette.datastructures import QueryParams, State
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contentapi.content.store import ContentStore
+from contentapi.http.endpoint import GraphQLEndpoint
+from contentapi.http.headers import secured
 from contentapi.http.protocol import (
     GRAPHQL_RESPONSE,
     RequestError,
     accepts_gzip,
     check_content_types,
     media_type_for,
+    operation_from,
 )
 from contentapi.http.responses import Recording, ResponseCache
-from contentapi.http.state import LOGGED, REPLAYABLE
+from contentapi.http.shedding import SHED
+from contentapi.http.state import JIT_TRIED, LOGGED, REPLAYABLE
 
 # Requests carrying these are never answered from the lane.
 _BYPASS = (b"authorization", b"if-none-match", b"cookie")
@@ -42,18 +59,19 @@ class FastLane:
     shared byte budget.
     """
 
-    def __init__(self, app: ASGIApp, store: ContentStore, cache: ResponseCache, path: str) -> None:
+    def __init__(self, app: ASGIApp, endpoint: GraphQLEndpoint, path: str) -> None:
         self.app = app
-        self.store = store
+        self.endpoint = endpoint
+        self.store = endpoint.store
         self.path = path
-        self.recordings = cache
+        self.recordings: ResponseCache = endpoint.cache
+        self.max_body = min(_MAX_BODY, endpoint.settings.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["path"] != self.path
             or scope["method"] not in ("GET", "POST")
-            or self.recordings.max_bytes == 0
         ):
             await self.app(scope, receive, send)
             return
@@ -72,21 +90,22 @@ class FastLane:
             elif name == b"content-type":
                 content_types.append(value.decode("latin-1"))
             elif name == b"content-length":
-                length = int(value) if value.isdigit() else _MAX_BODY + 1
+                length = int(value) if value.isdigit() else self.max_body + 1
         is_post = scope["method"] == "POST"
         try:
-            graphql_response = media_type_for(accept) == GRAPHQL_RESPONSE
+            kind = media_type_for(accept)
+            graphql_response = kind == GRAPHQL_RESPONSE
             if is_post:
                 check_content_types(content_types)
         except RequestError:  # the app answers it with the error
             await self.app(scope, receive, send)
             return
-        if length > _MAX_BODY:
+        if length > self.max_body:
             await self.app(scope, receive, send)
             return
         body = b""
         if is_post:
-            buffered = await _buffer(receive)
+            buffered = await _buffer(receive, self.max_body)
             if buffered is None:
                 return  # the client left before sending its body
             whole, receive = buffered
@@ -113,7 +132,11 @@ class FastLane:
                 body,
             )
         )
-        found = self.recordings.recording(key)
+        found = self.recordings.recording(key) if self.recordings.max_bytes else None
+        if found is None and not scope.get(SHED):
+            found = self._compiled(scope, body, kind, accept_encoding)
+            if found is not None and self.recordings.max_bytes:
+                self.recordings.put(key, found, found.cost(), fingerprint)
         if found is not None:
             scope.setdefault("state", {}).update(found.state)
             # A copy: middleware outside the lane (CORS) edits the message's header list
@@ -122,7 +145,55 @@ class FastLane:
             await send({"type": "http.response.start", "status": found.status, "headers": headers})
             await send({"type": "http.response.body", "body": found.body})
             return
+        if not self.recordings.max_bytes:
+            await self.app(scope, receive, send)
+            return
         await self._record(key, fingerprint, scope, receive, send)
+
+    def _compiled(
+        self, scope: Scope, body: bytes, kind: str, accept_encoding: list[str]
+    ) -> Recording | None:
+        """The response to a request the endpoint answers from its cache or the JIT, as the
+        app would send it; None for any other (the app answers it)."""
+        is_get = scope["method"] == "GET"
+        params: Any
+        if is_get:
+            if not scope["query_string"]:
+                return None  # GraphiQL, or the app's error
+            params = dict(QueryParams(scope["query_string"]))
+        else:
+            try:
+                params = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return None
+            if not isinstance(params, dict):
+                return None  # a batch
+        try:
+            operation = operation_from(params, from_query_string=is_get)
+        except RequestError:
+            return None
+        answer = self.endpoint.compiled(operation, is_get=is_get, kind=kind)
+        if answer is None:
+            scope.setdefault("state", {})[JIT_TRIED] = True
+            return None
+        state: dict[str, Any] = {}
+        response = self.endpoint.response(
+            answer,
+            operation,
+            State(state),
+            preview=False,
+            is_get=is_get,
+            if_none_match=[],
+            accept_encoding=accept_encoding,
+        )
+        if not state.get(REPLAYABLE):
+            return None
+        return Recording(
+            response.status_code,
+            secured(response.raw_headers),
+            bytes(response.body),
+            {k: state.get(k) for k in LOGGED},
+        )
 
     async def _record(
         self, key: bytes, fingerprint: str, scope: Scope, receive: Receive, send: Send
@@ -151,8 +222,8 @@ class FastLane:
             self.recordings.put(key, recording, recording.cost(), fingerprint)
 
 
-async def _buffer(receive: Receive) -> tuple[bytes | None, Receive] | None:
-    """Read the request body, up to _MAX_BODY bytes, and a receive that hands it on to the
+async def _buffer(receive: Receive, limit: int) -> tuple[bytes | None, Receive] | None:
+    """Read the request body, up to `limit` bytes, and a receive that hands it on to the
     app unchanged. The body is None when it is longer (the app then reads the rest and
     refuses it as it sees fit); the whole result is None if the client left."""
     messages: list[Message] = []
@@ -163,9 +234,9 @@ async def _buffer(receive: Receive) -> tuple[bytes | None, Receive] | None:
             return None
         messages.append(message)
         size += len(message.get("body", b""))
-        if not message.get("more_body", False) or size > _MAX_BODY:
+        if not message.get("more_body", False) or size > limit:
             break
-    complete = not messages[-1].get("more_body", False)
+    complete = not messages[-1].get("more_body", False) and size <= limit
     body = b"".join(m.get("body", b"") for m in messages) if complete else None
 
     async def replay() -> Message:

@@ -9,5 +9,8 @@ COST = "cost"
 """The query cost, for the access log."""
 REPLAYABLE = "lane_replayable"
 """True when the same request bytes will get the same answer until the content changes."""
+JIT_TRIED = "jit_tried"
+"""True when the fast lane has asked the JIT for this request's answer already (the app
+then leaves it to Strawberry and graphql-core at once)."""
 LOGGED = (OPERATION, COST)
 """What a replayed answer carries over to the access log."""

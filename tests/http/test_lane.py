@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -142,3 +143,112 @@ def test_replays_get_cors_headers_for_their_own_origin(tmp_path: Path, calls: li
             assert answer.headers.get_list("vary") == [vary]
             assert answer.json() == {"data": {"treatment": {"title": "Chemical Peel"}}}
     assert len(calls) == 1
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The requests that went through the app to GraphQLEndpoint.run."""
+    from contentapi.http.endpoint import GraphQLEndpoint
+
+    seen: list[str] = []
+    original = GraphQLEndpoint.run
+
+    async def counting(self: GraphQLEndpoint, request: Any, operation: Any, **kw: Any) -> Any:
+        seen.append(operation.query)
+        return await original(self, request, operation, **kw)
+
+    monkeypatch.setattr(GraphQLEndpoint, "run", counting)
+    return seen
+
+
+# A cookie sends a request past the lane, to the app: the same answer the long way round.
+THROUGH_THE_APP = {"cookie": "session=1"}
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 16 * 1024 * 1024])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_compiled_queries_are_answered_in_the_lane_as_the_app_answers_them(
+    tmp_path: Path, runs: list[str], cache_bytes: int, method: str, encoding: str
+) -> None:
+    query = {"query": "{ treatments(first: 3) { nodes { slug title html } } }"}
+    settings = Settings(
+        content_dir=CLINIC, cache_dir=tmp_path / "cache", response_cache_bytes=cache_bytes
+    )
+    headers = {"accept-encoding": encoding}
+    with make_client(settings, raise_server_exceptions=True) as client:
+
+        def ask(extra: dict[str, str]) -> Any:
+            if method == "GET":
+                return client.get("/graphql", params=query, headers={**headers, **extra})
+            return client.post("/graphql", json=query, headers={**headers, **extra})
+
+        lane = ask({})
+        assert runs == []  # the JIT ran it from the lane
+        app = ask(THROUGH_THE_APP)
+        assert len(runs) == 1
+    assert lane.status_code == app.status_code == 200
+    assert lane.content == app.content
+    assert lane.json()["data"]["treatments"]["nodes"][0]["slug"] == "acupuncture"
+    assert lane.headers.multi_items() == app.headers.multi_items()
+    assert lane.headers["x-content-type-options"] == "nosniff"
+    assert lane.headers.get("content-encoding") == ("gzip" if encoding == "gzip" else None)
+    if method == "GET":
+        assert lane.headers["etag"].startswith('W/"')
+        assert lane.headers["surrogate-key"] == app.headers["surrogate-key"] != ""
+    else:
+        assert lane.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": "{ __schema { queryType { name } } }"},  # introspection: not compiled
+        {"query": '{ treatment(slug: "peel") { title excerpt(length: 0) } }'},  # an error
+        [{"query": "{ __typename }"}],  # a batch
+        {"query": "{ nope }"},  # invalid
+        {"query": "mutation { __typename }"},
+    ],
+)
+def test_what_the_jit_does_not_answer_goes_on_to_the_app(
+    client: TestClient, runs: list[str], body: Any
+) -> None:
+    client.post("/graphql", json=body)
+    assert len(runs) == (0 if isinstance(body, list) else 1)
+
+
+def test_a_body_over_the_servers_limit_is_refused_by_the_app(tmp_path: Path) -> None:
+    settings = Settings(content_dir=CLINIC, cache_dir=tmp_path / "cache", max_body_bytes=100)
+    with make_client(settings) as client:
+        padded = {"query": "{ __typename }", "pad": "x" * 200}
+        assert client.post("/graphql", json=padded).status_code == 413
+        assert client.post("/graphql", json={"query": "{ __typename }"}).status_code == 200
+
+
+def test_requests_over_the_queue_are_shed_not_answered_by_the_jit(tmp_path: Path) -> None:
+    import asyncio
+
+    from contentapi.http.app import create_app
+    from contentapi.http.shedding import SHED
+
+    app = create_app(Settings(content_dir=CLINIC, cache_dir=tmp_path / "cache"))
+    body = json.dumps({"query": "{ contentInfo { treatmentCount } }"}).encode()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/graphql",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        SHED: True,
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 503
+    assert (b"retry-after", b"1") in sent[0]["headers"]
