@@ -42,6 +42,7 @@ browser:
 ## The HTTP and image benchmarks in about a minute (CI runs them as smoke tests; the figures are not judged)
 bench-quick: install-test node-deps browser
 	$(BIN)/python bench/throughput.py --quick
+	$(BIN)/python bench/jit.py --quick
 	$(BIN)/python bench/servers.py --quick
 	$(BIN)/python bench/images.py --quick
 	$(BIN)/python bench/rich_text.py --quick
