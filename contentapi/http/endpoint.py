@@ -121,8 +121,8 @@ class GraphQLEndpoint:
         except PersistedQueryError:
             return None
         index = self.store.current
-        key = self._key(index, operation, False, is_get, kind)
-        cached = self.cache.answer(key)
+        key = self._key(index, operation, False, is_get, kind) if self.cache.max_bytes else b""
+        cached = self.cache.answer(key) if key else None
         if cached is None:
             context = self._context(index, preview=False)
             payload = self.schema.compiler.execute(
@@ -135,7 +135,8 @@ class GraphQLEndpoint:
             if payload is None:
                 return None
             cached = self._answered(context, payload, 200, kind)
-            self.cache.put(key, cached, cached.cost(), index.fingerprint)
+            if key:
+                self.cache.put(key, cached, cached.cost(), index.fingerprint)
         return cached
 
     def response(

@@ -49,6 +49,8 @@ class Prepared:
     """A parsed document with its validation errors and measures, once known."""
 
     document: DocumentNode
+    held_bytes: int
+    """What the document and its query text hold in memory (a cache entry's cost)."""
     errors: list[GraphQLError] | None = None
     """graphql-core's validation errors."""
     sizing: frozenset[str] | None = None
@@ -96,8 +98,8 @@ class Preparer:
         found = self.cache.get(key)
         if found is None:
             document = parse(query, max_tokens=self.max_tokens)
-            found = Prepared(document)
-            self.cache.put(key, found, len(key) + _BYTES_PER_TOKEN * _tokens(document))
+            found = Prepared(document, len(key) + _BYTES_PER_TOKEN * _tokens(document))
+            self.cache.put(key, found, found.held_bytes)
         return found
 
     def measures(

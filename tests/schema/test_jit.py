@@ -247,3 +247,30 @@ def test_an_answer_over_the_byte_budget_is_left_to_graphql_core_which_refuses_it
     assert small.compiler.execute(query, None, None, Context(INDEX)) is None
     assert small.compiler.fallbacks.count == 0  # the budget is foreseen, not a surprise
     assert small.execute_sync(query, context_value=Context(INDEX)).errors is not None
+
+
+def test_plans_are_charged_the_documents_they_keep_alive() -> None:
+    """Each plan holds its document's nodes (and through them every token and the query
+    text): with unique long queries, the plan cache and the parse cache together stay
+    within their budgets, measured by tracemalloc, not by their own accounting."""
+    import gc
+    import tracemalloc
+
+    from contentapi.schema import Limits
+    from contentapi.settings import Settings
+
+    budget = 1_000_000
+    small = build_schema(Limits.from_settings(Settings(parse_cache_bytes=budget)))
+    queries = [f"{{ contentInfo {{ version }} }} #{n:05}" + "q" * 30_000 for n in range(200)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for query in queries:
+            assert small.compiler.execute(query, None, None, Context(INDEX)) is not None
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert small.compiler.plans.bytes_used <= budget
+    assert held < 2 * budget + 500_000, f"{held:,} bytes held for two caches of {budget:,}"
