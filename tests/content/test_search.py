@@ -12,8 +12,12 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from contentapi.bounded import ENTRY_OVERHEAD
 from contentapi.content import search
+from contentapi.content.body import pack_body
 from contentapi.content.index import ContentIndex, ContentView
 from contentapi.content.model import Treatment
 from contentapi.content.search import SearchIndex, create_fts, terms
@@ -298,3 +302,107 @@ def test_ties_past_the_margin_are_put_in_slug_order(tmp_path: Path) -> None:
 
 def index_slug(pages: list[Treatment], uri: str) -> str:
     return next(t.slug for t in pages if t.uri == uri)
+
+
+# Snippets: the text around the first match, matched words marked, everything escaped.
+def _snippet_token_by_token(text: str, words: list[str]) -> str:
+    """The snippet as it was made before runs were escaped whole: each token and each gap
+    escaped on its own (the oracle for the faster one)."""
+    import html
+
+    tokens = list(re.finditer(r"[^\W_]+", text))
+    exact, prefix = set(words), words[-1]
+
+    def matches(token: re.Match[str]) -> bool:
+        folded = token.group().lower()
+        return folded in exact or folded.startswith(prefix)
+
+    first = next((i for i, token in enumerate(tokens) if matches(token)), None)
+    if first is None:
+        return ""
+    more = len(tokens) > first + 16
+    tokens = tokens[: first + 16]
+    start = max(0, min(first - 2, len(tokens) - 16))
+    end = min(len(tokens), start + 16)
+    more = more or end < len(tokens)
+    pieces = ["…"] if start > 0 else []
+    cursor = tokens[start].start() if start > 0 else 0
+    for token in tokens[start:end]:
+        pieces.append(html.escape(text[cursor : token.start()]))
+        escaped = html.escape(token.group())
+        pieces.append(f"<mark>{escaped}</mark>" if matches(token) else escaped)
+        cursor = token.end()
+    pieces.append("…" if more else html.escape(text[cursor:]))
+    return " ".join("".join(pieces).split())
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["skin", "Skins", "peel", "a", "b&c", "<i>", '"q"', "'", "x_y"]),
+            st.text(alphabet="ab <>&\"' \n\t_-.", max_size=6),
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([["skin"], ["peel", "sk"], ["b"], ["q"], ["zzz"]]),
+)
+def test_a_snippet_is_the_text_escaped_around_the_match(parts: list[str], words: list[str]) -> None:
+    text = " ".join(parts)
+    body = pack_body(html="", text=text, markdown="", toc=(), sections=(), front_matter={})
+    page = Treatment(slug="p", title="", path="p.md", uri="/p/", body=body, summary=None)
+    assert search.snippet(page, words) == _snippet_token_by_token(text, words)
+
+
+def test_a_live_index_keeps_the_rows_of_a_word_in_live_frequent_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ranked: list[str] = []
+    best_rows = search._best_rows
+
+    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
+        ranked.append(word)
+        return best_rows(db, table, word, *rest)
+
+    monkeypatch.setattr(search, "_best_rows", counted)
+    for number in range(search.LIVE_FREQUENT):
+        common = "skin " * (number % 7 + 1)
+        rare = "peel" if number < search.LIVE_FREQUENT - 1 else ""
+        (tmp_path / f"page-{number:03}.md").write_text(
+            f"---\ntitle: Page {number}\n---\n\n{common} {rare} tone\n", encoding="utf-8"
+        )
+    pages = list(ContentIndex.from_directory(tmp_path).public.treatments)
+    index = SearchIndex(pages)
+    every = SearchIndex(pages, frequent=10**9)
+    for query in ("skin", "skin", "peel", "tone"):
+        assert index.search(query, 10) == every.search(query, 10), query
+    # "skin" and "tone" are in LIVE_FREQUENT pages: ranked once each; "peel" in one fewer.
+    assert ranked == ["skin", "tone"]
+
+
+def test_the_rows_a_live_index_keeps_are_bounded(
+    crowd: list[Treatment], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ranked: list[str] = []
+    best_rows = search._best_rows
+
+    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
+        ranked.append(word)
+        return best_rows(db, table, word, *rest)
+
+    monkeypatch.setattr(search, "_best_rows", counted)
+    # Room for either word's rows, not both's (16 bytes a row, as many rows as pages).
+    costs = [
+        len(word)
+        + ENTRY_OVERHEAD
+        + 16
+        * sum(
+            bool(re.search(rf"\b{word}\b", f"{page.title} {page.text}".lower())) for page in crowd
+        )
+        for word in ("peel", "zebra")
+    ]
+    assert sum(costs) > max(costs) > 0
+    monkeypatch.setattr(search, "KEPT_BYTES", max(costs))
+    index = SearchIndex(crowd, frequent=5)
+    for query in ("peel", "zebra", "peel", "peel", "zebra"):
+        assert index.search(query, 3) == SearchIndex(crowd, frequent=10**9).search(query, 3)
+    assert ranked == ["peel", "zebra", "peel", "zebra"]
