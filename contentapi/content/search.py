@@ -10,8 +10,9 @@ pages took 40.7 ms with LIMIT 60, against 0.83 ms at 1,000 pages, so a common wo
 ever more as pages were added. A word in at least FREQUENT pages therefore has its best
 rows ranked once, in FTS5's own order and scores, and kept (TOP_ROWS of them): in a built
 index file as tables beside the FTS5 table, made when it is built (create_fts); in a live
-index on the first search of that word, for words in LIVE_FREQUENT pages or more (a live
-index ranks only the words searched, so it keeps more of them than a build may write).
+index (and for a built file's words in fewer than FREQUENT pages) on the first search of
+that word, for words in LIVE_FREQUENT pages or more: only the words searched are ranked,
+so more of them are kept than a build may write.
 A one-word query whose prefix names exactly one word of the index reads that word's
 rows; any other query asks FTS5 as before.
 """
@@ -261,10 +262,12 @@ class SearchIndex:
         index._table = table
         index._writable = False
         index._lock = threading.Lock()
-        index._frequent = FREQUENT
-        index._kept = BoundedCache[_Top](0)
-        # A built file's words are in its own table (create_fts).
-        index._vocabulary = ""
+        # Its words in FREQUENT pages have their rows in the file (create_fts); those in
+        # LIVE_FREQUENT pages are ranked and kept as a live index keeps them. The word
+        # counts' table is made now, before any worker is forked from this process.
+        index._frequent = LIVE_FREQUENT
+        index._kept = _kept_rows_cache()
+        index._vocabulary = _vocabulary(db, table)
         index._db = db
         return index
 
@@ -371,9 +374,8 @@ class SearchIndex:
                 row = self._db.execute(
                     f"SELECT pages, rowids, ranks FROM {table}_top WHERE word = ?", words[0]
                 ).fetchone()
-                if row is None:
-                    return None
-                return _Top(row[0], orjson.loads(row[1]), orjson.loads(row[2]))
+                if row is not None:
+                    return _Top(row[0], orjson.loads(row[1]), orjson.loads(row[2]))
             counted = self._db.execute(
                 f"SELECT term, doc FROM {self._vocabulary} WHERE term >= ? AND term < ? AND doc > 0"
                 " LIMIT 2",

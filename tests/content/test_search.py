@@ -406,3 +406,27 @@ def test_the_rows_a_live_index_keeps_are_bounded(
     for query in ("peel", "zebra", "peel", "peel", "zebra"):
         assert index.search(query, 3) == SearchIndex(crowd, frequent=10**9).search(query, 3)
     assert ranked == ["peel", "zebra", "peel", "zebra"]
+
+
+def test_a_stored_index_keeps_the_rows_of_words_its_file_has_not(
+    crowd: list[Treatment], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "search.sqlite"
+    with sqlite3.connect(file) as db:
+        create_fts(db, list(enumerate(crowd)), frequent=10**9)
+        assert db.execute("SELECT count(*) FROM search_top").fetchone() == (0,)
+    db.close()
+    ranked: list[str] = []
+    best_rows = search._best_rows
+
+    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
+        ranked.append(word)
+        return best_rows(db, table, word, *rest)
+
+    monkeypatch.setattr(search, "_best_rows", counted)
+    monkeypatch.setattr(search, "LIVE_FREQUENT", 5)
+    opened = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    rows: list[Treatment | None] = [t if n % 3 else None for n, t in enumerate(crowd)]
+    stored = SearchIndex.stored(opened, rows)
+    _exact(stored)
+    assert sorted(ranked) == ["acne", "laser", "lift", "light", "peel", "skins", "tone", "zebra"]
