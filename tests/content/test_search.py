@@ -208,17 +208,23 @@ def _exact(index: SearchIndex) -> None:
             assert index.search(query, limit) == every[:limit], (query, limit)
 
 
-def test_a_live_index_keeps_a_frequent_words_rows_once(
-    crowd: list[Treatment], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ranked: list[str] = []
+@pytest.fixture
+def ranked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The words whose best rows are ranked to be kept, in order, as it happens."""
+    words: list[str] = []
     best_rows = search._best_rows
 
     def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
-        ranked.append(word)
+        words.append(word)
         return best_rows(db, table, word, *rest)
 
     monkeypatch.setattr(search, "_best_rows", counted)
+    return words
+
+
+def test_a_live_index_keeps_a_frequent_words_rows_once(
+    crowd: list[Treatment], ranked: list[str]
+) -> None:
     index = SearchIndex(crowd, frequent=5)
     _exact(index)
     # Ranked once each, the words a query's prefix names alone ("ski" names three).
@@ -354,16 +360,8 @@ def test_a_snippet_is_the_text_escaped_around_the_match(parts: list[str], words:
 
 
 def test_a_live_index_keeps_the_rows_of_a_word_in_live_frequent_pages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ranked: list[str]
 ) -> None:
-    ranked: list[str] = []
-    best_rows = search._best_rows
-
-    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
-        ranked.append(word)
-        return best_rows(db, table, word, *rest)
-
-    monkeypatch.setattr(search, "_best_rows", counted)
     for number in range(search.LIVE_FREQUENT):
         common = "skin " * (number % 7 + 1)
         rare = "peel" if number < search.LIVE_FREQUENT - 1 else ""
@@ -380,16 +378,8 @@ def test_a_live_index_keeps_the_rows_of_a_word_in_live_frequent_pages(
 
 
 def test_the_rows_a_live_index_keeps_are_bounded(
-    crowd: list[Treatment], monkeypatch: pytest.MonkeyPatch
+    crowd: list[Treatment], ranked: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ranked: list[str] = []
-    best_rows = search._best_rows
-
-    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
-        ranked.append(word)
-        return best_rows(db, table, word, *rest)
-
-    monkeypatch.setattr(search, "_best_rows", counted)
     # Room for either word's rows, not both's (16 bytes a row, as many rows as pages).
     costs = [
         len(word)
@@ -409,21 +399,13 @@ def test_the_rows_a_live_index_keeps_are_bounded(
 
 
 def test_a_stored_index_keeps_the_rows_of_words_its_file_has_not(
-    crowd: list[Treatment], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    crowd: list[Treatment], tmp_path: Path, ranked: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     file = tmp_path / "search.sqlite"
     with sqlite3.connect(file) as db:
         create_fts(db, list(enumerate(crowd)), frequent=10**9)
         assert db.execute("SELECT count(*) FROM search_top").fetchone() == (0,)
     db.close()
-    ranked: list[str] = []
-    best_rows = search._best_rows
-
-    def counted(db: sqlite3.Connection, table: str, word: str, *rest: Any) -> Any:
-        ranked.append(word)
-        return best_rows(db, table, word, *rest)
-
-    monkeypatch.setattr(search, "_best_rows", counted)
     monkeypatch.setattr(search, "LIVE_FREQUENT", 5)
     opened = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     rows: list[Treatment | None] = [t if n % 3 else None for n, t in enumerate(crowd)]
