@@ -222,8 +222,9 @@ class Compiler:
         if found is None:
             try:
                 found = self._compile(prepared.document, operation_name, variables)
-                # The plan keeps the document alive (its nodes link every token).
-                cost = len(key) + prepared.held_bytes + len(found.source) * _BYTES_PER_SOURCE_BYTE
+                # The plan keeps the document alive (its nodes link every token); the
+                # cache counts the key itself.
+                cost = prepared.held_bytes + len(found.source) * _BYTES_PER_SOURCE_BYTE
             except _NotCompiled as exc:
                 found, cost = _Refused(str(exc)), len(str(exc))
             except Exception as exc:  # noqa: BLE001 - a surprise: graphql-core does it
@@ -578,7 +579,8 @@ class _Writer:
         item = kind.of_type
         if isinstance(item, GraphQLNonNull) and isinstance(item.of_type, GraphQLObjectType):
             # Objects built in the comprehension itself, not by a call each (a list of 50
-            # with 9 indications each: 450 calls): checked and tagged in a loop first.
+            # with 9 indications each: 450 calls): documents checked and tagged in a loop
+            # first, other types checked in the comprehension's condition.
             kind_of = item.of_type
             tag = object_key(kind_of.name)
             if tag is BY_URI:
