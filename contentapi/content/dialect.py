@@ -50,6 +50,15 @@ def forced_dialect(value: str) -> str:
     return dialect
 
 
+def content_dialect(markdown: str, root: Path | None) -> str:
+    """The dialect bodies of the content folder `root` are rendered in: the one the
+    setting `markdown` forces, else the site's (kramdown for no folder)."""
+    forced = forced_dialect(markdown)
+    if forced != AUTO:
+        return forced
+    return KRAMDOWN if root is None else site_dialect(root)
+
+
 def site_dialect(root: Path) -> str:
     """The dialect of the content folder `root`, from the generator configuration found
     in it, else in the folder above it (sites keep content/ beside their configuration),

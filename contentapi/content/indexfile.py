@@ -69,11 +69,10 @@ from contentapi.content.cache import (
     decode_page,
     encode_page,
 )
-from contentapi.content.dialect import AUTO
+from contentapi.content.dialect import AUTO, content_dialect
 from contentapi.content.images import ImageCatalog, ImageProblem, file_of, is_remote
 from contentapi.content.index import ContentIndex, ContentView
 from contentapi.content.load import cache_folder, load_all
-from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
 from contentapi.content.page import LOADER_VERSION
 from contentapi.content.paths import NOT_PAGE_FOLDERS, PAGE_SUFFIXES, find_pages, relative
@@ -395,7 +394,7 @@ def _fill(
         "loader": loader_version(),
         "content_version": content_version(every),
         "markdown": markdown,
-        "dialect": Renderer(markdown).dialect(root),
+        "dialect": content_dialect(markdown, root),
         "ignore": orjson.dumps(list(ignore)).decode(),
         "pages": str(len(index.preview_pages)),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -482,7 +481,7 @@ def _problem(
             f"index file {file} was built with ignore patterns {meta.get('ignore')},"
             f" this server has {patterns}: build it again with the same CONTENTAPI_IGNORE"
         )
-    dialect = Renderer(markdown).dialect(root)
+    dialect = content_dialect(markdown, root)
     if meta.get("dialect") != dialect:
         return (
             f"index file {file} renders Markdown as {meta.get('dialect')!r}, this server"

@@ -13,7 +13,7 @@ from pathlib import Path
 from contentapi.content.body import BodyFile
 from contentapi.content.cache import PageCache, cache_key
 from contentapi.content.collector import collection_paused
-from contentapi.content.dialect import AUTO, KRAMDOWN
+from contentapi.content.dialect import AUTO, KRAMDOWN, content_dialect
 from contentapi.content.images import read_all
 from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
@@ -118,7 +118,7 @@ def cache_folder(cache_dir: Path, root: Path, markdown: str = AUTO) -> Path:
     """Where the page cache of `root` lives: pages rendered as CommonMark in a folder of
     their own, since the cache keys on a page's bytes and the same bytes render otherwise
     in the other dialect (kramdown sites keep the folder they always had)."""
-    dialect = Renderer(markdown).dialect(root)
+    dialect = content_dialect(markdown, root)
     return cache_dir if dialect == KRAMDOWN else cache_dir / dialect
 
 

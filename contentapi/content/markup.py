@@ -19,7 +19,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from contentapi.content.dialect import AUTO, COMMONMARK, KRAMDOWN, forced_dialect, site_dialect
+from contentapi.content.dialect import AUTO, COMMONMARK, content_dialect, forced_dialect
 from contentapi.content.indications import find_indications
 from contentapi.content.model import Heading, Image, SectionSpan
 
@@ -131,24 +131,22 @@ class Renderer:
     """
 
     def __init__(self, markdown: str = AUTO) -> None:
-        self._forced = forced_dialect(markdown)
+        forced_dialect(markdown)  # a bad setting fails here, before any page
+        self._setting = markdown
         self._markdown = python_markdown()
         self._heading_marks = _HeadingMarks(self._markdown)
         # After inline Markdown (20), before the toc extension reads headings' text (5).
         self._markdown.treeprocessors.register(self._heading_marks, "image-marks", 6)
         self._commonmark: CommonMarkRenderer | None = None
-        self._dialects: dict[Path, str] = {}
+        self._dialects: dict[Path | None, str] = {}
 
     def dialect(self, root: Path | None) -> str:
         """The dialect bodies of the content folder `root` are rendered in (looked up once
         per folder by each renderer)."""
-        if self._forced != AUTO:
-            return self._forced
-        if root is None:
-            return KRAMDOWN
-        if root not in self._dialects:
-            self._dialects[root] = site_dialect(root)
-        return self._dialects[root]
+        found = self._dialects.get(root)
+        if found is None:
+            found = self._dialects[root] = content_dialect(self._setting, root)
+        return found
 
     def render(self, body: str, owner: str, path: str = "", root: Path | None = None) -> Body:
         """Render one body; `owner` names the page its images belong to, `path` is the

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -312,3 +313,28 @@ def test_an_edit_under_watch_is_sent_and_serving_goes_on_while_a_target_hangs(
 def test_bad_webhook_settings_are_refused(values: dict[str, Any], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings(**values)
+
+
+def test_a_server_without_webhooks_never_imports_httpx() -> None:
+    """httpx (with the rich and click of its command line) is about 4 MB of each
+    worker's memory: only a server sending webhooks loads it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from contentapi.http.app import create_app\n"
+        "from contentapi.settings import Settings\n"
+        "from pathlib import Path\n"
+        "create_app(Settings(content_dir=Path(sys.argv[1]), cache_dir=None))\n"
+        "print(sorted(m for m in ('httpx', 'rich') if m in sys.modules))\n"
+    )
+    content = Path(__file__).resolve().parents[2] / "content"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(content)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("CONTENTAPI_")},
+    )
+    assert done.stdout.strip() == "[]"
