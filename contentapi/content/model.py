@@ -18,6 +18,8 @@ from contentapi.content.body import (
     packed_text,
 )
 
+_new_tuple = tuple.__new__
+
 
 class Image(NamedTuple):
     """One picture of a page, in document order.
@@ -140,7 +142,13 @@ class Treatment:
         if not self.image_count:
             return ()
         rows = orjson.loads(self.images_packed)
-        return tuple([Image(self.uri, position, *row) for position, row in enumerate(rows)])
+        uri = self.uri
+        # tuple.__new__ rather than Image(...): the named tuple's own __new__ (a Python
+        # function filling defaults) made a list of 50 pages' images in 113 us against 90
+        # (pack_images writes every field, so none is left to a default).
+        return tuple(
+            [_new_tuple(Image, (uri, position, *row)) for position, row in enumerate(rows)]
+        )
 
     @property
     def cover_image(self) -> Image | None:
