@@ -47,6 +47,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
+    GraphQLSchema,
     GraphQLUnionType,
     OperationDefinitionNode,
     visit,
@@ -55,6 +56,9 @@ from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, FieldNode, NullValueNode, Visitor
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.arguments import StrawberryArgument, convert_arguments
+from strawberry.types.base import StrawberryContainer, has_object_definition
+from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
 from contentapi.schema import keys
@@ -547,12 +551,67 @@ class DirectCall:
     """Each GraphQL argument's Python parameter name."""
     positional: bool
     """Whether root and info (those it takes) may be passed first, positionally."""
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """For a resolver whose arguments Strawberry converts (an enum, an input object): the
+    resolver's keywords from graphql-core's argument values (by GraphQL name), as
+    Strawberry makes them; None when renaming them (python_names) is all it takes."""
 
 
-def direct_call(field_def: GraphQLField, node: FieldNode) -> DirectCall | None:
+class ArgumentConversion:
+    """Strawberry's own conversion of a resolver's arguments (strawberry.types.arguments.
+    convert_arguments, with the schema's scalars and config, as Strawberry calls it before
+    each resolver), for resolvers called directly."""
+
+    def __init__(self, scalar_registry: Any, config: Any) -> None:
+        self.scalar_registry = scalar_registry
+        self.config = config
+
+    @classmethod
+    def of(cls, schema: GraphQLSchema) -> ArgumentConversion | None:
+        """The conversion of the Strawberry schema `schema` was made from (None for none)."""
+        strawberry_schema = (schema.extensions or {}).get(_DEFINITION)
+        converter = getattr(strawberry_schema, "schema_converter", None)
+        if converter is None:
+            return None
+        return cls(converter.scalar_registry, converter.config)
+
+    def converts(self, kind: Any, seen: frozenset[int] = frozenset()) -> bool:
+        """Whether a value of the Strawberry type `kind` is made from its input alone: not
+        by an input type's own from_input, which may read the request's info (a resolver
+        called directly has none)."""
+        if isinstance(kind, LazyType):
+            kind = kind.resolve_type()
+        if isinstance(kind, StrawberryContainer):  # lists, optionals, Maybe
+            return self.converts(kind.of_type, seen)
+        if not has_object_definition(kind):
+            return True  # a scalar or an enum: convert_argument hands it on as it is
+        definition = kind.__strawberry_definition__
+        if not definition.is_input or definition.from_input is not None:
+            return False
+        if id(kind) in seen:
+            return True
+        inner = seen | {id(kind)}
+        return all(
+            self.converts(field.resolve_type(type_definition=definition), inner)
+            for field in definition.fields
+        )
+
+    def keywords(
+        self, arguments: list[StrawberryArgument], values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The resolver's keywords for graphql-core's argument values."""
+        return convert_arguments(
+            values, arguments, scalar_registry=self.scalar_registry, config=self.config
+        )
+
+
+def direct_call(
+    field_def: GraphQLField, node: FieldNode, conversion: ArgumentConversion | None = None
+) -> DirectCall | None:
     """A field's resolver, if it may be called directly: it has no permissions, extensions
     or awaitables and what its arguments get needs no converting (built-in scalars,
-    coerced by graphql-core, or, for any other type, nothing or null)."""
+    coerced by graphql-core, or, for any other type, nothing or null), or `conversion`
+    converts them (DirectCall.convert)."""
     definition = (field_def.extensions or {}).get(_DEFINITION)
     resolver = getattr(definition, "base_resolver", None)
     if (
@@ -569,6 +628,7 @@ def direct_call(field_def: GraphQLField, node: FieldNode) -> DirectCall | None:
         if not isinstance(argument.value, NullValueNode)
     }
     python_names: dict[str, str] = {}
+    converted = False
     for argument in resolver.arguments:
         name = argument.graphql_name or to_camel_case(argument.python_name)
         graphql_argument = field_def.args.get(name)
@@ -577,7 +637,9 @@ def direct_call(field_def: GraphQLField, node: FieldNode) -> DirectCall | None:
         if not _is_builtin_scalar(graphql_argument.type) and (
             name in given or graphql_argument.default_value not in (None, Undefined)
         ):
-            return None
+            if conversion is None or not conversion.converts(argument.type):
+                return None
+            converted = True
         python_names[name] = argument.python_name
     function = resolver.wrapped_func
     root = resolver.root_parameter or resolver.self_parameter
@@ -585,7 +647,10 @@ def direct_call(field_def: GraphQLField, node: FieldNode) -> DirectCall | None:
     root_name = root.name if root is not None else None
     info_name = info.name if info is not None else None
     positional = _leads_with(function, root_name, info_name)
-    return DirectCall(function, root_name, info_name, python_names, positional)
+    convert = None
+    if converted and conversion is not None:
+        convert = functools.partial(conversion.keywords, list(resolver.arguments))
+    return DirectCall(function, root_name, info_name, python_names, positional, convert)
 
 
 def _direct_resolver(field_def: GraphQLField, node: FieldNode) -> Resolve | None:

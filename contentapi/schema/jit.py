@@ -70,7 +70,9 @@ from contentapi.schema.execution import (
     BY_URI,
     NULL,
     UNCOUNTED,
+    ArgumentConversion,
     ContextOnly,
+    DirectCall,
     Fallback,
     FallbackCount,
     attribute_of,
@@ -121,7 +123,7 @@ class _Run:
 
 
 # A field's arguments coerced per request: (field, field node) -> keyword arguments.
-_Hoisted = tuple[GraphQLField, Any, dict[str, str]]
+_Hoisted = tuple[GraphQLField, Any, DirectCall]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class Compiler:
         self.fallbacks = fallbacks
         self.hide_suggestions = preparer.hide_suggestions
         self.plans = BoundedCache[Plan | _Refused](max_bytes)
+        self.conversion = ArgumentConversion.of(schema)
 
     def execute(
         self,
@@ -184,8 +187,8 @@ class Compiler:
         keys: set[str] = report.setdefault("keys", set())
         try:
             args = [
-                _python_arguments(field, node, coerced, names, self.hide_suggestions)
-                for field, node, names in plan.hoisted
+                _python_arguments(field, node, coerced, direct, self.hide_suggestions)
+                for field, node, direct in plan.hoisted
             ]
             data = plan.run(_Run(ContextOnly(context), keys, args, self.max_response_bytes))
         except Exception as exc:  # noqa: BLE001 - Fallback or any surprise: graphql-core does it
@@ -256,7 +259,7 @@ class Compiler:
         )
         if not isinstance(coerced, VariableValues):
             raise _NotCompiled("variables graphql-core refuses")
-        writer = _Writer(self.schema, fragments, coerced, operation)
+        writer = _Writer(self.schema, fragments, coerced, operation, self.conversion)
         root_type = self.schema.query_type
         if root_type is None:  # pragma: no cover - every schema of ours has one
             raise _NotCompiled("no query type")
@@ -276,11 +279,13 @@ def _python_arguments(
     field: GraphQLField,
     node: Any,
     variables: VariableValues,
-    names: dict[str, str],
+    direct: DirectCall,
     hide_suggestions: bool,
 ) -> dict[str, Any]:
     arguments = get_argument_values(field, node, variables, None, hide_suggestions)
-    return {names[name]: value for name, value in arguments.items()}
+    if direct.convert is not None:
+        return direct.convert(arguments)
+    return {direct.python_names[name]: value for name, value in arguments.items()}
 
 
 class _Finder(Visitor):
@@ -409,11 +414,13 @@ class _Writer:
         fragments: dict[str, FragmentDetails],
         variables: VariableValues,
         operation: OperationDefinitionNode,
+        conversion: ArgumentConversion | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.operation = operation
+        self.conversion = conversion
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {
             "_accept": _accept,
@@ -496,12 +503,17 @@ class _Writer:
                 if attribute.isidentifier() and not keyword.iskeyword(attribute):
                     return f"s.{attribute}"
                 return f"getattr(s, {attribute!r})"
-        direct = direct_call(field, node)
+        direct = direct_call(field, node, self.conversion)
         if direct is None:
             raise _NotCompiled(f"the field {node.name.value} needs Strawberry's resolver")
         function = self._constant(direct.function, "r")
-        if any(not _is_literal(argument.value) for argument in node.arguments or ()):
-            self.hoisted.append((field, node, direct.python_names))
+        if direct.convert is not None or any(
+            not _is_literal(argument.value) for argument in node.arguments or ()
+        ):
+            # Per request: variables differ, and Strawberry makes converted values (input
+            # objects) afresh for each request (one request shares them between a list's
+            # items, as the fast executor's argument memo does).
+            self.hoisted.append((field, node, direct))
             arguments = f"**x.args[{len(self.hoisted) - 1}]"
         else:
             fixed = {

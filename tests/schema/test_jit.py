@@ -81,7 +81,6 @@ def test_documents_generated_from_the_schema_get_graphql_cores_answers() -> None
     check()
     # Most generated documents ask for something graphql-core answers cleanly, and the JIT
     # takes most of those: it is tested on what it does, not on what it refuses.
-    # (Left to graphql-core: arguments Strawberry converts, an enum or an input object.)
     assert tally.clean >= 400
     assert tally.compiled >= 0.8 * tally.clean, (tally.compiled, tally.clean)
 
@@ -104,7 +103,11 @@ TREATMENT_FIELDS = [
     "__typename",
     "category { id name slug treatmentCount __typename }",
     "images { id src url alt title width height position srcSet placeholder }",
+    # Arguments Strawberry converts (input objects, enums): the JIT converts them as it does.
+    "images { src url(transform: {width: 64, height: 48, fit: COVER, format: WEBP}) }",
+    "images { srcSet(widths: [32, 640], format: AVIF) url(transform: {quality: 50}) }",
     "coverImage { src alt treatment { slug } }",
+    "coverImage { url(transform: {width: 100}) }",
     "indications { id name slug treatmentCount treatments { nodes { slug } } }",
     "tableOfContents { level title anchor }",
     "sections { heading { level title anchor } html text }",
@@ -155,7 +158,11 @@ def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     roots = []
     variables: dict[str, Any] = {}
     for number in range(draw(st.integers(1, 3))):
-        root = draw(st.sampled_from(["treatment", "treatments", "node", "search", "slugVar"]))
+        root = draw(
+            st.sampled_from(
+                ["treatment", "treatments", "node", "search", "slugVar", "ordered", "orderVar"]
+            )
+        )
         inner = draw(selection(fragments, directives))
         alias = f"r{number}: "
         if root == "treatment":
@@ -166,6 +173,27 @@ def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         elif root == "treatments":
             first = draw(st.integers(1, 5))
             roots.append(f"{alias}treatments(first: {first}) {{ totalCount nodes {{ {inner} }} }}")
+        elif root == "ordered":
+            field = draw(st.sampled_from(["TITLE", "DATE", "UPDATED_AT", "WORD_COUNT", "ORDER"]))
+            direction = draw(st.sampled_from(["", ", direction: DESC", ", direction: ASC"]))
+            where = draw(st.sampled_from(["", ', filter: {search: "skin"}', ", filter: {}"]))
+            roots.append(
+                f"{alias}treatments(first: 4, orderBy: [{{field: {field}{direction}}}]{where})"
+                f" {{ nodes {{ {inner} }} }}"
+            )
+        elif root == "orderVar":
+            variables["order"] = draw(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "field": st.sampled_from(["TITLE", "DATE", "WORD_COUNT"]),
+                            "direction": st.sampled_from(["ASC", "DESC"]),
+                        }
+                    ),
+                    max_size=2,
+                )
+            )
+            roots.append(f"{alias}treatments(first: 3, orderBy: $order) {{ nodes {{ {inner} }} }}")
         elif root == "node":
             slug = draw(st.sampled_from([*SLUGS, "nope"]))
             node_id = base64.b64encode(f"Treatment:{slug}".encode()).decode()
@@ -180,6 +208,8 @@ def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     definitions = [f"{name}: Boolean!" for name in directives]
     if "slug" in variables:
         definitions.append("$slug: String!")
+    if "order" in variables:
+        definitions.append("$order: [TreatmentOrder!]")
     for name in directives:
         variables[name[1:]] = draw(st.booleans())
     head = f"query({', '.join(definitions)})" if definitions else ""
@@ -227,7 +257,6 @@ def test_a_null_in_a_non_null_field_leaves_the_request_to_graphql_core(
         ("{ __schema { queryType { name } } }", "introspection"),
         ("mutation { __typename }", "a mutation"),
         ("query A { __typename } query B { __typename }", "no operation name"),
-        ('{ treatment(slug: "peel") { images { url(transform: {width: 10}) } } }', "input"),
         ('{ treatment(slug: "peel") { ... @defer { title } } }', "@defer"),
     ],
 )
@@ -274,3 +303,42 @@ def test_plans_are_charged_the_documents_they_keep_alive() -> None:
         tracemalloc.stop()
     assert small.compiler.plans.bytes_used <= budget
     assert held < 2 * budget + 500_000, f"{held:,} bytes held for two caches of {budget:,}"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (
+            '{ treatment(slug: "peel") { images { url(transform: {width: 10, fit: COVER}) } } }',
+            None,
+        ),
+        (
+            'query ($w: Int, $f: ImageFormat) { treatment(slug: "peel") { '
+            "images { url(transform: {width: $w, format: $f}) srcSet(format: $f) } } }",
+            {"w": 320, "f": "WEBP"},
+        ),
+        (
+            "query ($t: ImageTransform) { treatments(first: 3) { nodes { "
+            "coverImage { url(transform: $t) } } } }",
+            {"t": {"width": 64, "height": 64, "fit": "CONTAIN", "quality": 40}},
+        ),
+        (
+            "{ treatments(first: 3, orderBy: [{field: WORD_COUNT, direction: DESC}]) "
+            "{ nodes { slug wordCount } } }",
+            None,
+        ),
+        (
+            'query ($o: [TreatmentOrder!]) { treatments(first: 5, filter: {search: "skin"}, '
+            "orderBy: $o) { nodes { slug title } } }",
+            {"o": [{"field": "TITLE", "direction": "DESC"}]},
+        ),
+    ],
+)
+def test_arguments_strawberry_converts_are_converted_as_it_does(
+    query: str, variables: dict[str, Any] | None
+) -> None:
+    """Input objects and enums (image transforms, orderBy, filter) go through Strawberry's
+    own convert_arguments: the JIT runs these and answers what graphql-core answers."""
+    tally = Tally()
+    compare(query, variables, tally)
+    assert tally.compiled == tally.clean == 1
