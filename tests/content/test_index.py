@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -193,6 +195,30 @@ def test_several_order_keys(public: ContentView) -> None:
         "echo",
         "creme",
     ]
+
+
+@pytest.mark.parametrize(("field", "descending", "expected"), ORDERS)
+def test_a_filtered_order_keeps_the_order_of_every_page(
+    public: ContentView, field: str, descending: bool, expected: list[str]
+) -> None:
+    """Each order is sorted once per view and kept: a filter picks from it, in its order."""
+    wanted = TreatmentQuery(slugs=("echo", "beta", "delta"))
+    assert slugs(public, wanted, Ordering(field, descending)) == [
+        slug
+        for slug in expected
+        if slug in wanted.slugs  # type: ignore[operator]
+    ]
+    assert slugs(public, None, Ordering(field, descending)) == expected  # kept, the same
+
+
+def test_an_edit_moves_its_page_in_a_kept_order(catalog: ContentIndex) -> None:
+    newest_first = Ordering("DATE", True)
+    assert slugs(catalog.public, None, newest_first)[:2] == ["alpha", "delta"]
+    beta = catalog.public.by_slug["beta"]
+    edited = catalog.replaced({beta.path: dataclasses.replace(beta, date=dt.date(2031, 1, 1))})
+    assert edited is not None
+    assert slugs(edited.public, None, newest_first)[:3] == ["beta", "alpha", "delta"]
+    assert slugs(catalog.public, None, newest_first)[:2] == ["alpha", "delta"]
 
 
 def test_unknown_order_field_is_refused(public: ContentView) -> None:
