@@ -30,7 +30,6 @@ not start, an answer was wrong or wrk saw errors. Without wrk it exits 2. Load g
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import shutil
@@ -40,7 +39,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
@@ -58,17 +56,8 @@ WITH_META = LIST % " srcSet placeholder"
 WITHOUT_META = LIST % ""
 
 
-def _load(name: str) -> ModuleType:
-    """A sibling script as a module (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tp = _load("throughput")
+sys.path.insert(0, str(BENCH))
+import throughput as tp  # noqa: E402 - a sibling script (bench/ is not a package)
 
 
 def make_content(root: Path) -> Path:

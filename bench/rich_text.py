@@ -23,7 +23,6 @@ goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
@@ -31,7 +30,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
@@ -44,17 +42,8 @@ WITH_AST = LIST % "ast"
 WITH_HTML = LIST % "html"
 
 
-def _load(name: str) -> ModuleType:
-    """A sibling script as a module (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tp = _load("throughput")
+sys.path.insert(0, str(BENCH))
+import throughput as tp  # noqa: E402 - a sibling script (bench/ is not a package)
 
 
 def serve(work: Path, content: Path, **env: str) -> Any:
