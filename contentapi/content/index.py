@@ -361,22 +361,27 @@ class ContentView:
 
     def find(
         self, query: TreatmentQuery | None = None, order: Sequence[Ordering] = ()
-    ) -> list[Treatment]:
+    ) -> Sequence[Treatment]:
         """Treatments matching every filter, by `order` (ties by slug, then uri); by default
-        by title, or by relevance when searching."""
+        by title, or by relevance when searching.
+
+        Every page unfiltered is the kept order itself, not a copy: copying it referenced
+        each page, so that every list of 50 wrote to every page's memory, and a forked
+        worker (sharing its parent's pages until it writes to them) copied all of them
+        (10,000 pages: 520 pages of memory that held Treatments alone)."""
         query = query or TreatmentQuery()
         if order and query.search is None:
             # Filtering a total order keeps it: the pages that match, in the kept order.
             ordered = self.ordered(order)
             if query == _EVERYTHING:
-                return list(ordered)
+                return ordered
             return [t for t in ordered if _matches(t, query)]
         if query.search is not None:
             hits = self.search_index.search(query.search, snippets=False)
             found = [self.by_uri[hit.uri] for hit in hits]
             found = [t for t in found if _matches(t, query)]
         elif query == _EVERYTHING:
-            found = list(self.by_title)
+            return self.by_title
         else:
             found = [t for t in self.by_title if _matches(t, query)]
         if not order:

@@ -7,6 +7,7 @@ calls them with an object holding `.context` and nothing else, and one that read
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Annotated, Any
 
@@ -308,6 +309,7 @@ class Query:
                 slugs=tuple(filter.slugs) if filter.slugs is not None else None,
             )
         order = [Ordering(o.field.name, o.direction is OrderDirection.DESC) for o in order_by or []]
+        found: Sequence[model.Treatment]
         if locales is not None and query == TreatmentQuery() and not order:
             found = translations(info.context).listed(locales, info.context.view.by_title)
         else:

@@ -211,6 +211,14 @@ def test_a_filtered_order_keeps_the_order_of_every_page(
     assert slugs(public, None, Ordering(field, descending)) == expected  # kept, the same
 
 
+def test_an_unfiltered_list_is_the_kept_order_not_a_copy(public: ContentView) -> None:
+    """A copy references every page: each list of 50 wrote to every page's memory, which a
+    forked worker then copies from its parent (contentapi/http/forked.py)."""
+    assert public.find() is public.by_title
+    newest_first = [Ordering("DATE", True)]
+    assert public.find(None, newest_first) is public.find(None, newest_first)
+
+
 def test_an_edit_moves_its_page_in_a_kept_order(catalog: ContentIndex) -> None:
     newest_first = Ordering("DATE", True)
     assert slugs(catalog.public, None, newest_first)[:2] == ["alpha", "delta"]
