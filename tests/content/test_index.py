@@ -16,7 +16,7 @@ from contentapi.content.index import (
     Ordering,
     TreatmentQuery,
 )
-from contentapi.content.model import Category, Indication
+from contentapi.content.model import Category, Indication, Mention
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +227,19 @@ def test_an_edit_moves_its_page_in_a_kept_order(catalog: ContentIndex) -> None:
     assert edited is not None
     assert slugs(edited.public, None, newest_first)[:3] == ["beta", "alpha", "delta"]
     assert slugs(catalog.public, None, newest_first)[:2] == ["alpha", "delta"]
+
+
+def test_an_edit_changes_a_kept_filtered_list(catalog: ContentIndex) -> None:
+    wrinkles = TreatmentQuery(indication="wrinkles")
+    assert slugs(catalog.public, wrinkles) == ["alpha", "creme", "delta"]
+    assert catalog.public.find(wrinkles) is catalog.public.find(wrinkles)  # kept
+    echo = catalog.public.by_slug["echo"]
+    gained = dataclasses.replace(echo, indications=(Mention("Wrinkles", "wrinkles"),))
+    edited = catalog.replaced({echo.path: gained})
+    assert edited is not None
+    assert slugs(edited.public, wrinkles) == ["alpha", "creme", "delta", "echo"]
+    assert slugs(edited.public, wrinkles, Ordering("WORD_COUNT", True))[0] == "echo"
+    assert slugs(catalog.public, wrinkles) == ["alpha", "creme", "delta"]
 
 
 def test_unknown_order_field_is_refused(public: ContentView) -> None:
