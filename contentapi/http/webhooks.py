@@ -157,9 +157,9 @@ class WebhookSender:
 
     async def start(self) -> None:
         """Start one delivery task per target (messages queued before now go first)."""
-        # Imported here, only when webhooks are configured: httpx (and the rich, pygments
-        # and click its command line pulls in) is 10.6 MB of a worker's memory and 90 ms
-        # of its start (python -X importtime; VmRSS before and after the import).
+        # Imported here, only when webhooks are configured: httpx (and the rich and click
+        # its command line pulls in) took 4 MB of each worker (100 -> 96 MB RSS serving
+        # 10,000 pages) and 90 ms of its start (python -X importtime).
         import httpx
 
         self._client = httpx.AsyncClient(

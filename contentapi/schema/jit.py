@@ -122,7 +122,7 @@ class _Run:
             self.spent = spent_after(self.spent, value, self.limit)
 
 
-# A field's arguments coerced per request: (field, field node) -> keyword arguments.
+# A field whose arguments are coerced per request: the field, its node and its resolver call.
 _Hoisted = tuple[GraphQLField, Any, DirectCall]
 
 
