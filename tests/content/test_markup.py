@@ -268,7 +268,12 @@ def markdown_alone(body: str) -> str:
 @given(st.lists(st.sampled_from(MARKDOWN_PIECES), max_size=30))
 def test_finding_images_changes_nothing_markdown_renders(pieces: list[str]) -> None:
     body = "".join(pieces)
-    assert Renderer().render(body, "t").html == markdown_alone(body)
+    plain = markdown_alone(body)
+    # Python-Markdown itself sometimes leaves one of its inline placeholders (STX
+    # "klzzwxh:0002" ETX) in the html, as for "*![a](x.png)**![a](x.png)*![a](x.png)":
+    # its output is then no oracle (the renderer's shows the image there).
+    assume("klzzwxh:" not in plain)
+    assert Renderer().render(body, "t").html == plain
 
 
 # Without an attribute-carrying info string or a list item, no fence is one Python-Markdown
