@@ -24,7 +24,7 @@ import logging
 import os
 import posixpath
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
@@ -291,7 +291,7 @@ class ImageCatalog:
     """The metadata of every local picture the pages show, by `src` as pages hold it, and
     a warning for each that has none."""
 
-    __slots__ = ("_order", "_warnings", "by_page", "by_src")
+    __slots__ = ("_order", "_read_warnings", "_warnings", "by_page", "by_src")
 
     def __init__(
         self,
@@ -299,18 +299,23 @@ class ImageCatalog:
         warnings: tuple[ContentError, ...] | None = (),
         by_page: Mapping[str, tuple[ContentError, ...]] | None = None,
         order: Sequence[Treatment] = (),
+        read_warnings: Callable[[], tuple[ContentError, ...]] | None = None,
     ) -> None:
         """`warnings` None: those of `by_page` (warnings by page path) in the order of the
         pages `order`, put together when first read (an update makes them so, and a server
-        never reads them)."""
+        never reads them), or what `read_warnings` reads then (a built index file's)."""
         self.by_src = by_src
         self._warnings = warnings
         self.by_page = by_page
         self._order = order
+        self._read_warnings = read_warnings
 
     @property
     def warnings(self) -> tuple[ContentError, ...]:
         """Every page's warnings, in page order."""
+        if self._warnings is None and self._read_warnings is not None:
+            self._warnings = self._read_warnings()
+            self._read_warnings = None
         if self._warnings is None:
             by_page, none = self.by_page or {}, ()
             self._warnings = tuple(

@@ -93,6 +93,25 @@ def test_what_build_reports_of_the_clinic(tmp_path: Path) -> None:
     assert len(built.content_version) == 16
 
 
+def test_the_pictures_warnings_are_read_from_the_file_that_was_opened(tmp_path: Path) -> None:
+    """Read when first asked for (a server never asks), from the file as it was opened,
+    even once a rebuild has replaced it."""
+    site = tmp_path / "site"
+    shutil.copytree(CLINIC, site)
+    file = tmp_path / "index.sqlite"
+    build(site, file)
+    opened = open_index(file, site)
+    loaded = ContentIndex.from_directory(site)
+    assert len(loaded.images.warnings) == 4
+    for page in site.rglob("*.md"):
+        page.write_text(page.read_text(encoding="utf-8").replace(".jpg", ".png"), "utf-8")
+    build(site, tmp_path / "next.sqlite")
+    (tmp_path / "next.sqlite").replace(file)
+    # The rebuilt file holds other warnings; the opened index still has its own.
+    assert ContentIndex.from_directory(site).images.warnings != loaded.images.warnings
+    assert opened.index.images.warnings == loaded.images.warnings
+
+
 def test_the_file_is_opened_read_only_and_immutable(tmp_path: Path) -> None:
     file = tmp_path / "index.sqlite"
     build(CLINIC, file)
