@@ -345,10 +345,6 @@ class ContentView:
             self._by_title = tuple(sorted(self.treatments, key=by_title))
         return self._by_title
 
-    def ordered(self, order: Sequence[Ordering]) -> tuple[Treatment, ...]:
-        """Every treatment by `order` (ties by slug, then uri)."""
-        return self._listed(_EVERYTHING, tuple(order))
-
     def find(
         self, query: TreatmentQuery | None = None, order: Sequence[Ordering] = ()
     ) -> Sequence[Treatment]:

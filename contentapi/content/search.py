@@ -52,6 +52,8 @@ FREQUENT = 1000
 LIVE_FREQUENT = 128
 # What a live index's kept rows may take (a word's rows take 4 KB): 1,000 words.
 KEPT_BYTES = 4 * 1024 * 1024
+# What one kept row costs: its row id and its rank (8 bytes each in their arrays).
+KEPT_ROW_BYTES = 16
 # How many of a frequent word's best rows are kept: the largest page of hits (100), the
 # tie margin, and room for rows a view leaves out (past them, FTS5 is asked).
 TOP_ROWS = 256
@@ -389,7 +391,7 @@ class SearchIndex:
             if top is None:
                 treatments = self._treatments
                 top = _best_rows(self._db, table, word, pages, lambda row: treatments[row])
-                self._kept.put(key, top, 16 * len(top.rowids))
+                self._kept.put(key, top, KEPT_ROW_BYTES * len(top.rowids))
             return top
 
 

@@ -380,11 +380,11 @@ def test_a_live_index_keeps_the_rows_of_a_word_in_live_frequent_pages(
 def test_the_rows_a_live_index_keeps_are_bounded(
     crowd: list[Treatment], ranked: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Room for either word's rows, not both's (16 bytes a row, as many rows as pages).
+    # Room for either word's rows, not both's (as many rows as pages hold the word).
     costs = [
         len(word)
         + ENTRY_OVERHEAD
-        + 16
+        + search.KEPT_ROW_BYTES
         * sum(
             bool(re.search(rf"\b{word}\b", f"{page.title} {page.text}".lower())) for page in crowd
         )

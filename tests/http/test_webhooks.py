@@ -8,6 +8,8 @@ import base64
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -318,9 +320,6 @@ def test_bad_webhook_settings_are_refused(values: dict[str, Any], message: str) 
 def test_a_server_without_webhooks_never_imports_httpx() -> None:
     """httpx (with the rich and click of its command line) is about 4 MB of each
     worker's memory: only a server sending webhooks loads it."""
-    import subprocess
-    import sys
-
     script = (
         "import sys\n"
         "from contentapi.http.app import create_app\n"
