@@ -62,6 +62,21 @@ class AccessLog:
             with self._queue_lock:
                 self._lines.append(line)
 
+    def request(
+        self, method: str, path: str, status: int, started: float, state: dict[str, Any]
+    ) -> None:
+        """Queue the line of one request, begun at perf_counter() `started`."""
+        self.write(
+            {
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "operation": state.get(OPERATION),
+                "cost": state.get(COST),
+            }
+        )
+
     def flush(self) -> None:
         """Write the queued lines now."""
         with self._write_lock:
@@ -110,14 +125,6 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            state = scope.get("state", {})
-            self.log.write(
-                {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "operation": state.get(OPERATION),
-                    "cost": state.get(COST),
-                }
+            self.log.request(
+                scope["method"], scope["path"], status, started, scope.get("state", {})
             )

@@ -30,7 +30,7 @@ from contentapi.content.translations import site_locales
 from contentapi.http.access import AccessLog, AccessLogMiddleware
 from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.http.headers import SecurityHeadersMiddleware
-from contentapi.http.lane import FastLane
+from contentapi.http.lane import FastLane, WireReplay
 from contentapi.http.media import ImageFiles, ImageRoute
 from contentapi.http.protocol import (
     error_body,
@@ -107,6 +107,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             "fastPathFallbacks": fallbacks.count,
             # Requests the JIT (schema/jit.py) began and left to the executor unforeseen.
             "jitFallbacks": schema.compiler.fallbacks.count,
+            # Answers the HTTP protocol wrote from the lane's recordings (lane.WireReplay).
+            "wireReplays": request.app.state.wire_replay.replayed,
         }
         # A broken page may be a draft: its error is no one's business but the editors'.
         if endpoint.is_preview(request):
@@ -203,6 +205,7 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     app.state.store = store
     app.state.settings = settings
     app.state.endpoint = endpoint
+    app.state.wire_replay = WireReplay(endpoint, "/graphql", access_log, bool(settings.origins))
     app.state.webhooks = webhooks
     app.state.feed = feed
     return app

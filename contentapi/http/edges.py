@@ -35,6 +35,10 @@ through the protocol alone takes 16.7 us against 13.9 us (best of 15 runs).
 - Past `max_connections` open connections a new one is answered 503 and closed at once.
 - Each request's task is counted in the process's RequestQueue while it runs; past
   `queue_depth` held, a request is marked to be shed (503 + Retry-After, see shedding.py).
+- A GET or short POST to /graphql that the fast lane has recorded is answered here, from
+  the parser's callback, with no request cycle or task (lane.WireReplay, found in the
+  lifespan state the loaded app fills): recorded answers are most of a content API's
+  traffic, and uvicorn's machinery around the app cost more than the app's replay.
 """
 
 from __future__ import annotations
@@ -47,11 +51,12 @@ from typing import Any, cast
 import httptools
 import orjson
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from contentapi.errors import SettingsError
 from contentapi.http.shedding import RequestQueue
+from contentapi.http.state import WIRE_REPLAY
 from contentapi.settings import ENV_PREFIX, Settings
 
 # What a header line costs beyond its name and value: ": " and CRLF.
@@ -140,6 +145,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # headers or body must be in (timers armed and cancelled twice a request cost 10%).
         self.read_deadline: float | None = None  # loop time; None: not reading a request
         self.deadline_timer: asyncio.TimerHandle | None = None
+        # A request held back from the app until its body is in, to be answered from the
+        # lane's recordings here if it can be (see _start_asgi_task): (cycle, app).
+        self.held: tuple[Any, Any] | None = None
 
     # Connection
 
@@ -163,6 +171,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._arm_idle_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.held = None
         self._cancel_read_deadline()
         if self.deadline_timer is not None:
             self.deadline_timer.cancel()
@@ -283,13 +292,54 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        # Where uvicorn starts a request, pipelined or not: the queue counts it from here.
+        # Where uvicorn starts a request, pipelined or not. A request the wire replay may
+        # answer waits for its body (on_message_complete) instead: only one straight from
+        # its headers (more_body still True), never one popped from the pipeline, so a
+        # replay answering the next request in turn cannot recurse.
+        replay = self.app_state.get(WIRE_REPLAY)
+        if (
+            replay is not None
+            and cycle.more_body
+            and cycle.keep_alive
+            and self.held is None
+            and replay.wanted(cycle.scope)
+        ):
+            self.held = (cycle, app)
+            return
+        self._start_admitted(cycle, app)
+
+    def _start_admitted(self, cycle: Any, app: Any) -> None:
+        # The queue counts a request from here.
         super()._start_asgi_task(cycle, cast(Any, self.queue.admit(cycle.scope, app)))
 
     def on_message_complete(self) -> None:
         self.reading_body = False
         self._cancel_read_deadline()
-        super().on_message_complete()
+        held = self.held
+        if held is None or held[0] is not self.cycle:
+            super().on_message_complete()
+            return
+        self.held = None
+        cycle, app = held
+        cycle.more_body = False
+        # A shutdown since its headers (uvicorn's shutdown() turns keep_alive off) leaves
+        # it to uvicorn's send, which closes the connection after the answer.
+        answer = (
+            self.app_state[WIRE_REPLAY].answer(cycle.scope, bytes(cycle.body))
+            if cycle.keep_alive
+            else None
+        )
+        if answer is None:
+            self._start_admitted(cycle, app)
+            return
+        status, rest = answer
+        wire = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            wire += (name, b": ", value, b"\r\n")
+        wire.append(rest)
+        self.transport.write(b"".join(wire))
+        cycle.response_started = cycle.response_complete = True
+        self.on_response_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

@@ -22,6 +22,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 import orjson
@@ -30,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from contentapi.http.app import create_app
 from contentapi.http.protocol import error_body
+from contentapi.http.state import WIRE_REPLAY
 from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
@@ -71,7 +73,7 @@ class LoadingApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await self._lifespan(scope, receive, send)
             return
         app = self._app
         if app is None and scope["type"] == "http" and scope["path"] not in _PROBES:
@@ -85,11 +87,13 @@ class LoadingApp:
         else:
             await _loading_answer(scope["path"], send)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         assert message["type"] == "lifespan.startup"
         async with anyio.create_task_group() as group:
-            group.start_soon(self._load_and_serve)
+            # uvicorn hands this state to its protocol (as app_state): the loaded app's
+            # wire replay reaches the protocol through it (edges.py).
+            group.start_soon(self._load_and_serve, scope.setdefault("state", {}))
             await send({"type": "lifespan.startup.complete"})
             message = await receive()
             assert message["type"] == "lifespan.shutdown"
@@ -99,7 +103,7 @@ class LoadingApp:
             self._stopping.set()
         await send({"type": "lifespan.shutdown.complete"})
 
-    async def _load_and_serve(self) -> None:
+    async def _load_and_serve(self, server_state: dict[str, Any]) -> None:
         start = time.perf_counter()
         try:
             app = await anyio.to_thread.run_sync(self._build, abandon_on_cancel=True)
@@ -109,6 +113,7 @@ class LoadingApp:
             return
         async with app.router.lifespan_context(app):
             self._app = app
+            server_state[WIRE_REPLAY] = app.state.wire_replay
             self._loaded.set()
             index = app.state.store.current
             # One line per worker: how an operator (or a test) sees every worker ready.

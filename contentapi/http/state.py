@@ -14,3 +14,6 @@ JIT_TRIED = "jit_tried"
 then leaves it to Strawberry and graphql-core at once)."""
 LOGGED = (OPERATION, COST)
 """What a replayed answer carries over to the access log."""
+WIRE_REPLAY = "contentapi.wire_replay"
+"""Where the app, once loaded, leaves its WireReplay in the lifespan state (uvicorn's
+app_state), for the HTTP protocol to find."""

@@ -196,8 +196,17 @@ def test_unexpected_errors_are_masked_and_logged(
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
-    assert sorted(ready) == ["fastPathFallbacks", "jitFallbacks", "status", "treatments", "version"]
+    assert sorted(ready) == [
+        "fastPathFallbacks",
+        "jitFallbacks",
+        "status",
+        "treatments",
+        "version",
+        "wireReplays",
+    ]
     assert ready["status"] == "ready"
+    # In process there is no uvicorn protocol to replay anything.
+    assert ready["wireReplays"] == 0
     assert ready["treatments"] == 3
     assert len(ready["version"]) == 16
     assert ready["fastPathFallbacks"] == ready["jitFallbacks"] == 0

@@ -424,6 +424,7 @@ def test_readyz_reveals_no_draft_only_change(app: Starlette, content: Path) -> N
         "status",
         "treatments",
         "version",
+        "wireReplays",
     ]
     edit_draft(app, content, "draft: true", "draft: true\ndate: [unclosed")
     after = call(app, "GET", path="/readyz")
