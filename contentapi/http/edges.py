@@ -322,6 +322,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.held = None
         cycle, app = held
         cycle.more_body = False
+        # As uvicorn's own on_message_complete: an app already waiting in receive() (a
+        # POST with no body had no on_body to wake it) must see the body end.
+        cycle.message_event.set()
         # A shutdown since its headers (uvicorn's shutdown() turns keep_alive off) leaves
         # it to uvicorn's send, which closes the connection after the answer.
         answer = (
