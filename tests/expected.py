@@ -32,3 +32,13 @@ BAD_ERRORS = [
     "title-list.md:3: 'title' must be a string, not a list",
     "unclosed.md:1: front matter opened with '---' is never closed",
 ]
+
+# The fields of /readyz's JSON, sorted: anything more would tell a caller more than it needs.
+READYZ_KEYS = [
+    "fastPathFallbacks",
+    "jitFallbacks",
+    "status",
+    "treatments",
+    "version",
+    "wireReplays",
+]

@@ -55,6 +55,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from contentapi.errors import SettingsError
+from contentapi.http.headers import header_lines
 from contentapi.http.shedding import RequestQueue
 from contentapi.http.state import WIRE_REPLAY
 from contentapi.settings import ENV_PREFIX, Settings
@@ -336,10 +337,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._start_admitted(cycle, app)
             return
         status, rest = answer
-        wire = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
-            wire += (name, b": ", value, b"\r\n")
-        wire.append(rest)
+        wire = (STATUS_LINE[status], *header_lines(self.server_state.default_headers), rest)
         self.transport.write(b"".join(wire))
         cycle.response_started = cycle.response_complete = True
         self.on_response_complete()

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contentapi.http.access import AccessLog
 from contentapi.http.endpoint import GraphQLEndpoint
-from contentapi.http.headers import secured
+from contentapi.http.headers import header_lines, secured
 from contentapi.http.protocol import (
     GRAPHQL_RESPONSE,
     RequestError,
@@ -69,7 +69,7 @@ class FastLane:
         self.store = endpoint.store
         self.path = path
         self.recordings: ResponseCache = endpoint.cache
-        self.max_body = min(_MAX_BODY, endpoint.settings.max_body_bytes)
+        self.max_body = _max_body(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -209,7 +209,7 @@ class WireReplay:
         self.store = endpoint.store
         self.path = path
         self.recordings: ResponseCache = endpoint.cache
-        self.max_body = min(_MAX_BODY, endpoint.settings.max_body_bytes)
+        self.max_body = _max_body(endpoint)
         self.access_log = access_log
         self.cors = cors
         self.bypass = (*_BYPASS, b"origin") if cors else _BYPASS
@@ -252,9 +252,7 @@ class WireReplay:
         if found is None:
             return None
         headers = _vary_origin(found.headers) if self.cors else found.headers
-        wire: list[bytes] = []
-        for name, value in headers:
-            wire += (name, b": ", value, b"\r\n")
+        wire = header_lines(headers)
         wire += (b"\r\n", found.body)
         self.replayed += 1
         if self.access_log.enabled:
@@ -284,12 +282,16 @@ def _vary_origin(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
     return kept
 
 
+def _max_body(endpoint: GraphQLEndpoint) -> int:
+    """The longest body worth remembering, for the lane and the replay alike."""
+    return min(_MAX_BODY, endpoint.settings.max_body_bytes)
+
+
 @dataclass(frozen=True, slots=True)
 class _Facts:
     """What the headers of a request the lane may answer mean to its answer."""
 
     kind: str  # the negotiated media type
-    graphql_response: bool
     gzip: bool
     accept_encoding: list[str]
     is_post: bool
@@ -324,7 +326,7 @@ def _read_headers(
     if length > max_body:
         return None
     gzip = bool(accept_encoding) and accepts_gzip(accept_encoding)
-    return _Facts(kind, kind == GRAPHQL_RESPONSE, gzip, accept_encoding, is_post)
+    return _Facts(kind, gzip, accept_encoding, is_post)
 
 
 def _key(facts: _Facts, fingerprint: str, query_string: bytes, body: bytes) -> bytes:
@@ -332,7 +334,7 @@ def _key(facts: _Facts, fingerprint: str, query_string: bytes, body: bytes) -> b
     length-prefixed, so no two requests share a key."""
     flags = (
         (b"P" if facts.is_post else b"G")
-        + (b"g" if facts.graphql_response else b"j")
+        + (b"g" if facts.kind == GRAPHQL_RESPONSE else b"j")
         + (b"z" if facts.gzip else b"-")
     )
     return b"".join(

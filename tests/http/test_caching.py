@@ -24,6 +24,8 @@ from contentapi.http.protocol import JSON, MAX_ACCEPT_LENGTH, negotiate
 from contentapi.http.responses import Answer, Recording, ResponseCache
 from contentapi.settings import Settings
 
+from expected import READYZ_KEYS
+
 CLINIC = Path(__file__).parent.parent / "fixtures" / "clinic"
 PEEL = '{ treatment(slug: "peel") { title } }'
 # Over the 1,024-byte gzip threshold.
@@ -418,14 +420,7 @@ def test_loaded_at_does_not_reveal_a_draft_only_edit(app: Starlette, content: Pa
 
 def test_readyz_reveals_no_draft_only_change(app: Starlette, content: Path) -> None:
     before = call(app, "GET", path="/readyz")
-    assert sorted(before.json()) == [
-        "fastPathFallbacks",
-        "jitFallbacks",
-        "status",
-        "treatments",
-        "version",
-        "wireReplays",
-    ]
+    assert sorted(before.json()) == READYZ_KEYS
     edit_draft(app, content, "draft: true", "draft: true\ndate: [unclosed")
     after = call(app, "GET", path="/readyz")
     assert after.body == before.body
