@@ -35,10 +35,11 @@ through the protocol alone takes 16.7 us against 13.9 us (best of 15 runs).
 - Past `max_connections` open connections a new one is answered 503 and closed at once.
 - Each request's task is counted in the process's RequestQueue while it runs; past
   `queue_depth` held, a request is marked to be shed (503 + Retry-After, see shedding.py).
-- A GET or short POST to /graphql that the fast lane has recorded is answered here, from
-  the parser's callback, with no request cycle or task (lane.WireReplay, found in the
-  lifespan state the loaded app fills): recorded answers are most of a content API's
-  traffic, and uvicorn's machinery around the app cost more than the app's replay.
+- A GET or short POST to /graphql that the fast lane has recorded, or whose query the JIT
+  runs, is answered here, from the parser's callback, with no request cycle or task
+  (lane.WireReplay, found in the lifespan state the loaded app fills): such answers are
+  most of a content API's traffic, and uvicorn's machinery around the app cost more than
+  the app's replay.
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # A shutdown since its headers (uvicorn's shutdown() turns keep_alive off) leaves
         # it to uvicorn's send, which closes the connection after the answer.
         answer = (
-            self.app_state[WIRE_REPLAY].answer(cycle.scope, bytes(cycle.body))
+            self.app_state[WIRE_REPLAY].answer(cycle.scope, bytes(cycle.body), self.queue)
             if cycle.keep_alive
             else None
         )

@@ -42,7 +42,7 @@ from contentapi.http.protocol import (
     operation_from,
 )
 from contentapi.http.responses import Recording, ResponseCache
-from contentapi.http.shedding import SHED
+from contentapi.http.shedding import SHED, RequestQueue
 from contentapi.http.state import JIT_TRIED, LOGGED, REPLAYABLE
 
 # Requests carrying these are never answered from the lane.
@@ -96,11 +96,9 @@ class FastLane:
             body = whole
         fingerprint = self.store.current.fingerprint
         key = _key(facts, fingerprint, scope["query_string"], body)
-        found = self.recordings.recording(key) if self.recordings.max_bytes else None
+        found = _recorded(self.endpoint, key)
         if found is None and not scope.get(SHED):
-            found = self._compiled(scope, body, facts.kind, facts.accept_encoding)
-            if found is not None and self.recordings.max_bytes:
-                self.recordings.put(key, found, found.cost(), fingerprint)
+            found = _compiled_and_recorded(self.endpoint, key, fingerprint, scope, body, facts)
         if found is not None:
             scope.setdefault("state", {}).update(found.state)
             # A copy: middleware outside the lane (CORS) edits the message's header list
@@ -113,51 +111,6 @@ class FastLane:
             await self.app(scope, receive, send)
             return
         await self._record(key, fingerprint, scope, receive, send)
-
-    def _compiled(
-        self, scope: Scope, body: bytes, kind: str, accept_encoding: list[str]
-    ) -> Recording | None:
-        """The response to a request the endpoint answers from its cache or the JIT, as the
-        app would send it; None for any other (the app answers it)."""
-        is_get = scope["method"] == "GET"
-        params: Any
-        if is_get:
-            if not scope["query_string"]:
-                return None  # GraphiQL, or the app's error
-            params = dict(QueryParams(scope["query_string"]))
-        else:
-            try:
-                params = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                return None
-            if not isinstance(params, dict):
-                return None  # a batch
-        try:
-            operation = operation_from(params, from_query_string=is_get)
-        except RequestError:
-            return None
-        answer = self.endpoint.compiled(operation, is_get=is_get, kind=kind)
-        if answer is None:
-            scope.setdefault("state", {})[JIT_TRIED] = True
-            return None
-        state: dict[str, Any] = {}
-        response = self.endpoint.response(
-            answer,
-            operation,
-            State(state),
-            preview=False,
-            is_get=is_get,
-            if_none_match=[],
-            accept_encoding=accept_encoding,
-        )
-        if not state.get(REPLAYABLE):
-            return None
-        return Recording(
-            response.status_code,
-            secured(response.raw_headers),
-            bytes(response.body),
-            {k: state.get(k) for k in LOGGED},
-        )
 
     async def _record(
         self, key: bytes, fingerprint: str, scope: Scope, receive: Receive, send: Send
@@ -199,16 +152,23 @@ class WireReplay:
     status line and default headers (the Date) as uvicorn's send would. What the
     middleware above the lane would add is added here too: the access log's line and,
     when CORS is on, the Vary: Origin it adds for a request without an Origin (a request
-    with one is never replayed here: its headers depend on the caller). Requests the lane
-    has not recorded go to the app as before.
+    with one is never replayed here: its headers depend on the caller).
+
+    A request the lane has not recorded is answered here too when the endpoint can answer
+    it from the JIT alone (`_recorded_or_compiled`, the lane's own), also with the response
+    cache off: the shortest path from socket to plan. It runs in the parser's callback, as
+    it would have run in the request's task (the JIT never awaits), and counts in the
+    process's RequestQueue as a task would until the event loop turns: past the queue's
+    depth a request goes to the app, to be queued or shed. Everything else goes to the app
+    as before.
     """
 
     def __init__(
         self, endpoint: GraphQLEndpoint, path: str, access_log: AccessLog, cors: bool
     ) -> None:
+        self.endpoint = endpoint
         self.store = endpoint.store
         self.path = path
-        self.recordings: ResponseCache = endpoint.cache
         self.max_body = _max_body(endpoint)
         self.access_log = access_log
         self.cors = cors
@@ -216,15 +176,11 @@ class WireReplay:
         self.replayed = 0
 
     def wanted(self, scope: Scope) -> bool:
-        """Whether a request with these headers may be answered from a recording once its
-        body is in: a GET or a POST to the GraphQL path whose body, declared by its
-        Content-Length, is short (no chunked body, no Expect: 100-continue: those go on to
-        the app, which reads them)."""
-        if (
-            scope["path"] != self.path
-            or scope["method"] not in ("GET", "POST")
-            or not self.recordings.max_bytes
-        ):
+        """Whether a request with these headers may be answered here once its body is in:
+        a GET or a POST to the GraphQL path whose body, declared by its Content-Length, is
+        short (no chunked body, no Expect: 100-continue: those go on to the app, which
+        reads them)."""
+        if scope["path"] != self.path or scope["method"] not in ("GET", "POST"):
             return False
         length: int | None = None
         for name, value in scope["headers"]:
@@ -238,19 +194,31 @@ class WireReplay:
             return bool(scope["method"] == "GET")
         return length <= self.max_body
 
-    def answer(self, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
-        """The recorded answer to this request, as its status and the bytes that follow
-        the status line and uvicorn's default headers (its own headers, the blank line,
-        the body), its access line written; None: ask the app."""
+    def answer(self, scope: Scope, body: bytes, queue: RequestQueue) -> tuple[int, bytes] | None:
+        """The recorded or compiled answer to this request, as its status and the bytes
+        that follow the status line and uvicorn's default headers (its own headers, the
+        blank line, the body), its access line written; None: ask the app."""
         started = time.perf_counter()
         is_post = scope["method"] == "POST"
         facts = _read_headers(scope["headers"], is_post, self.max_body, self.bypass)
         if facts is None:
             return None
-        key = _key(facts, self.store.current.fingerprint, scope["query_string"], body)
-        found = self.recordings.recording(key)
+        fingerprint = self.store.current.fingerprint
+        key = _key(facts, fingerprint, scope["query_string"], body)
+        found = _recorded(self.endpoint, key)
         if found is None:
-            return None
+            if not queue.has_room():
+                return None  # the app queues or sheds it
+            try:
+                found = _compiled_and_recorded(self.endpoint, key, fingerprint, scope, body, facts)
+            except Exception:
+                # Raised in a parser callback, it would reach the client as uvicorn's 400
+                # "Invalid HTTP request" and nowhere else: the app answers it again instead,
+                # and reports what went wrong its own way (a logged 500).
+                return None
+            if found is None:
+                return None
+            queue.answered_now()
         headers = _vary_origin(found.headers) if self.cors else found.headers
         wire = header_lines(headers)
         wire += (b"\r\n", found.body)
@@ -260,6 +228,73 @@ class WireReplay:
                 scope["method"], scope["path"], found.status, started, found.state
             )
         return found.status, b"".join(wire)
+
+
+def _recorded(endpoint: GraphQLEndpoint, key: bytes) -> Recording | None:
+    """The answer recorded for this request's key, if any."""
+    return endpoint.cache.recording(key) if endpoint.cache.max_bytes else None
+
+
+def _compiled_and_recorded(
+    endpoint: GraphQLEndpoint,
+    key: bytes,
+    fingerprint: str,
+    scope: Scope,
+    body: bytes,
+    facts: _Facts,
+) -> Recording | None:
+    """The answer the endpoint gives from its cache or the JIT alone, recorded for the next
+    time (when the cache is on); None: the app answers it."""
+    found = _compiled(endpoint, scope, body, facts.kind, facts.accept_encoding)
+    if found is not None and endpoint.cache.max_bytes:
+        endpoint.cache.put(key, found, found.cost(), fingerprint)
+    return found
+
+
+def _compiled(
+    endpoint: GraphQLEndpoint, scope: Scope, body: bytes, kind: str, accept_encoding: list[str]
+) -> Recording | None:
+    """The response to a request the endpoint answers from its cache or the JIT, as the
+    app would send it; None for any other (the app answers it)."""
+    is_get = scope["method"] == "GET"
+    params: Any
+    if is_get:
+        if not scope["query_string"]:
+            return None  # GraphiQL, or the app's error
+        params = dict(QueryParams(scope["query_string"]))
+    else:
+        try:
+            params = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(params, dict):
+            return None  # a batch
+    try:
+        operation = operation_from(params, from_query_string=is_get)
+    except RequestError:
+        return None
+    answer = endpoint.compiled(operation, is_get=is_get, kind=kind)
+    if answer is None:
+        scope.setdefault("state", {})[JIT_TRIED] = True
+        return None
+    state: dict[str, Any] = {}
+    response = endpoint.response(
+        answer,
+        operation,
+        State(state),
+        preview=False,
+        is_get=is_get,
+        if_none_match=[],
+        accept_encoding=accept_encoding,
+    )
+    if not state.get(REPLAYABLE):
+        return None
+    return Recording(
+        response.status_code,
+        secured(response.raw_headers),
+        bytes(response.body),
+        {k: state.get(k) for k in LOGGED},
+    )
 
 
 def _vary_origin(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -7,8 +7,11 @@ answered with a p50 of 71 ms and a p99 of 2.4 s (wrk, this machine, loaded): eve
 request waited behind every other, and some behind many more.
 
 So the count is kept where requests arrive: the HTTP protocol (edges.py) counts a request
-from the moment its ASGI task is made until that task ends. One arriving while
-`queue_depth` others are held is marked `shed` in its scope and counts nothing; the
+from the moment its ASGI task is made until that task ends, and a query it answers
+itself with the JIT (lane.WireReplay, no task) until the event loop turns: the requests
+read in the same turn waited behind that answer as they would behind a task. One
+arriving while `queue_depth` others are held is marked `shed` in its scope and counts
+nothing (nor is it answered in the protocol, except from a recording); the
 `SheddingMiddleware` below the fast lane answers it 503 with `Retry-After: 1`, so an
 exact repeat the lane holds a recording of is still answered from it (a replay costs
 microseconds; a burst of cached requests must not be refused). What waits ahead of any
@@ -21,6 +24,7 @@ upgraded before a request task exists and are not counted either.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,13 +51,32 @@ class RequestQueue:
         self.depth = depth
         self.held = 0
         self.shed = 0  # how many arrived over the depth since the process started
+        # Answers the protocol made at once (lane.WireReplay) since the event loop last
+        # turned: every request read in the same turn waited behind them, as behind tasks.
+        self.answered_inline = 0
+
+    def has_room(self) -> bool:
+        """Whether fewer than `depth` requests are ahead of one arriving now (always, at 0)."""
+        return self.depth == 0 or self.held + self.answered_inline < self.depth
+
+    def answered_now(self) -> None:
+        """Count an answer made in the protocol, not in a task, until the loop turns."""
+        if self.depth == 0:
+            return
+        if not self.answered_inline:
+            # call_soon runs after every I/O callback of this turn (asyncio and uvloop).
+            asyncio.get_running_loop().call_soon(self._turned)
+        self.answered_inline += 1
+
+    def _turned(self) -> None:
+        self.answered_inline = 0
 
     def admit(self, scope: dict[str, Any], app: ASGIApp3) -> ASGIApp3:
         """The app to run for this request: `app` counted while it runs, or `app` with the
         scope marked shed when `depth` requests are already held (0: never)."""
         if self.depth == 0 or scope.get("type") != "http" or scope.get("path") in UNQUEUED:
             return app
-        if self.held >= self.depth:
+        if not self.has_room():
             scope[SHED] = True
             self.shed += 1
             return app

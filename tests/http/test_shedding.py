@@ -49,6 +49,33 @@ def test_requests_past_the_depth_are_marked_and_count_nothing() -> None:
     assert queue.held == 2 and SHED not in fresh
 
 
+def test_answers_made_in_the_protocol_hold_a_place_until_the_loop_turns() -> None:
+    queue = RequestQueue(2)
+
+    async def one_turn() -> list[bool]:
+        seen = [queue.has_room()]
+        queue.answered_now()
+        held = queue.admit(_scope(), _ok)  # one task held, one inline answer
+        seen.append(queue.has_room())
+        shed = _scope()
+        queue.admit(shed, _ok)
+        seen.append(SHED in shed)
+        await asyncio.sleep(0)  # the loop turns: the inline answer gives its place back
+        seen.append(queue.has_room())
+        await _run(held, _scope())
+        seen.append(queue.held == 0 and queue.answered_inline == 0)
+        return seen
+
+    assert asyncio.run(one_turn()) == [True, False, True, True, True]
+
+
+def test_without_a_depth_inline_answers_count_nothing() -> None:
+    queue = RequestQueue(0)
+    for _ in range(100):
+        queue.answered_now()  # no loop needed: nothing is counted
+    assert queue.has_room() and queue.answered_inline == 0
+
+
 def test_a_place_is_given_back_when_the_app_fails() -> None:
     queue = RequestQueue(1)
 
