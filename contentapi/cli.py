@@ -249,7 +249,8 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
     """
     import uvicorn
 
-    from contentapi.http.edges import EdgeLimits, protocol_factory
+    from contentapi.http.edges import EdgeLimits
+    from contentapi.http.starting import log_config, uvicorn_options
 
     if content is not None:
         options["content_dir"] = content
@@ -290,57 +291,19 @@ def serve(content: Path | None, preview_token_env: str | None, **options: Any) -
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
         os.environ[setting.env] = "" if value is None else str(value)
-    server_options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level,
-        "access_log": False,
-        "timeout_graceful_shutdown": 10,
-        "server_header": False,
-        # httptools with header limits, read timeouts and a connection cap (contentapi/edges.py)...
-        # ... and a bounded queue of requests, the rest shed (contentapi/http/shedding.py).
-        "http": protocol_factory(limits, settings.queue_depth),
-        "timeout_keep_alive": limits.keep_alive_timeout,
-        # A WebSocket message (a subscription's subscribe) is a request body too.
-        "ws_max_size": settings.max_body_bytes,
-    }
+    server_options = uvicorn_options(settings, limits)
     if settings.workers > 1:
         # The content loaded once and the workers forked from it (contentapi/http/forked.py).
         from contentapi.http.forked import serve_forked
 
-        serve_forked(settings, server_options, _log_config(settings.log_level))
+        serve_forked(settings, server_options, log_config(settings.log_level))
         return
     uvicorn.run(
         "contentapi.http.starting:create_serving_app",
         factory=True,
-        log_config=_log_config(settings.log_level),
+        log_config=log_config(settings.log_level),
         **server_options,
     )
-
-
-def _log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging plus ours: plain messages, the access log as one JSON line each."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config: dict[str, Any] = {**LOGGING_CONFIG, "loggers": dict(LOGGING_CONFIG["loggers"])}
-    config["formatters"] = {
-        **LOGGING_CONFIG["formatters"],
-        "plain": {"format": "%(message)s"},
-    }
-    config["handlers"] = {
-        **LOGGING_CONFIG["handlers"],
-        "contentapi": {
-            "formatter": "plain",
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
-        },
-    }
-    config["loggers"]["contentapi"] = {
-        "handlers": ["contentapi"],
-        "level": level.upper(),
-        "propagate": False,
-    }
-    return config
 
 
 @cli.command("export-schema")

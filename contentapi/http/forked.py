@@ -1,51 +1,80 @@
-"""`contentapi serve --workers N` (N > 1): the content loaded once, the workers forked from it.
+"""`contentapi serve --workers N` (N > 1): the content loaded once, by a process that then
+serves as one of the N, the others forked from it.
 
 uvicorn's own workers are spawned processes (multiprocessing's spawn context): each
 imports everything and loads the content itself, so at 10,000 pages two workers held
 1.98x the memory of one (bench/load.py --index-only), and each read the files as they were
 when it got to them (a page saved broken between two workers' loads was served by one
-and missing from the other). Here gunicorn, the prefork server made for this, runs
-uvicorn's own worker class (uvicorn-worker) with the app preloaded: the parent process
-loads the content once, `gc.freeze()` moves what it made out of the cyclic collector's
-reach (a collection in a worker would write to each object's header and so copy every
-page of memory it shares) and gunicorn forks the workers, which share the parent's memory
-until they write to it. Each worker runs the app's lifespan itself (the watcher, webhooks,
-the access log) behind a LoadingApp, which logs it ready.
+and missing from the other). Forked from one load, the workers share its memory until
+they write to it: `gc.freeze()` moves what the load made out of the cyclic collector's
+reach first (a collection in a worker would write to each object's header and so copy
+every page of memory it shares), and the warm-up queries answered before forking make
+what every worker would make on its first requests (see _warm_up).
 
-The port opens once the content is loaded: one worker (`--workers 1`, as deploy/ runs it)
-answers `/healthz` during the load. A worker started again after a crash is forked from the
-content as the parent loaded it: with --watch it loads the folder again (through the
-warm-start cache), since the files may have changed since.
+Why not gunicorn, the prefork server made for this (it served here before, running
+uvicorn-worker with the app preloaded): its arbiter loads the content and then only
+watches. A page both workers write to (reference counts, code objects the interpreter
+specializes) is copied by each, and the arbiter's original is then mapped by it alone:
+at 10,000 pages from a built index, after 60 queries, the arbiter held 27 MB no other
+process mapped, and two workers' PSS was 130.7 MB against one worker's 90.6 (1.44x; the
+issue asks for 1.3x). Freeing the content in the arbiter once it had forked made it
+worse (58 MB private: freeing writes to every object). A loading process that serves
+uses those pages itself: the same measurement, a prototype of this module, 112.3 MB
+(1.24x). gunicorn's arbiter cannot serve, so the supervision is written here, small:
 
-A built index file's SQLite connections, opened by the parent, are used by the workers as
+- The workers are forked before any event loop runs (forking a running uvloop would
+  share its epoll and io_uring with the child), each told to stop when the loading
+  process ends (PR_SET_PDEATHSIG), then the loading process serves on the same socket.
+- A worker that ends while the server runs is replaced by a spawned process
+  (`python -m contentapi.http.forked FD`, the socket inherited) that loads the content
+  itself, from the folder as it is now (through the warm-start cache or a built index):
+  a fork now would be of a running loop.
+- SIGTERM or SIGINT to the loading process: uvicorn's graceful shutdown there, then
+  SIGTERM to each worker (their own graceful shutdown), waited for, then exit 0. A
+  signal to a worker stops that worker only (and it is replaced).
+
+Each process runs the app's lifespan itself (the watcher, webhooks, the access log)
+behind a LoadingApp, which logs it ready.
+
+A built index file's SQLite connections, opened while loading, are used by the workers as
 they inherit them: the file is opened read-only and immutable, so SQLite takes no lock
 and writes nothing, and it reads with pread (strace, SQLite 3.40), which moves no offset
-that the processes share. Nothing in the parent has made a writable SQLite database by
-then (the search index of a folder loaded cold is made on a worker's first search).
+that the processes share. Nothing in the loading process has made a writable SQLite
+database by then (the search index of a folder loaded cold is made on a first search).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
+import logging.config
+import os
+import signal
+import socket
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import orjson
 import uvicorn
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
-from uvicorn_worker import UvicornWorker  # type: ignore[import-untyped]
 
 from contentapi.content.index import ContentIndex
 from contentapi.http.app import create_app
-from contentapi.http.starting import LoadingApp
+from contentapi.http.edges import EdgeLimits
+from contentapi.http.starting import LoadingApp, log_config, uvicorn_options
 from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_STOP_SECONDS = 15  # past uvicorn's own graceful shutdown (timeout_graceful_shutdown)
+_WATCH_SECONDS = 0.5  # how often the loading process looks for workers that ended
 
 
 class WorkerApp:
@@ -79,7 +108,7 @@ def _warm_queries(index: ContentIndex) -> list[str]:
 
 async def _warm_up(app: Starlette) -> None:
     """Ask the app (its lifespan not started: no watcher, no webhooks) the warm queries
-    in the parent, through every middleware, as a client would.
+    before forking, through every middleware, as a client would.
 
     Measured (10,000 generated pages, a built index, 2 workers, 60 queries): the two
     workers' private memory after queries 25 MB each without, 17 MB each with it.
@@ -92,85 +121,152 @@ async def _warm_up(app: Starlette) -> None:
                 log.warning("a warm-up query before forking answered %s", answer.status_code)
 
 
-def _with_gunicorn_loggers(config: dict[str, Any], level: str) -> dict[str, Any]:
-    """The logging config uvicorn.run is given, plus the parent's own logger (gunicorn's,
-    which tells of workers started and ended) and a root logger, on uvicorn's handler."""
-    loggers = {
-        **config["loggers"],
-        "gunicorn.error": {"level": level.upper(), "handlers": ["default"], "propagate": False},
-    }
-    return {**config, "loggers": loggers, "root": {"level": "WARNING", "handlers": ["default"]}}
+def _ignore_signal(signum: int, frame: object) -> None:
+    """Where uvicorn's re-raised SIGTERM or SIGINT lands once it has shut down (its
+    capture_signals raises the signal again with the handler it found): stopping is ours."""
 
 
-def _bind(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+def _serve(config: uvicorn.Config, sock: socket.socket) -> None:
+    signal.signal(signal.SIGTERM, _ignore_signal)
+    signal.signal(signal.SIGINT, _ignore_signal)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
-class ForkingServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn's arbiter with `settings.workers` uvicorn workers forked from one load."""
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel stop this process when the loading process ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(0)
 
-    def __init__(
-        self, settings: Settings, uvicorn_options: dict[str, Any], log_config: dict[str, Any]
-    ) -> None:
-        self._settings = settings
-        self._log_config = log_config
-        self._app: WorkerApp | None = None
-        # The uvicorn settings each worker's Config is made with (as `uvicorn.run` takes
-        # them when one process serves), its logging being gunicorn's.
-        self._worker_options = {"loop": "auto", **uvicorn_options, "log_config": None}
-        self._worker_class = type(
-            "ContentWorker", (UvicornWorker,), {"CONFIG_KWARGS": self._worker_options}
-        )
-        super().__init__()
 
-    def load_config(self) -> None:
-        settings = self._settings
-        options = {
-            "bind": [_bind(settings.host, settings.port)],
-            "workers": settings.workers,
-            "worker_class": self._worker_class,
-            "preload_app": True,
-            "proc_name": "contentapi",
-            # uvicorn's own graceful shutdown (timeout_graceful_shutdown) ends first.
-            "graceful_timeout": 15,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": settings.log_level,
-            "logconfig_dict": _with_gunicorn_loggers(self._log_config, settings.log_level),
-            "post_fork": self._post_fork,
-            # gunicorn 27's control socket (gunicornc) would be made in the home folder.
-            "control_socket_disable": True,
-        }
-        for key, value in options.items():
-            self.cfg.set(key, value)
+def _worker(config: uvicorn.Config, sock: socket.socket, parent: int) -> None:
+    """A forked worker: serves until told to stop, then ends the process (never returns
+    into the loading process's code)."""
+    code = 1
+    try:
+        _end_with_parent(parent)
+        _serve(config, sock)
+        code = 0
+    except BaseException:
+        log.critical("a worker stopped on an error", exc_info=True)
+    finally:
+        logging.shutdown()
+        os._exit(code)
 
-    def load(self) -> WorkerApp:
-        """Runs once, in the parent, before any worker is forked."""
+
+class _Workers:
+    """The loading process's workers: replaced when one ends, stopped with the server."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.pids: set[int] = set()
+        self.stopping = threading.Event()
+        self.watcher = threading.Thread(target=self._watch, name="contentapi-workers", daemon=True)
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(_WATCH_SECONDS):
+            for pid in list(self.pids):
+                try:
+                    ended, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    ended, status = pid, 0
+                if ended == 0 or self.stopping.is_set():
+                    continue
+                self.pids.discard(pid)
+                log.warning("worker process %d ended (%s): starting another", pid, _ending(status))
+                self.pids.add(self._spawn())
+
+    def _spawn(self) -> int:
+        fd = str(self.sock.fileno())
+        arguments = [sys.executable, "-m", "contentapi.http.forked", fd, str(os.getpid())]
+        return os.posix_spawn(sys.executable, arguments, os.environ)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.watcher.join()
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in self.pids:
+            if not _waited(pid, _STOP_SECONDS):
+                log.warning("worker process %d did not stop in %d s: killed", pid, _STOP_SECONDS)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+def _waited(pid: int, seconds: float) -> bool:
+    """Whether the process ended (and was reaped) within `seconds`."""
+    stop = threading.Event()
+    for _ in range(int(seconds / 0.05)):
         try:
-            app = create_app(self._settings)
-        except Exception:
-            log.critical("the content could not be loaded: stopping", exc_info=True)
-            raise SystemExit(1) from None
-        # What every worker would make for itself on its first requests, made once here
-        # to be shared: uvicorn's protocol and loop modules, and what the first queries
-        # compile, cache and allocate (see _warm_up).
-        uvicorn.Config(app=app, **self._worker_options).load()
-        asyncio.run(_warm_up(app))
-        gc.collect()
-        gc.freeze()
-        self._app = WorkerApp(lambda: app)
-        return self._app
+            ended, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if ended:
+            return True
+        stop.wait(0.05)
+    return False
 
-    def _post_fork(self, arbiter: Any, worker: Any) -> None:
-        # Ages 1..N are the first workers; a later one replaces a worker that ended.
-        if worker.age > arbiter.num_workers and self._settings.watch:
-            settings = self._settings
-            assert self._app is not None, "gunicorn forks after loading the app"
-            self._app.build = lambda: create_app(settings)
+
+def _ending(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def serve_forked(
-    settings: Settings, uvicorn_options: dict[str, Any], log_config: dict[str, Any]
+    settings: Settings, options: dict[str, Any], logging_config: dict[str, Any]
 ) -> None:
-    """Serve until stopped (SIGTERM or SIGINT to the parent)."""
-    ForkingServer(settings, uvicorn_options, log_config).run()
+    """Serve until stopped (SIGTERM or SIGINT to the loading process), with uvicorn's
+    `options` (starting.uvicorn_options) and `logging_config`."""
+    logging.config.dictConfig(logging_config)
+    try:
+        app = create_app(settings)
+    except Exception:
+        log.critical("the content could not be loaded: stopping", exc_info=True)
+        raise SystemExit(1) from None
+    config = uvicorn.Config(
+        app=WorkerApp(lambda: app), **{"loop": "auto", **options, "log_config": None}
+    )
+    # What every worker would make for itself on its first requests, made once here to
+    # be shared: uvicorn's protocol and loop modules, and what the first queries compile,
+    # cache and allocate (see _warm_up).
+    config.load()
+    asyncio.run(_warm_up(app))
+    sock = config.bind_socket()
+    gc.collect()
+    gc.freeze()
+    parent = os.getpid()
+    workers = _Workers(sock)
+    for _ in range(settings.workers - 1):
+        pid = os.fork()
+        if pid == 0:
+            _worker(config, sock, parent)
+        workers.pids.add(pid)
+    workers.watcher.start()
+    try:
+        _serve(config, sock)
+    finally:
+        workers.stop()
+
+
+def _replacement(fd: int, parent: int) -> None:
+    """A worker started again (see _Workers): the settings from the environment `serve`
+    set, the content loaded here, the loading process's socket inherited as `fd`."""
+    settings = Settings.from_env()
+    logging.config.dictConfig(log_config(settings.log_level))
+    options = uvicorn_options(settings, EdgeLimits.from_settings(settings))
+    config = uvicorn.Config(
+        app=WorkerApp(lambda: create_app(settings)),
+        **{"loop": "auto", **options, "log_config": None},
+    )
+    _end_with_parent(parent)
+    _serve(config, socket.socket(fileno=fd))
+
+
+if __name__ == "__main__":
+    _replacement(int(sys.argv[1]), int(sys.argv[2]))

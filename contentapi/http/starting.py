@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
 from contentapi.http.app import create_app
+from contentapi.http.edges import EdgeLimits, protocol_factory
 from contentapi.http.protocol import error_body
 from contentapi.http.state import WIRE_REPLAY
 from contentapi.settings import Settings
@@ -152,3 +153,46 @@ def create_serving_app() -> LoadingApp:
     its content loaded once it does."""
     settings = Settings.from_env()
     return LoadingApp(lambda: create_app(settings))
+
+
+def uvicorn_options(settings: Settings, limits: EdgeLimits) -> dict[str, Any]:
+    """What uvicorn is started with, by `serve` and by each worker process."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+        "server_header": False,
+        # httptools with header limits, read timeouts and a connection cap (edges.py)...
+        # ... and a bounded queue of requests, the rest shed (shedding.py).
+        "http": protocol_factory(limits, settings.queue_depth),
+        "timeout_keep_alive": limits.keep_alive_timeout,
+        # A WebSocket message (a subscription's subscribe) is a request body too.
+        "ws_max_size": settings.max_body_bytes,
+    }
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging plus ours: plain messages, the access log as one JSON line each."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG, "loggers": dict(LOGGING_CONFIG["loggers"])}
+    config["formatters"] = {
+        **LOGGING_CONFIG["formatters"],
+        "plain": {"format": "%(message)s"},
+    }
+    config["handlers"] = {
+        **LOGGING_CONFIG["handlers"],
+        "contentapi": {
+            "formatter": "plain",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+        },
+    }
+    config["loggers"]["contentapi"] = {
+        "handlers": ["contentapi"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config

@@ -1,4 +1,5 @@
-"""`serve --workers 2`: the content loaded once by the parent, the workers forked from it."""
+"""`serve --workers 2`: the content loaded once by a process that serves too, the other
+worker forked from it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def worker_pids(output: str) -> list[int]:
     return [int(pid) for pid in re.findall(r"^process (\d+) ready: ", output, re.MULTILINE)]
 
 
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def test_the_folder_is_loaded_once_and_each_worker_serves_it(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
@@ -43,15 +53,19 @@ def test_the_folder_is_loaded_once_and_each_worker_serves_it(tmp_path: Path) -> 
     with started_server(content, "--workers", "2", env=env) as server:
         assert titles(server.url) == {"First"}
         output = server.output()
-        # The parent loaded the folder (its cache index written once), no worker did.
+        # One process loaded the folder (its cache index written once) and serves; the
+        # other worker is its child.
         assert output.count("wrote the cache folder's index") == 1, output
         pids = worker_pids(output)
-        assert len(set(pids)) == 2 and server.process.pid not in pids, output
-        for pid in pids:
-            assert Path(f"/proc/{pid}/status").read_text().count(f"PPid:\t{server.process.pid}")
+        assert len(set(pids)) == 2 and server.process.pid in pids, output
+        (child,) = set(pids) - {server.process.pid}
+        assert f"PPid:\t{server.process.pid}\n" in Path(f"/proc/{child}/status").read_text()
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=30) == 0
-    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+        # Both shut down gracefully (uvicorn's last line of a process).
+        assert f"Finished server process [{child}]" in server.output()
+        assert f"Finished server process [{server.process.pid}]" in server.output()
+    assert not alive(child)
 
 
 def test_a_worker_started_again_under_watch_serves_the_files_as_they_are(tmp_path: Path) -> None:
@@ -65,10 +79,31 @@ def test_a_worker_started_again_under_watch_serves_the_files_as_they_are(tmp_pat
         while titles(server.url) != {"Second"}:
             assert time.monotonic() < deadline, "the edit never reached both workers"
             time.sleep(0.2)
-        # A crash: the parent forks a new worker from the content as it loaded it (First).
-        os.kill(worker_pids(server.output())[0], signal.SIGKILL)
+        # A crash: the loading process starts another worker, which loads the files as
+        # they are now (Second).
+        (child,) = set(worker_pids(server.output())) - {server.process.pid}
+        os.kill(child, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while len(READY_LINE.findall(server.output())) < 3:
             assert time.monotonic() < deadline, server.output()
             time.sleep(0.1)
         assert titles(server.url, 24) == {"Second"}
+
+
+def test_the_workers_end_with_the_loading_process(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    write(content, "First")
+    env = {"CONTENTAPI_CACHE_DIR": ""}
+    with started_server(content, "--workers", "3", env=env) as server:
+        assert titles(server.url) == {"First"}
+        pids = set(worker_pids(server.output()))
+        assert len(pids) == 3 and server.process.pid in pids
+        # However the loading process ends (here it gets no chance to stop them), the
+        # kernel stops its workers (PR_SET_PDEATHSIG): no worker is left holding the port.
+        server.process.kill()
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in pids - {server.process.pid}):
+            assert time.monotonic() < deadline, "a worker outlived the loading process"
+            time.sleep(0.1)

@@ -49,7 +49,7 @@ def test_two_workers_serve_one_built_file_without_parsing(tmp_path: Path) -> Non
             json={"query": '{ treatment(slug: "peel") { title wordCount } }'},
         ).json()
         assert peel == {"data": {"treatment": {"title": "Chemical Peel", "wordCount": 9}}}
-        # Opened once, by the parent, before both workers were forked from it.
+        # Opened once, by the process that serves too, before the other worker was forked.
         output = server.output()
         assert output.count("serving 4 pages from index file") == 1
         ready = re.findall(r"^process (\d+) ready: content version (\w+), 4 pages", output, re.M)
