@@ -55,6 +55,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -126,10 +127,10 @@ def _ignore_signal(signum: int, frame: object) -> None:
     capture_signals raises the signal again with the handler it found): stopping is ours."""
 
 
-def _serve(config: uvicorn.Config, sock: socket.socket) -> None:
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
     signal.signal(signal.SIGTERM, _ignore_signal)
     signal.signal(signal.SIGINT, _ignore_signal)
-    uvicorn.Server(config).run(sockets=[sock])
+    server.run(sockets=[sock])
 
 
 def _end_with_parent(parent: int) -> None:
@@ -147,8 +148,10 @@ def _worker(config: uvicorn.Config, sock: socket.socket, parent: int) -> None:
     code = 1
     try:
         _end_with_parent(parent)
-        _serve(config, sock)
+        _serve(uvicorn.Server(config), sock)
         code = 0
+    except SystemExit as exc:  # uvicorn's own, a startup that failed: it logged why
+        code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
         log.critical("a worker stopped on an error", exc_info=True)
     finally:
@@ -159,8 +162,9 @@ def _worker(config: uvicorn.Config, sock: socket.socket, parent: int) -> None:
 class _Workers:
     """The loading process's workers: replaced when one ends, stopped with the server."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, server: uvicorn.Server) -> None:
         self.sock = sock
+        self.server = server  # the loading process's own
         self.pids: set[int] = set()
         self.stopping = threading.Event()
         self.watcher = threading.Thread(target=self._watch, name="contentapi-workers", daemon=True)
@@ -172,7 +176,8 @@ class _Workers:
                     ended, status = os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
                     ended, status = pid, 0
-                if ended == 0 or self.stopping.is_set():
+                # A Ctrl-C reaches every worker at once: the server is stopping, then.
+                if ended == 0 or self.stopping.is_set() or self.server.should_exit:
                     continue
                 self.pids.discard(pid)
                 log.warning("worker process %d ended (%s): starting another", pid, _ending(status))
@@ -200,7 +205,6 @@ class _Workers:
 
 def _waited(pid: int, seconds: float) -> bool:
     """Whether the process ended (and was reaped) within `seconds`."""
-    stop = threading.Event()
     for _ in range(int(seconds / 0.05)):
         try:
             ended, _ = os.waitpid(pid, os.WNOHANG)
@@ -208,7 +212,7 @@ def _waited(pid: int, seconds: float) -> bool:
             return True
         if ended:
             return True
-        stop.wait(0.05)
+        time.sleep(0.05)
     return False
 
 
@@ -241,7 +245,8 @@ def serve_forked(
     gc.collect()
     gc.freeze()
     parent = os.getpid()
-    workers = _Workers(sock)
+    server = uvicorn.Server(config)
+    workers = _Workers(sock, server)
     for _ in range(settings.workers - 1):
         pid = os.fork()
         if pid == 0:
@@ -249,7 +254,7 @@ def serve_forked(
         workers.pids.add(pid)
     workers.watcher.start()
     try:
-        _serve(config, sock)
+        _serve(server, sock)
     finally:
         workers.stop()
 
@@ -265,7 +270,7 @@ def _replacement(fd: int, parent: int) -> None:
         **{"loop": "auto", **options, "log_config": None},
     )
     _end_with_parent(parent)
-    _serve(config, socket.socket(fileno=fd))
+    _serve(uvicorn.Server(config), socket.socket(fileno=fd))
 
 
 if __name__ == "__main__":
