@@ -3,8 +3,9 @@ timer thread.
 
 It bypasses the logging module on purpose: a log record per request (time, thread and
 process lookups, handler locks, a write each) cost a third of a cached answer's time.
-Here a request appends one encoded line to a list; every `interval` seconds, and when
-the log closes, the lines go out in one write.
+Here a request appends one encoded line to a deque (an atomic append, where a lock
+around a list cost 0.3 us a line); every `interval` seconds, and when the log closes, the
+lines go out in one write.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,11 +29,10 @@ class AccessLog:
     def __init__(self, target: str, interval: float = 0.5) -> None:
         self.target = target
         self.interval = interval
-        self._lines: list[bytes] = []
-        # Held to append a line or take the queued ones: without it, a line appended to the
-        # list the timer has just taken is lost. Never held during a write, so a slow stderr
-        # never stalls a request.
-        self._queue_lock = threading.Lock()
+        # Appended to by requests, emptied from the left by a flush: a line appended while a
+        # flush takes the others waits for the next one, none is lost, and no request waits
+        # for a write.
+        self._lines: deque[bytes] = deque()
         # Held while lines are written, so two flushes (the timer's and close's) keep order.
         self._write_lock = threading.Lock()
         self._stream: BinaryIO | None = None
@@ -58,20 +59,20 @@ class AccessLog:
     def write(self, entry: dict[str, Any]) -> None:
         """Queue one line (dropped while the log is not open)."""
         if self._stream is not None:
-            line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
-            with self._queue_lock:
-                self._lines.append(line)
+            self._lines.append(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
 
     def request(
         self, method: str, path: str, status: int, started: float, state: dict[str, Any]
     ) -> None:
         """Queue the line of one request, begun at perf_counter() `started`."""
+        elapsed = time.perf_counter() - started
         self.write(
             {
                 "method": method,
                 "path": path,
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                # Milliseconds to 3 places: round(ms, 3) took 0.5 us, a third of the line.
+                "duration_ms": int(elapsed * 1_000_000 + 0.5) / 1000,
                 "operation": state.get(OPERATION),
                 "cost": state.get(COST),
             }
@@ -80,8 +81,8 @@ class AccessLog:
     def flush(self) -> None:
         """Write the queued lines now."""
         with self._write_lock:
-            with self._queue_lock:
-                lines, self._lines = self._lines, []
+            queued = self._lines
+            lines = [queued.popleft() for _ in range(len(queued))]
             if lines and self._stream is not None:
                 self._stream.write(b"".join(lines))
                 self._stream.flush()

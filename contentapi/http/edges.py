@@ -148,8 +148,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.read_deadline: float | None = None  # loop time; None: not reading a request
         self.deadline_timer: asyncio.TimerHandle | None = None
         # A request held back from the app until its body is in, to be answered from the
-        # lane's recordings here if it can be (see _start_asgi_task): (cycle, app).
-        self.held: tuple[Any, Any] | None = None
+        # lane's recordings here if it can be (see _start_asgi_task): (cycle, app, the facts
+        # the replay read in its headers).
+        self.held: tuple[Any, Any, Any] | None = None
+        self.encoded_defaults: tuple[object, bytes] = (None, b"")  # see _default_head
 
     # Connection
 
@@ -299,15 +301,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # its headers (more_body still True), never one popped from the pipeline, so a
         # replay answering the next request in turn cannot recurse.
         replay = self.app_state.get(WIRE_REPLAY)
-        if (
-            replay is not None
-            and cycle.more_body
-            and cycle.keep_alive
-            and self.held is None
-            and replay.wanted(cycle.scope)
-        ):
-            self.held = (cycle, app)
-            return
+        if replay is not None and cycle.more_body and cycle.keep_alive and self.held is None:
+            facts = replay.wanted(cycle.scope)
+            if facts is not None:
+                self.held = (cycle, app, facts)
+                return
         self._start_admitted(cycle, app)
 
     def _start_admitted(self, cycle: Any, app: Any) -> None:
@@ -322,7 +320,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             super().on_message_complete()
             return
         self.held = None
-        cycle, app = held
+        cycle, app, facts = held
         cycle.more_body = False
         # As uvicorn's own on_message_complete: an app already waiting in receive() (a
         # POST with no body had no on_body to wake it) must see the body end.
@@ -330,18 +328,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # A shutdown since its headers (uvicorn's shutdown() turns keep_alive off) leaves
         # it to uvicorn's send, which closes the connection after the answer.
         answer = (
-            self.app_state[WIRE_REPLAY].answer(cycle.scope, bytes(cycle.body), self.queue)
+            self.app_state[WIRE_REPLAY].answer(cycle.scope, facts, bytes(cycle.body), self.queue)
             if cycle.keep_alive
             else None
         )
         if answer is None:
             self._start_admitted(cycle, app)
             return
-        status, rest = answer
-        wire = (STATUS_LINE[status], *header_lines(self.server_state.default_headers), rest)
-        self.transport.write(b"".join(wire))
+        status, head, body = answer
+        self.transport.writelines((STATUS_LINE[status], self._default_head(), head, body))
         cycle.response_started = cycle.response_complete = True
         self.on_response_complete()
+
+    def _default_head(self) -> bytes:
+        """uvicorn's default headers (the Date, which its server renews every second) as
+        they go on the wire, encoded once per list it makes."""
+        defaults = self.server_state.default_headers
+        if self.encoded_defaults[0] is not defaults:
+            self.encoded_defaults = (defaults, b"".join(header_lines(defaults)))
+        return self.encoded_defaults[1]
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

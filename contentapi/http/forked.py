@@ -21,7 +21,8 @@ issue asks for 1.3x). Freeing the content in the arbiter once it had forked made
 worse (58 MB private: freeing writes to every object). A loading process that serves
 uses those pages itself: the same measurement, a prototype of this module, 112.3 MB
 (1.24x); `bench/load.py --index-only` with this module, 109.1 against 88.0 MB (1.24x),
-and 1.08x at 50,000 pages. gunicorn's arbiter cannot serve, so the supervision is written here, small:
+and 1.08x at 50,000 pages. gunicorn's arbiter cannot serve, so the supervision is written
+here, small:
 
 - The workers are forked before any event loop runs (forking a running uvloop would
   share its epoll and io_uring with the child), each told to stop when the loading

@@ -175,34 +175,26 @@ class WireReplay:
         self.bypass = (*_BYPASS, b"origin") if cors else _BYPASS
         self.replayed = 0
 
-    def wanted(self, scope: Scope) -> bool:
-        """Whether a request with these headers may be answered here once its body is in:
-        a GET or a POST to the GraphQL path whose body, declared by its Content-Length, is
-        short (no chunked body, no Expect: 100-continue: those go on to the app, which
-        reads them)."""
-        if scope["path"] != self.path or scope["method"] not in ("GET", "POST"):
-            return False
-        length: int | None = None
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit():
-                    return False
-                length = int(value)
-            elif name in (b"transfer-encoding", b"expect"):
-                return False
-        if length is None:
-            return bool(scope["method"] == "GET")
-        return length <= self.max_body
-
-    def answer(self, scope: Scope, body: bytes, queue: RequestQueue) -> tuple[int, bytes] | None:
-        """The recorded or compiled answer to this request, as its status and the bytes
-        that follow the status line and uvicorn's default headers (its own headers, the
-        blank line, the body), its access line written; None: ask the app."""
-        started = time.perf_counter()
-        is_post = scope["method"] == "POST"
-        facts = _read_headers(scope["headers"], is_post, self.max_body, self.bypass)
-        if facts is None:
+    def wanted(self, scope: Scope) -> _Facts | None:
+        """The facts of a request that may be answered here once its body is in: a GET or
+        a POST to the GraphQL path, with none of the headers the lane leaves to the app,
+        whose body, declared by its Content-Length, is short (no chunked body, no Expect:
+        100-continue: those go on to the app, which reads them). None: the app answers."""
+        method = scope["method"]
+        if scope["path"] != self.path or method not in ("GET", "POST"):
             return None
+        return _read_headers(
+            scope["headers"], method == "POST", self.max_body, self.bypass, declared=True
+        )
+
+    def answer(
+        self, scope: Scope, facts: _Facts, body: bytes, queue: RequestQueue
+    ) -> tuple[int, bytes, bytes] | None:
+        """The recorded or compiled answer to a request `wanted` found these facts in, as
+        its status and what follows the status line and uvicorn's default headers: its own
+        headers with the blank line, and its body; its access line written. None: ask the
+        app."""
+        started = time.perf_counter()
         fingerprint = self.store.current.fingerprint
         key = _key(facts, fingerprint, scope["query_string"], body)
         found = _recorded(self.endpoint, key)
@@ -219,15 +211,16 @@ class WireReplay:
             if found is None:
                 return None
             queue.answered_now()
-        headers = _vary_origin(found.headers) if self.cors else found.headers
-        wire = header_lines(headers)
-        wire += (b"\r\n", found.body)
+        if self.cors:
+            head = b"".join([*header_lines(_vary_origin(found.headers)), b"\r\n"])
+        else:
+            head = found.head
         self.replayed += 1
         if self.access_log.enabled:
             self.access_log.request(
                 scope["method"], scope["path"], found.status, started, found.state
             )
-        return found.status, b"".join(wire)
+        return found.status, head, found.body
 
 
 def _recorded(endpoint: GraphQLEndpoint, key: bytes) -> Recording | None:
@@ -333,14 +326,21 @@ class _Facts:
 
 
 def _read_headers(
-    headers: Iterable[tuple[bytes, bytes]], is_post: bool, max_body: int, bypass: tuple[bytes, ...]
+    headers: Iterable[tuple[bytes, bytes]],
+    is_post: bool,
+    max_body: int,
+    bypass: tuple[bytes, ...],
+    *,
+    declared: bool = False,
 ) -> _Facts | None:
     """The facts of a GET or POST the lane may answer; None for one it leaves to the app
-    (a header in `bypass` sent, headers the app refuses, a body over `max_body`)."""
+    (a header in `bypass` sent, headers the app refuses, a body over `max_body` or, when
+    the body must be `declared`, a POST without a Content-Length or with a
+    Transfer-Encoding or an Expect)."""
     accept: list[str] = []
     accept_encoding: list[str] = []
     content_types: list[str] = []
-    length = 0
+    length: int | None = None
     for name, value in headers:
         if name in bypass:
             return None
@@ -351,14 +351,20 @@ def _read_headers(
         elif name == b"content-type":
             content_types.append(value.decode("latin-1"))
         elif name == b"content-length":
-            length = int(value) if value.isdigit() else max_body + 1
+            if not value.isdigit():
+                return None
+            length = int(value)
+        elif declared and name in (b"transfer-encoding", b"expect"):
+            return None
+    if declared and is_post and length is None:
+        return None
     try:
         kind = media_type_for(accept)
         if is_post:
             check_content_types(content_types)
     except RequestError:
         return None
-    if length > max_body:
+    if length is not None and length > max_body:
         return None
     gzip = bool(accept_encoding) and accepts_gzip(accept_encoding)
     return _Facts(kind, gzip, accept_encoding, is_post)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contentapi.bounded import BoundedCache
+from contentapi.http.headers import header_lines
 
 # Python objects around a kept answer or recording besides the bytes counted one by one:
 # the object itself, its report or state dict with the operation name and cost, an ETag
@@ -71,11 +72,18 @@ class Recording:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     state: dict[str, Any]
+    # The headers as they go on the wire, with the blank line after them: encoded once,
+    # as the wire replay sends them with every request it answers.
+    head: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head", b"".join([*header_lines(self.headers), b"\r\n"]))
 
     def cost(self) -> int:
-        """The bytes this recording holds: body, headers and the objects around them."""
+        """The bytes this recording holds: body, headers (as a list and encoded) and the
+        objects around them."""
         headers = sum(len(name) + len(value) + HEADER_OVERHEAD for name, value in self.headers)
-        return len(self.body) + headers + ANSWER_OVERHEAD
+        return len(self.body) + headers + len(self.head) + ANSWER_OVERHEAD
 
 
 class ResponseCache(BoundedCache[Answer | Recording]):
