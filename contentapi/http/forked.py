@@ -30,7 +30,9 @@ here, small:
 - A worker that ends while the server runs is replaced by a spawned process
   (`python -m contentapi.http.forked FD`, the socket inherited) that loads the content
   itself, from the folder as it is now (through the warm-start cache or a built index):
-  a fork now would be of a running loop.
+  a fork now would be of a running loop. One that ends within 30 s of its start is
+  replaced after a wait that doubles each time (1 s, 2 s, ... 60 s): a worker that cannot
+  load is not started again twice a second forever.
 - SIGTERM or SIGINT to the loading process: uvicorn's graceful shutdown there, then
   SIGTERM to each worker (their own graceful shutdown), waited for, then exit 0. A
   signal to a worker stops that worker only (and it is replaced).
@@ -78,6 +80,11 @@ log = logging.getLogger("contentapi")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _STOP_SECONDS = 15  # past uvicorn's own graceful shutdown (timeout_graceful_shutdown)
 _WATCH_SECONDS = 0.5  # how often the loading process looks for workers that ended
+# A worker that ends sooner than this after it started is failing, not crashing once: each
+# such end doubles the wait before the next one starts (from 1 s up to the longest), so a
+# worker that cannot load (a folder gone, a broken file) is not started twice a second.
+_SHORT_LIFE_SECONDS = 30.0
+_LONGEST_WAIT_SECONDS = 60.0
 
 
 class WorkerApp:
@@ -167,23 +174,45 @@ class _Workers:
     def __init__(self, sock: socket.socket, server: uvicorn.Server) -> None:
         self.sock = sock
         self.server = server  # the loading process's own
-        self.pids: set[int] = set()
+        self.started: dict[int, float] = {}  # each running worker: when it started
+        self.due: list[float] = []  # when each replacement still to start is to start
+        self.wait = 0.0  # before the next replacement: grows while workers end quickly
         self.stopping = threading.Event()
         self.watcher = threading.Thread(target=self._watch, name="contentapi-workers", daemon=True)
 
+    def add(self, pid: int) -> None:
+        """Watch the worker `pid`, started now."""
+        self.started[pid] = time.monotonic()
+
     def _watch(self) -> None:
         while not self.stopping.wait(_WATCH_SECONDS):
-            for pid in list(self.pids):
+            # A Ctrl-C reaches every worker at once: the server is stopping, then.
+            if self.server.should_exit:
+                continue
+            now = time.monotonic()
+            for pid in list(self.started):
                 try:
                     ended, status = os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
                     ended, status = pid, 0
-                # A Ctrl-C reaches every worker at once: the server is stopping, then.
-                if ended == 0 or self.stopping.is_set() or self.server.should_exit:
+                if ended == 0:
                     continue
-                self.pids.discard(pid)
-                log.warning("worker process %d ended (%s): starting another", pid, _ending(status))
-                self.pids.add(self._spawn())
+                lived = now - self.started.pop(pid)
+                if lived >= _SHORT_LIFE_SECONDS:
+                    self.wait = 0.0
+                else:
+                    self.wait = min(_LONGEST_WAIT_SECONDS, max(1.0, 2 * self.wait))
+                log.warning(
+                    "worker process %d ended (%s) after %.1f s: starting another in %.0f s",
+                    pid,
+                    _ending(status),
+                    lived,
+                    self.wait,
+                )
+                self.due.append(now + self.wait)
+            for due in [due for due in self.due if due <= now]:
+                self.due.remove(due)
+                self.add(self._spawn())
 
     def _spawn(self) -> int:
         fd = str(self.sock.fileno())
@@ -193,12 +222,12 @@ class _Workers:
     def stop(self) -> None:
         self.stopping.set()
         self.watcher.join()
-        for pid in self.pids:
+        for pid in self.started:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        for pid in self.pids:
+        for pid in self.started:
             if not _waited(pid, _STOP_SECONDS):
                 log.warning("worker process %d did not stop in %d s: killed", pid, _STOP_SECONDS)
                 os.kill(pid, signal.SIGKILL)
@@ -253,7 +282,7 @@ def serve_forked(
         pid = os.fork()
         if pid == 0:
             _worker(config, sock, parent)
-        workers.pids.add(pid)
+        workers.add(pid)
     workers.watcher.start()
     try:
         _serve(server, sock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -13,6 +14,9 @@ import httpx
 
 from server import READY_LINE, started_server
 
+ENDED = re.compile(
+    r"worker process (\d+) ended \(.*?\) after [\d.]+ s: starting another in (\d+) s"
+)
 QUERY = '{ treatment(slug: "page") { title } contentInfo { version } }'
 
 
@@ -107,3 +111,25 @@ def test_the_workers_end_with_the_loading_process(tmp_path: Path) -> None:
         while any(alive(pid) for pid in pids - {server.process.pid}):
             assert time.monotonic() < deadline, "a worker outlived the loading process"
             time.sleep(0.1)
+
+
+def test_a_worker_that_cannot_load_is_started_again_ever_more_slowly(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    write(content, "First")
+    env = {"CONTENTAPI_CACHE_DIR": ""}
+    with started_server(content, "--workers", "2", env=env) as server:
+        (child,) = set(worker_pids(server.output())) - {server.process.pid}
+        # Each worker started from now on finds no folder to load, and stops.
+        shutil.rmtree(content)
+        os.kill(child, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(ENDED.findall(server.output())) < 4:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
+        endings = ENDED.findall(server.output())[:4]
+        assert endings[0] == (str(child), "1")
+        assert [wait for _, wait in endings] == ["1", "2", "4", "8"]
+        assert server.output().count("the content could not be loaded: stopping") >= 3
+        # The loading process serves on, from what it loaded.
+        assert titles(server.url, 4) == {"First"}
