@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from contentapi.content.changes import ChangeLog
 from contentapi.content.contentmodel import typed_view
@@ -177,18 +178,17 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     # lane (inside, a replay would carry the first caller's Access-Control-Allow-Origin);
     # and the access log must sit above the lane too, or replays would go unlogged.
     middleware = [Middleware(AccessLogMiddleware, log=access_log)]
+    cors: dict[str, Any] | None = None
     if settings.origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=settings.allowed_headers,
-                allow_credentials=settings.cors_allow_credentials,
-                expose_headers=["ETag"],
-                max_age=600,
-            )
-        )
+        cors = {
+            "allow_origins": settings.origins,
+            "allow_methods": ["GET", "POST"],
+            "allow_headers": settings.allowed_headers,
+            "allow_credentials": settings.cors_allow_credentials,
+            "expose_headers": ["ETag"],
+            "max_age": 600,
+        }
+        middleware.append(Middleware(CORSMiddleware, **cors))
     middleware += [
         # The lane keeps its recordings in the endpoint's cache: one budget for both.
         Middleware(FastLane, endpoint=endpoint, path="/graphql"),
@@ -205,10 +205,17 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
     app.state.store = store
     app.state.settings = settings
     app.state.endpoint = endpoint
-    app.state.wire_replay = WireReplay(endpoint, "/graphql", access_log, bool(settings.origins))
+    # The replay adds CORS headers as the middleware above the lane does: with its own
+    # CORSMiddleware, made with the same options.
+    replay_cors = None if cors is None else CORSMiddleware(_no_app, **cors)
+    app.state.wire_replay = WireReplay(endpoint, "/graphql", access_log, replay_cors)
     app.state.webhooks = webhooks
     app.state.feed = feed
     return app
+
+
+async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("the wire replay's CORSMiddleware only sends headers")
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.datastructures import QueryParams, State
+from starlette.datastructures import Headers, QueryParams, State
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contentapi.http.access import AccessLog
@@ -151,8 +152,8 @@ class WireReplay:
     lane's own key (the same `_read_headers` and `_key`), and writes it with uvicorn's
     status line and default headers (the Date) as uvicorn's send would. What the
     middleware above the lane would add is added here too: the access log's line and,
-    when CORS is on, the Vary: Origin it adds for a request without an Origin (a request
-    with one is never replayed here: its headers depend on the caller).
+    when CORS is on, the headers Starlette's CORSMiddleware adds for this caller's Origin
+    (or the Vary: Origin it adds without one), by that middleware's own code.
 
     A request the lane has not recorded is answered here too when the endpoint can answer
     it from the JIT alone (`_recorded_or_compiled`, the lane's own), also with the response
@@ -164,15 +165,18 @@ class WireReplay:
     """
 
     def __init__(
-        self, endpoint: GraphQLEndpoint, path: str, access_log: AccessLog, cors: bool
+        self,
+        endpoint: GraphQLEndpoint,
+        path: str,
+        access_log: AccessLog,
+        cors: CORSMiddleware | None,
     ) -> None:
         self.endpoint = endpoint
         self.store = endpoint.store
         self.path = path
         self.max_body = _max_body(endpoint)
         self.access_log = access_log
-        self.cors = cors
-        self.bypass = (*_BYPASS, b"origin") if cors else _BYPASS
+        self.cors = cors  # the app's CORS options, when it has them
         self.replayed = 0
 
     def wanted(self, scope: Scope) -> _Facts | None:
@@ -184,7 +188,7 @@ class WireReplay:
         if scope["path"] != self.path or method not in ("GET", "POST"):
             return None
         return _read_headers(
-            scope["headers"], method == "POST", self.max_body, self.bypass, declared=True
+            scope["headers"], method == "POST", self.max_body, _BYPASS, declared=True
         )
 
     def answer(
@@ -211,10 +215,7 @@ class WireReplay:
             if found is None:
                 return None
             queue.answered_now()
-        if self.cors:
-            head = b"".join([*header_lines(_vary_origin(found.headers)), b"\r\n"])
-        else:
-            head = found.head
+        head = found.head if self.cors is None else _cors_head(self.cors, found.headers, scope)
         self.replayed += 1
         if self.access_log.enabled:
             self.access_log.request(
@@ -290,24 +291,23 @@ def _compiled(
     )
 
 
-def _vary_origin(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers as Starlette's CORSMiddleware sends them to a request without an
-    Origin: one Vary, its values joined, Origin added (MutableHeaders' __setitem__: the
-    first Vary takes the value, the others go). tests/system/test_wire_replay.py compares
-    the bytes with the app's own answer, so a Starlette that did otherwise is caught."""
-    values = [value for name, value in headers if name == b"vary"]
-    joined = b", ".join([*values, b"Origin"])
-    if not values:
-        return [*headers, (b"vary", joined)]
-    kept: list[tuple[bytes, bytes]] = []
-    replaced = False
-    for name, value in headers:
-        if name != b"vary":
-            kept.append((name, value))
-        elif not replaced:
-            kept.append((name, joined))
-            replaced = True
-    return kept
+async def _sent(message: Message) -> None:
+    """Where the replay's CORSMiddleware sends the message it has added its headers to."""
+
+
+def _cors_head(cors: CORSMiddleware, headers: list[tuple[bytes, bytes]], scope: Scope) -> bytes:
+    """The headers, with those Starlette's CORSMiddleware adds for this request, as they go
+    on the wire. Its own `send` adds them (Access-Control-* for an allowed Origin, Vary:
+    Origin), so the replay's cannot drift from the app's; it awaits nothing but `_sent`,
+    so one step runs it to the end."""
+    message: Message = {"type": "http.response.start", "headers": list(headers)}
+    step = cors.send(message, _sent, Headers(scope=scope))
+    try:
+        step.send(None)
+    except StopIteration:
+        return b"".join([*header_lines(message["headers"]), b"\r\n"])
+    step.close()
+    raise RuntimeError("Starlette's CORSMiddleware.send waited for something")
 
 
 def _max_body(endpoint: GraphQLEndpoint) -> int:

@@ -26,6 +26,13 @@ def write(folder: Path, title: str) -> None:
     os.replace(temporary, folder / "page.md")
 
 
+def folder_of_one_page(tmp_path: Path, title: str) -> Path:
+    content = tmp_path / "content"
+    content.mkdir()
+    write(content, title)
+    return content
+
+
 def titles(url: str, times: int = 12) -> set[str]:
     """The titles served over `times` new connections (the kernel spreads them)."""
     found = set()
@@ -50,9 +57,7 @@ def alive(pid: int) -> bool:
 
 
 def test_the_folder_is_loaded_once_and_each_worker_serves_it(tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    content.mkdir()
-    write(content, "First")
+    content = folder_of_one_page(tmp_path, "First")
     env = {"CONTENTAPI_CACHE_DIR": str(tmp_path / "cache")}
     with started_server(content, "--workers", "2", env=env) as server:
         assert titles(server.url) == {"First"}
@@ -73,9 +78,7 @@ def test_the_folder_is_loaded_once_and_each_worker_serves_it(tmp_path: Path) -> 
 
 
 def test_a_worker_started_again_under_watch_serves_the_files_as_they_are(tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    content.mkdir()
-    write(content, "First")
+    content = folder_of_one_page(tmp_path, "First")
     env = {"CONTENTAPI_CACHE_DIR": str(tmp_path / "cache")}
     with started_server(content, "--workers", "2", "--watch", env=env) as server:
         write(content, "Second")
@@ -95,9 +98,7 @@ def test_a_worker_started_again_under_watch_serves_the_files_as_they_are(tmp_pat
 
 
 def test_the_workers_end_with_the_loading_process(tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    content.mkdir()
-    write(content, "First")
+    content = folder_of_one_page(tmp_path, "First")
     env = {"CONTENTAPI_CACHE_DIR": ""}
     with started_server(content, "--workers", "3", env=env) as server:
         assert titles(server.url) == {"First"}
@@ -114,9 +115,7 @@ def test_the_workers_end_with_the_loading_process(tmp_path: Path) -> None:
 
 
 def test_a_worker_that_cannot_load_is_started_again_ever_more_slowly(tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    content.mkdir()
-    write(content, "First")
+    content = folder_of_one_page(tmp_path, "First")
     env = {"CONTENTAPI_CACHE_DIR": ""}
     with started_server(content, "--workers", "2", env=env) as server:
         (child,) = set(worker_pids(server.output())) - {server.process.pid}
