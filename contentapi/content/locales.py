@@ -13,8 +13,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import langcodes
-
 # A file-name suffix read as a locale without configuration: a two-letter (ISO 639-1)
 # language, with an optional script and region (x.de.md, x.pt-br.md, x.zh-hans.md).
 # Longer codes are left as part of the name: three-letter ones (ISO 639-3) name
@@ -41,6 +39,10 @@ def normalise(tag: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _normalise(tag: str) -> str:
+    # Imported here: a server from a built index with no locales configured never checks
+    # a tag (langcodes took 32 ms of its imports).
+    import langcodes
+
     written = tag.strip().replace("_", "-")
     if not written or not langcodes.tag_is_valid(written):
         raise LocaleError(f"{tag!r} is not a BCP 47 language tag (such as en, de or pt-BR)")
