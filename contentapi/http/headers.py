@@ -67,6 +67,11 @@ def header_lines(headers: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
     return lines
 
 
+def header_block(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """The headers as they go on the wire, with the blank line that ends them."""
+    return b"".join([*header_lines(headers), b"\r\n"])
+
+
 def _security_headers(csp: str) -> tuple[tuple[bytes, bytes], ...]:
     return (
         (b"x-content-type-options", b"nosniff"),

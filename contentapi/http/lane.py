@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contentapi.bounded import BoundedCache
 from contentapi.http.access import AccessLog
 from contentapi.http.endpoint import GraphQLEndpoint
-from contentapi.http.headers import header_lines, secured
+from contentapi.http.headers import header_block, secured
 from contentapi.http.protocol import (
     GRAPHQL_RESPONSE,
     RequestError,
@@ -325,7 +325,7 @@ def _with_cors(cors: CORSMiddleware, headers: list[tuple[bytes, bytes]], scope: 
     try:
         step.send(None)
     except StopIteration:
-        return b"".join([*header_lines(message["headers"]), b"\r\n"])
+        return header_block(message["headers"])
     step.close()
     raise RuntimeError("Starlette's CORSMiddleware.send waited for something")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contentapi.bounded import BoundedCache
-from contentapi.http.headers import header_lines
+from contentapi.http.headers import header_block
 
 # Python objects around a kept answer or recording besides the bytes counted one by one:
 # the object itself, its report or state dict with the operation name and cost, an ETag
@@ -77,7 +77,7 @@ class Recording:
     head: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "head", b"".join([*header_lines(self.headers), b"\r\n"]))
+        object.__setattr__(self, "head", header_block(self.headers))
 
     def cost(self) -> int:
         """The bytes this recording holds: body, headers (as a list and encoded) and the
