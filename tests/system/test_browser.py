@@ -20,6 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import pytest
 
@@ -566,6 +567,10 @@ def test_a_page_on_another_origin_calls_the_api_with_apollo_and_tracing_headers(
             assert cross_origin_result(browser, allowed, api) == (
                 'answer {"data":{"treatment":{"title":"Mesotherapy"}}}'
             )
+            # Chromium's POST, Origin and all, was answered by the protocol itself (the wire
+            # replay, with the CORS headers Starlette's middleware makes), not by the app.
+            with urlopen(f"{api}/readyz", timeout=10) as ready:
+                assert json.load(ready)["wireReplays"] == 1
             # Another origin (another port) is not on the list: the browser withholds the answer.
             assert cross_origin_result(browser, other, api) == "blocked TypeError: Failed to fetch"
         # The same page where only Content-Type may be sent: its preflight is refused.
