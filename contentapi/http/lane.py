@@ -44,7 +44,13 @@ from contentapi.http.protocol import (
     operation_from,
 )
 from contentapi.http.responses import Recording, ResponseCache
-from contentapi.http.shedding import SHED, RequestQueue
+from contentapi.http.shedding import (
+    BUSY_BODY,
+    BUSY_HEADERS,
+    BUSY_STATUS,
+    SHED,
+    RequestQueue,
+)
 from contentapi.http.state import JIT_TRIED, LOGGED, REPLAYABLE
 
 # Requests carrying these are never answered from the lane.
@@ -166,9 +172,10 @@ class WireReplay:
     it from the JIT alone (`_recorded_or_compiled`, the lane's own), also with the response
     cache off: the shortest path from socket to plan. It runs in the parser's callback, as
     it would have run in the request's task (the JIT never awaits), and counts in the
-    process's RequestQueue as a task would until the event loop turns: past the queue's
-    depth a request goes to the app, to be queued or shed. Everything else goes to the app
-    as before.
+    process's RequestQueue as a task would until the event loop turns. Past the queue's
+    depth such a request is refused here as the app would refuse it (`busy`: the
+    SheddingMiddleware's 503 with the security headers, CORS headers and access line the
+    middleware above it adds). Everything else goes to the app as before.
     """
 
     def __init__(
@@ -185,7 +192,11 @@ class WireReplay:
         self.access_log = access_log
         self.cors = cors  # the app's CORS options, when it has them
         self.cors_heads: BoundedCache[bytes] = BoundedCache(_CORS_HEADS_BYTES)
-        self.replayed = 0
+        # The app's answer to a request over the queue, as it leaves SecurityHeaders.
+        self.busy = Recording(
+            BUSY_STATUS, secured(list(BUSY_HEADERS)), BUSY_BODY, dict.fromkeys(LOGGED)
+        )
+        self.replayed = 0  # answers the protocol wrote, refusals included
 
     def wanted(self, scope: Scope) -> _Facts | None:
         """The facts of a request that may be answered here once its body is in: a GET or
@@ -224,17 +235,12 @@ class WireReplay:
         found = _recorded(self.endpoint, key)
         if found is None:
             if not queue.has_room():
-                return None  # the app queues or sheds it
-            try:
-                found = _compiled_and_recorded(self.endpoint, key, fingerprint, scope, body, facts)
-            except Exception:
-                # Raised in a parser callback, it would reach the client as uvicorn's 400
-                # "Invalid HTTP request" and nowhere else: the app answers it again instead,
-                # and reports what went wrong its own way (a logged 500).
-                return None
+                queue.refused_now()
+                found = self.busy
+            else:
+                found = self._compiled(scope, facts, body, key, fingerprint, queue)
             if found is None:
                 return None
-            queue.answered_now()
         head = found.head if self.cors is None else self._cors_head(found, scope)
         self.replayed += 1
         if self.access_log.enabled:
@@ -242,6 +248,27 @@ class WireReplay:
                 scope["method"], scope["path"], found.status, started, found.state
             )
         return found.status, head, found.body
+
+    def _compiled(
+        self,
+        scope: Scope,
+        facts: _Facts,
+        body: bytes,
+        key: bytes,
+        fingerprint: str,
+        queue: RequestQueue,
+    ) -> Recording | None:
+        """The JIT's answer, counted in the queue until the loop turns; None: the app's."""
+        try:
+            found = _compiled_and_recorded(self.endpoint, key, fingerprint, scope, body, facts)
+        except Exception:
+            # Raised in a parser callback, it would reach the client as uvicorn's 400
+            # "Invalid HTTP request" and nowhere else: the app answers it again instead,
+            # and reports what went wrong its own way (a logged 500).
+            return None
+        if found is not None:
+            queue.answered_now()
+        return found
 
 
 def _recorded(endpoint: GraphQLEndpoint, key: bytes) -> Recording | None:

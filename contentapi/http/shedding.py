@@ -11,11 +11,15 @@ from the moment its ASGI task is made until that task ends, and a query it answe
 itself with the JIT (lane.WireReplay, no task) until the event loop turns: the requests
 read in the same turn waited behind that answer as they would behind a task. One
 arriving while `queue_depth` others are held is marked `shed` in its scope and counts
-nothing (nor is it answered in the protocol, except from a recording); the
-`SheddingMiddleware` below the fast lane answers it 503 with `Retry-After: 1`, so an
-exact repeat the lane holds a recording of is still answered from it (a replay costs
-microseconds; a burst of cached requests must not be refused). What waits ahead of any
-request is at most `queue_depth` answers in the making and some refusals.
+nothing. The `SheddingMiddleware` below the fast lane answers it 503 with
+`Retry-After: 1`, so an exact repeat the lane holds a recording of is still answered from
+it (a replay costs microseconds; a burst of cached requests must not be refused). A
+request the wire replay would have answered with the JIT gets the same 503 from the
+replay itself, with no request task (lane.WireReplay.busy): through the app a refusal
+cost about as much as an answer, so a client that asks again at once (wrk, most load
+generators, an impatient app) left the server fewer answers a second with shedding on
+than off. What waits ahead of any request is at most `queue_depth` answers in the making
+and some refusals.
 
 Health probes (/healthz, /readyz) are never marked, nor long-lived streams (graphql-sse at
 /graphql/stream: a subscriber would hold a place for hours). WebSocket connections are
@@ -68,6 +72,10 @@ class RequestQueue:
             asyncio.get_running_loop().call_soon(self._turned)
         self.answered_inline += 1
 
+    def refused_now(self) -> None:
+        """Count a request over the depth that the protocol answered 503 itself."""
+        self.shed += 1
+
     def _turned(self) -> None:
         self.answered_inline = 0
 
@@ -91,16 +99,18 @@ class RequestQueue:
         return counted
 
 
-_BODY = error_body(
+BUSY_STATUS = 503
+BUSY_BODY = error_body(
     "the server is busy: too many requests are waiting; try again in a second",
     code="SERVER_BUSY",
 )
-_HEADERS = [
+BUSY_HEADERS = (
     (b"content-type", b"application/json"),
-    (b"content-length", str(len(_BODY)).encode()),
+    (b"content-length", str(len(BUSY_BODY)).encode()),
     (b"retry-after", RETRY_AFTER),
     (b"cache-control", b"no-store"),
-]
+)
+"""What SheddingMiddleware answers a shed request (the wire replay's refusal is made of it)."""
 
 
 class SheddingMiddleware:
@@ -113,5 +123,7 @@ class SheddingMiddleware:
         if not scope.get(SHED):
             await self.app(scope, receive, send)
             return
-        await send({"type": "http.response.start", "status": 503, "headers": list(_HEADERS)})
-        await send({"type": "http.response.body", "body": _BODY})
+        await send(
+            {"type": "http.response.start", "status": BUSY_STATUS, "headers": list(BUSY_HEADERS)}
+        )
+        await send({"type": "http.response.body", "body": BUSY_BODY})

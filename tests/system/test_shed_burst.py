@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -157,3 +158,98 @@ def test_a_shed_connection_stays_open_for_its_next_request(server: ServerProcess
             for sock in sockets:
                 sock.close()
     pytest.fail("5 bursts of 120 requests over a queue of 2 were never shed")
+
+
+ORIGIN = "https://clinic.example"
+
+
+@pytest.fixture(scope="module")
+def cors_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path]]:
+    """A shedding server under CORS, and its access log."""
+    log = tmp_path_factory.mktemp("shed") / "access.log"
+    env = {
+        "CONTENTAPI_QUEUE_DEPTH": str(DEPTH),
+        "CONTENTAPI_RESPONSE_CACHE_BYTES": "0",
+        "CONTENTAPI_CACHE_DIR": "",
+        "CONTENTAPI_ACCESS_LOG": str(log),
+        "CONTENTAPI_CORS_ORIGINS": ORIGIN,
+    }
+    with started_server(ROOT / "content", env=env) as process:
+        yield process, log
+
+
+def _raw_burst(port: int, request: bytes) -> list[bytes]:
+    """Like _burst, for one raw request written on BURST connections at once: each answer's
+    status line and headers as sent, without the Date (the one header that may differ)."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(BURST)]
+    try:
+        for sock in sockets:
+            sock.sendall(request)
+        heads = []
+        for sock in sockets:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed the connection without an answer"
+                data += chunk
+            lines = data.partition(b"\r\n\r\n")[0].split(b"\r\n")
+            heads.append(b"\r\n".join(line for line in lines if not line.startswith(b"date:")))
+        return heads
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _shed_head(port: int, request: bytes) -> tuple[bytes, int]:
+    """The head of the 503 a burst of `request` gets, and how many bursts that took."""
+    for bursts in range(1, 6):  # the bundled pages are quick: a burst may all find room
+        shed = [head for head in _raw_burst(port, request) if head.startswith(b"HTTP/1.1 503")]
+        if shed:
+            assert len(set(shed)) == 1
+            return shed[0], bursts
+    pytest.fail("5 bursts of 120 requests over a queue of 2 were never shed")
+
+
+def test_the_protocol_refuses_a_request_over_the_queue_with_the_apps_bytes(
+    cors_server: tuple[ServerProcess, Path],
+) -> None:
+    """A POST the wire replay would answer with the JIT is refused by the replay itself when
+    the queue is full (no task, no app); a chunked one goes to the app's SheddingMiddleware.
+    Both refusals carry the same status line and headers, CORS and security headers
+    included, and write the same access line."""
+    server, log = cors_server
+    head = (
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Origin: " + ORIGIN.encode() + b"\r\n"
+    )
+    plain = head + b"Content-Length: %d\r\n\r\n%s" % (len(QUERY), QUERY)
+    chunked = head + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (
+        len(QUERY),
+        QUERY,
+    )
+    before = httpx.get(server.url + "/readyz").json()["wireReplays"]
+    from_app, _ = _shed_head(server.port, chunked)
+    replayed = httpx.get(server.url + "/readyz").json()["wireReplays"]
+    assert replayed == before  # a chunked body is never the protocol's
+    from_protocol, bursts = _shed_head(server.port, plain)
+    # Every answer written by the protocol, the refusals with the JIT's answers.
+    assert httpx.get(server.url + "/readyz").json()["wireReplays"] == replayed + BURST * bursts
+    assert from_protocol == from_app
+    assert b"\r\naccess-control-allow-origin: " + ORIGIN.encode() in from_app
+    assert b"\r\nretry-after: 1" in from_app
+    assert b"\r\nx-frame-options: DENY" in from_app
+    server.process.terminate()
+    server.process.wait(timeout=15)
+    refusals = [
+        orjson.loads(line)
+        for line in log.read_bytes().splitlines()
+        if orjson.loads(line)["status"] == 503
+    ]
+    assert len(refusals) >= 2
+    for line in refusals:
+        assert line.pop("duration_ms") >= 0
+    assert all(
+        line
+        == {"method": "POST", "path": "/graphql", "status": 503, "operation": None, "cost": None}
+        for line in refusals
+    )
