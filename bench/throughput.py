@@ -887,8 +887,27 @@ def drive(
             what = result.failure or (
                 f"{result.non_2xx} non-2xx, socket errors {result.socket_errors}"
             )
-            failures.append(f"{scenario.key} on {COLUMNS[name]} (round {round_number + 1}): {what}")
+            where = f"{scenario.key} on {COLUMNS[name]} (round {round_number + 1})"
+            if name not in (OURS, UNCACHED) and only_timed_out(result):
+                # A peer answering every request right, some slower than wrk waits (2 s):
+                # seen once in CI, Mercurius on (c) at a load average of 2.1, and not
+                # again on the same code. Its figures still show it; ours never get this.
+                print(f"note: {where}: {what}, not counted as a failure", flush=True)
+                continue
+            failures.append(f"{where}: {what}")
     return failures
+
+
+def only_timed_out(result: WrkResult) -> bool:
+    """Whether a run's only errors are wrk's timeouts: every answer a 2xx, no connection
+    refused, reset or broken."""
+    others = {kind: count for kind, count in result.socket_errors.items() if kind != "timeout"}
+    return (
+        result.failure is None
+        and result.requests > 0
+        and result.non_2xx == 0
+        and not any(others.values())
+    )
 
 
 def peer_versions() -> dict[str, str]:
