@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -21,7 +20,6 @@ from strawberry.scalars import JSON
 
 from contentapi.content import images as image_files
 from contentapi.content import model
-from contentapi.content.index import by_title
 from contentapi.content.mdast import resolved_json, resolved_tree
 from contentapi.schema.context import Context
 from contentapi.schema.errors import QueryError
@@ -41,11 +39,6 @@ from contentapi.schema.relay import (
 
 T = TypeVar("T")
 Info = strawberry.Info[Context, None]
-
-
-def _treatments_of(info: Info, uris: Sequence[str]) -> list[model.Treatment]:
-    by_uri = info.context.view.by_uri
-    return [by_uri[uri] for uri in uris]
 
 
 # Resolvers take the model object as `root`, so no GraphQL wrapper object is ever built.
@@ -685,7 +678,7 @@ def _member_treatments(
     last: PageLast = None,
     before: PageBefore = None,
 ) -> Connection[Treatment]:
-    members = sorted(_treatments_of(info, root.treatment_uris), key=by_title)
+    members = info.context.view.members(root.treatment_uris)
     return connect(members, first, after, last, before)  # type: ignore[no-any-return]
 
 

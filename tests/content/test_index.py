@@ -242,6 +242,25 @@ def test_an_edit_changes_a_kept_filtered_list(catalog: ContentIndex) -> None:
     assert slugs(catalog.public, wrinkles) == ["alpha", "creme", "delta"]
 
 
+def test_members_are_listed_by_title_and_kept(catalog: ContentIndex) -> None:
+    """An indication's or a category's treatments (whatever order its uris are in, as a
+    locale's own lists have theirs) by title, ignoring case: sorted once, then kept."""
+    uris = ("/echo/", "/delta/", "/alpha/", "/creme/")
+    members = catalog.public.members(uris)
+    assert [t.uri for t in members] == ["/alpha/", "/creme/", "/delta/", "/echo/"]
+    assert catalog.public.members(uris) is members
+    assert [t.uri for t in catalog.public.members(("/beta/", "/alpha/"))] == ["/alpha/", "/beta/"]
+    # A retitled page is another index (from_pages), whose lists are its own.
+    beta = catalog.public.by_slug["beta"]
+    pages = [
+        dataclasses.replace(beta, title="Zulu") if t is beta else t
+        for t in catalog.preview.treatments
+    ]
+    retitled = ContentIndex.from_pages(catalog.root, pages)
+    assert [t.title for t in retitled.public.members(("/beta/", "/echo/"))] == ["Echo", "Zulu"]
+    assert [t.title for t in catalog.public.members(("/beta/", "/echo/"))] == ["Beta Boost", "Echo"]
+
+
 def test_unknown_order_field_is_refused(public: ContentView) -> None:
     with pytest.raises(ValueError, match="cannot order treatments by 'PRICE'"):
         public.find(None, [Ordering("PRICE")])
