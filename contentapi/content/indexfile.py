@@ -69,6 +69,7 @@ from contentapi.content.cache import (
     decode_page,
     encode_page,
 )
+from contentapi.content.collector import collection_paused
 from contentapi.content.dialect import AUTO, content_dialect
 from contentapi.content.images import ImageCatalog, ImageProblem, file_of, is_remote
 from contentapi.content.index import ContentIndex, ContentView
@@ -573,11 +574,16 @@ def open_index(
         db = _connect(file)
     except sqlite3.Error as exc:
         raise IndexRefused(f"index file {file} cannot be opened: {exc}") from None
+    # Every source listed and page decoded stays alive, and each automatic collection of
+    # the oldest generation would visit them all again (see collector.py): in process,
+    # 10,000 pages opened in 0.36 s without those collections against 0.87 with them,
+    # 50,000 in 1.50-1.62 s against 1.80-2.40.
     try:
-        problem = None if checked else _problem(db, file, root, ignore, markdown)
-        if problem is not None:
-            raise IndexRefused(problem)
-        opened = _read(db, file, root)
+        with collection_paused():
+            problem = None if checked else _problem(db, file, root, ignore, markdown)
+            if problem is not None:
+                raise IndexRefused(problem)
+            opened = _read(db, file, root)
     except sqlite3.Error as exc:
         raise IndexRefused(f"index file {file} cannot be read: {exc}") from None
     finally:
