@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from contentapi.content import changes
 from contentapi.content.changes import CHANGES_FILE, PREVIEW, PUBLIC, Change, ChangeLog, Delta
 from contentapi.content.index import ContentIndex
+from contentapi.content.model import Treatment
 from contentapi.content.store import ContentStore
 
 
@@ -59,6 +62,33 @@ def test_a_change_names_what_was_created_updated_and_deleted(folder: Path) -> No
     preview = found[1][1]
     assert (preview.previous, preview.version) == (first.preview_version, second.preview_version)
     assert preview.uris == ("/gamma/", "/alpha/", "/beta/")
+
+
+def test_without_a_file_the_first_documents_are_made_only_when_a_change_comes(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that never reloads (a replica of a built index) never makes the record's
+    map of its pages; the first change makes it from the pages first seen."""
+    made: list[int] = []
+    real = changes.documents
+
+    def counted(treatments: Iterable[Treatment]) -> dict[str, str]:
+        found = real(treatments)
+        made.append(len(found))
+        return found
+
+    monkeypatch.setattr(changes, "documents", counted)
+    log = ChangeLog()
+    log.observe(load(folder))
+    assert made == []
+    # Another index, of the same versions: the first one's maps are made (public, preview).
+    assert log.observe(load(folder)) == []
+    assert made == [2, 3]
+    (folder / "beta.md").write_text(page("Beta edited"), encoding="utf-8")
+    found = log.observe(load(folder))
+    change = found[0][1]
+    assert (change.created, change.updated, change.deleted) == ((), ("/beta/",), ())
+    assert made == [2, 3, 2, 3]
 
 
 def test_the_same_index_again_is_no_change(folder: Path) -> None:
