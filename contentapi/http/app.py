@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
             "fastPathFallbacks": fallbacks.count,
             # Requests the JIT (schema/jit.py) began and left to the executor unforeseen.
             "jitFallbacks": schema.compiler.fallbacks.count,
-            # Answers the HTTP protocol wrote from the lane's recordings (lane.WireReplay).
+            # Answers the HTTP protocol wrote itself (lane.WireReplay): the lane's
+            # recordings, the JIT's answers and refusals over the queue.
             "wireReplays": request.app.state.wire_replay.replayed,
         }
         # A broken page may be a draft: its error is no one's business but the editors'.
