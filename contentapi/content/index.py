@@ -509,6 +509,10 @@ class ContentIndex:
         # Each preview page's row by path, made when an edit needs it (see replaced).
         self._page_rows: dict[str, int] | None = None
         self._preview: ContentView | None = None
+        # The preview version's sum (see _version_total) without its view, once made: an
+        # edit patches it by its pages' terms, as a view's own (10.9 ms at 10,000 pages,
+        # made again on each edit the change record saw).
+        self._preview_total: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -530,7 +534,9 @@ class ContentIndex:
         """The preview view's version, without building that view."""
         if self._preview is not None:
             return self._preview.version
-        return _version(self._preview_pages)
+        if self._preview_total is None:
+            self._preview_total = _version_total(self._preview_pages)
+        return _version_text(*self._preview_total)
 
     def with_errors(self, extra: Iterable[ContentError]) -> ContentIndex:
         """The same pages with more errors reported first."""
@@ -654,6 +660,10 @@ class ContentIndex:
         index._page_rows = self._page_rows  # paths keep their rows
         if self._preview is not None:
             index._preview = self._preview.replaced(pairs)
+        elif self._preview_total is not None:
+            total, count = self._preview_total
+            total += sum(_page_term(b) - _page_term(a) for a, b in pairs)
+            index._preview_total = (total % _VERSION_MODULUS, count)
         return index
 
     def view(self, preview: bool) -> ContentView:
@@ -733,7 +743,3 @@ def _version_text(total: int, count: int) -> str:
     digest = hashlib.sha256(f"{LOADER_VERSION}\0{count}\0".encode())
     digest.update(total.to_bytes(32, "big"))
     return digest.hexdigest()[:16]
-
-
-def _version(treatments: Iterable[Treatment]) -> str:
-    return _version_text(*_version_total(treatments))

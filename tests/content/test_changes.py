@@ -3,6 +3,7 @@ in memory and in the cache folder across restarts."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable
@@ -88,7 +89,36 @@ def test_without_a_file_the_first_documents_are_made_only_when_a_change_comes(
     found = log.observe(load(folder))
     change = found[0][1]
     assert (change.created, change.updated, change.deleted) == ((), ("/beta/",), ())
-    assert made == [2, 3, 2, 3]
+    assert made == [2, 3]  # the pages now: patched from the maps of the pages before
+
+
+def test_edits_in_place_are_recorded_as_a_fresh_look_would_record_them(
+    folder: Path, tmp_path: Path
+) -> None:
+    """An edit in place (ContentIndex.replaced keeps every other page's object) patches
+    the record's maps by the edited pages alone: what is written is what a record started
+    on the final index writes, and each change names the edited page."""
+    log = ChangeLog.in_folder(tmp_path / "a", folder, 10)
+    index = load(folder)
+    log.observe(index)
+    for title, path in (("Alpha 2", "alpha.md"), ("Secret 2", "secret.md"), ("Beta 2", "beta.md")):
+        before = index.preview_pages[[p.path for p in index.preview_pages].index(path)]
+        edited = index.replaced({path: dataclasses.replace(before, digest=title)})
+        assert edited is not None
+        found = log.observe(edited)
+        changed = {audience: change.updated for audience, change in found}
+        public = {} if path == "secret.md" else {PUBLIC: (before.uri,)}
+        assert changed == {**public, PREVIEW: (before.uri,)}
+        assert all(not change.created and not change.deleted for _, change in found)
+        index = edited
+    fresh = ChangeLog.in_folder(tmp_path / "b", folder, 10)
+    fresh.observe(index)
+    written = json.loads((tmp_path / "a" / CHANGES_FILE).read_bytes())
+    expected = json.loads((tmp_path / "b" / CHANGES_FILE).read_bytes())
+    for audience in (PUBLIC, PREVIEW):
+        assert written[audience]["version"] == expected[audience]["version"]
+        assert written[audience]["documents"] == expected[audience]["documents"]
+        assert written[audience]["sources"] == expected[audience]["sources"]
 
 
 def test_the_same_index_again_is_no_change(folder: Path) -> None:
