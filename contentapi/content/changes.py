@@ -305,7 +305,8 @@ class ChangeLog:
 
     def _record(self, index: ContentIndex, at: str) -> tuple[list[tuple[str, Change]], bool]:
         """Each audience's change to this index, and whether any audience's version moved."""
-        seen, self._seen = self._seen, index
+        before = None if self._seen is None else _views(self._seen)
+        self._seen = index
         found: list[tuple[str, Change]] = []
         moved = False
         for audience, (version, treatments) in _views(index).items():
@@ -314,12 +315,11 @@ class ChangeLog:
                 continue
             moved = True
             remade: list[str] | None = None
-            if seen is None:
+            if before is None:
                 states, files = documents(treatments), sources(treatments)
             else:
-                before = _views(seen)[audience][1]
                 states, files, remade = _maps(
-                    treatments, before, history.documents, history.sources
+                    treatments, before[audience][1], history.documents, history.sources
                 )
             change = history.observe(version, states, at, files, remade)
             if change is not None:

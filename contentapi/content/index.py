@@ -184,10 +184,7 @@ class ContentView:
         view.indications = self._patched_indications(view, pairs)
         view.categories = self._patched_categories(view, pairs)
         view._positions = self._positions  # made by the patches if they needed it
-        total, count = self._version_total
-        for a, b in pairs:
-            total += _page_term(b) - _page_term(a)
-        view._version_total = (total % _VERSION_MODULUS, count)
+        view._version_total = _replaced_total(self._version_total, pairs)
         view.version = _version_text(*view._version_total)
         view._search = (
             self._search.updated(changed, pairs, treatments) if self._search is not None else None
@@ -661,9 +658,7 @@ class ContentIndex:
         if self._preview is not None:
             index._preview = self._preview.replaced(pairs)
         elif self._preview_total is not None:
-            total, count = self._preview_total
-            total += sum(_page_term(b) - _page_term(a) for a, b in pairs)
-            index._preview_total = (total % _VERSION_MODULUS, count)
+            index._preview_total = _replaced_total(self._preview_total, pairs)
         return index
 
     def view(self, preview: bool) -> ContentView:
@@ -731,6 +726,16 @@ def _version_total(treatments: Iterable[Treatment]) -> tuple[int, int]:
     for treatment in treatments:
         total += _page_term(treatment)
         count += 1
+    return total % _VERSION_MODULUS, count
+
+
+def _replaced_total(
+    total_and_count: tuple[int, int], pairs: Iterable[tuple[Treatment, Treatment]]
+) -> tuple[int, int]:
+    """_version_total of the same pages with each (old, new) pair's old page replaced."""
+    total, count = total_and_count
+    for a, b in pairs:
+        total += _page_term(b) - _page_term(a)
     return total % _VERSION_MODULUS, count
 
 

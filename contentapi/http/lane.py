@@ -169,7 +169,7 @@ class WireReplay:
     (or the Vary: Origin it adds without one), by that middleware's own code.
 
     A request the lane has not recorded is answered here too when the endpoint can answer
-    it from the JIT alone (`_recorded_or_compiled`, the lane's own), also with the response
+    it from the JIT alone (`_compiled_and_recorded`, the lane's own), also with the response
     cache off: the shortest path from socket to plan. It runs in the parser's callback, as
     it would have run in the request's task (the JIT never awaits), and counts in the
     process's RequestQueue as a task would until the event loop turns. Past the queue's
@@ -238,7 +238,7 @@ class WireReplay:
                 queue.refused_now()
                 found = self.busy
             else:
-                found = self._compiled(scope, facts, body, key, fingerprint, queue)
+                found = self._jit_answer(scope, facts, body, key, fingerprint, queue)
             if found is None:
                 return None
         head = found.head if self.cors is None else self._cors_head(found, scope)
@@ -249,7 +249,7 @@ class WireReplay:
             )
         return found.status, head, found.body
 
-    def _compiled(
+    def _jit_answer(
         self,
         scope: Scope,
         facts: _Facts,

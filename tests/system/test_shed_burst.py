@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import orjson
@@ -15,6 +16,7 @@ import pytest
 from server import ROOT, ServerProcess, started_server
 
 pytestmark = pytest.mark.system
+T = TypeVar("T")
 
 BURST = 120
 DEPTH = 2
@@ -43,13 +45,19 @@ def _request(port: int, path: str, body: bytes | None) -> bytes:
     )
 
 
-def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
+    """An answer's status line and headers as sent, and what came after them."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         assert chunk, "the server closed the connection without an answer"
         data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    head, body = _read_head(sock)
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
     for line in lines[1:]:
@@ -63,18 +71,27 @@ def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     return int(lines[0].split()[1]), headers, body
 
 
-def _burst(
-    port: int, requests: list[tuple[str, bytes | None]]
-) -> list[tuple[int, dict[str, str], bytes]]:
-    """Open a connection per request, then write them all at once; every answer, in order."""
+def _written_at_once(
+    port: int, requests: list[bytes], read: Callable[[socket.socket], T]
+) -> list[T]:
+    """Open a connection per request, then write them all at once; every answer as `read`
+    reads it, in order."""
     sockets = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in requests]
     try:
-        for sock, (path, body) in zip(sockets, requests, strict=True):
-            sock.sendall(_request(port, path, body))
-        return [_read_answer(sock) for sock in sockets]
+        for sock, request in zip(sockets, requests, strict=True):
+            sock.sendall(request)
+        return [read(sock) for sock in sockets]
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _burst(
+    port: int, requests: list[tuple[str, bytes | None]]
+) -> list[tuple[int, dict[str, str], bytes]]:
+    """Each request on a connection of its own, written at once; every answer, in order."""
+    raw = [_request(port, path, body) for path, body in requests]
+    return _written_at_once(port, raw, _read_answer)
 
 
 def _shed_burst(
@@ -178,26 +195,15 @@ def cors_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
         yield process, log
 
 
+def _head_without_date(sock: socket.socket) -> bytes:
+    """An answer's status line and headers as sent, but the Date (the one that may differ)."""
+    lines = _read_head(sock)[0].split(b"\r\n")
+    return b"\r\n".join(line for line in lines if not line.startswith(b"date:"))
+
+
 def _raw_burst(port: int, request: bytes) -> list[bytes]:
-    """Like _burst, for one raw request written on BURST connections at once: each answer's
-    status line and headers as sent, without the Date (the one header that may differ)."""
-    sockets = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(BURST)]
-    try:
-        for sock in sockets:
-            sock.sendall(request)
-        heads = []
-        for sock in sockets:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(65536)
-                assert chunk, "the server closed the connection without an answer"
-                data += chunk
-            lines = data.partition(b"\r\n\r\n")[0].split(b"\r\n")
-            heads.append(b"\r\n".join(line for line in lines if not line.startswith(b"date:")))
-        return heads
-    finally:
-        for sock in sockets:
-            sock.close()
+    """One raw request written on BURST connections at once: each answer's head."""
+    return _written_at_once(port, [request] * BURST, _head_without_date)
 
 
 def _shed_head(port: int, request: bytes) -> tuple[bytes, int]:
