@@ -179,6 +179,36 @@ def test_a_missing_picture_that_appears_makes_it_stale(
     assert "(first difference: image img/peel.jpg, 2 in all)" in (check(file, site) or "")
 
 
+@pytest.mark.parametrize(
+    ("src", "appears"),
+    [
+        ("/img/plain.jpg", "img/plain.jpg"),
+        ("at-the-root.jpg", "at-the-root.jpg"),
+        ("/img/with%20space.jpg?v=2", "img/with space.jpg"),
+        ("img/./dotted//twice.jpg#top", "img/dotted/twice.jpg"),
+    ],
+)
+def test_a_missing_picture_is_checked_where_its_src_leads(
+    src: str, appears: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    (site / "img").mkdir(parents=True)
+    (site / "page.md").write_text(f"---\ntitle: Page\n---\n\n![a picture]({src})\n")
+    file = tmp_path / "index.sqlite"
+    build(site, file)
+    with monkeypatch.context() as fresh:
+        # Fresh: every file as it was, so no file's bytes are read.
+        fresh.setattr(indexfile, "_sha256", _no_reading)
+        assert check(file, site) is None
+    (site / appears).parent.mkdir(exist_ok=True)
+    (site / appears).write_bytes(b"not a picture")
+    assert f"(first difference: image {appears}, 2 in all)" in (check(file, site) or "")
+
+
+def _no_reading(path: object) -> str:
+    raise AssertionError(f"{path} was read")
+
+
 def test_a_touched_file_with_the_same_bytes_is_still_fresh(
     tmp_path: Path, copy_fixture: Callable[[str], Path]
 ) -> None:
