@@ -335,6 +335,41 @@ def test_live_reload_over_a_built_index(
     _same(edited, ContentIndex.from_directory(site))
 
 
+def test_edits_over_a_built_index_read_its_warnings_only_when_asked(
+    tmp_path: Path, copy_fixture: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contentapi.content.reload import LiveIndex
+
+    site = copy_fixture("clinic")
+    file = tmp_path / "index.sqlite"
+    build(site, file)
+    reads = []
+    read = indexfile._Warnings.__call__
+
+    def counted(self: indexfile._Warnings) -> tuple[object, ...]:
+        reads.append(1)
+        return read(self)
+
+    monkeypatch.setattr(indexfile._Warnings, "__call__", counted)
+    opened = open_index(file, site)
+    live = LiveIndex(site, opened.pages, index=opened.index)
+    peel, acupuncture = site / "peel.md", site / "acupuncture.md"
+    peel.write_text(peel.read_text() + "\n![gone](/img/nowhere.jpg)\n")
+    live.update([peel])
+    acupuncture.write_text(acupuncture.read_text() + "\n![gone too](img/nowhere-else.png)\n")
+    live.update([acupuncture])
+    peel.write_text(peel.read_text().replace("![gone](/img/nowhere.jpg)", ""))
+    live.update([peel])
+    edited = live.index()
+    assert reads == []
+    loaded = ContentIndex.from_directory(site)
+    assert edited.images.warnings == loaded.images.warnings
+    assert reads == [1]
+    assert [w.message for w in edited.images.warnings if "nowhere" in w.message] == [
+        "image /img/nowhere-else.png is not in the content folder (no such file)"
+    ]
+
+
 def test_a_markdown_file_that_becomes_a_page_makes_it_stale(
     tmp_path: Path, copy_fixture: Callable[[str], Path]
 ) -> None:
