@@ -161,7 +161,10 @@ def measure_reindex_built(spec: Measure) -> Measure:
     """One file edited in place under `serve --index --watch`: live reload over the built
     index's pages (the others' bodies stay in the file) reading, parsing and indexing it,
     then the swap that serves it, with the change record's entry (as the server's watcher
-    does), edit after edit (the file is written before the clock starts)."""
+    does), edit after edit (the file is written before the clock starts). The record is
+    kept in a cache folder, as by default: its file's write, off the event loop, is timed
+    apart."""
+    from contentapi.content.changes import ChangeLog
     from contentapi.content.indexfile import open_index
     from contentapi.content.model import Treatment
     from contentapi.content.reload import LiveIndex
@@ -170,7 +173,9 @@ def measure_reindex_built(spec: Measure) -> Measure:
     root = Path(spec["root"])
     opened = open_index(Path(spec["index"]), root)
     live = LiveIndex(root, opened.pages, index=opened.index)
-    store = ContentStore(opened.index)
+    record = ChangeLog.in_folder(Path(spec["cache"]), root, 100)
+    store = ContentStore(opened.index, record)
+    record.flush()
     for preview in (False, True):
         opened.index.view(preview).search("skin", 10)
         assert opened.index.view(preview).by_title
@@ -179,6 +184,7 @@ def measure_reindex_built(spec: Measure) -> Measure:
     file = root / shown
     original = file.read_bytes()
     total_ms: list[float] = []
+    written_ms: list[float] = []
     try:
         for repeat in range(spec["repeats"]):
             file.write_bytes(original + f"\nEdited sentence number {repeat}.\n".encode())
@@ -186,13 +192,20 @@ def measure_reindex_built(spec: Measure) -> Measure:
             live.update([file])
             index = live.index()
             store.swap(index)
-            total_ms.append((time.perf_counter() - start) * 1000)
+            swapped = time.perf_counter()
+            total_ms.append((swapped - start) * 1000)
+            record.flush()
+            written_ms.append((time.perf_counter() - swapped) * 1000)
             served = index.preview.by_uri[treatments[len(treatments) // 2].uri]
             if f"number {repeat}." not in served.text:
                 raise RuntimeError(f"the edit of {shown} did not make it into the index")
     finally:
         file.write_bytes(original)
-    return {"total_ms": statistics.median(total_ms), "total_max_ms": max(total_ms)}
+    return {
+        "total_ms": statistics.median(total_ms),
+        "total_max_ms": max(total_ms),
+        "written_ms": statistics.median(written_ms),
+    }
 
 
 def _best_per_item_ms(work: Callable[[str], object], items: list[str], passes: int) -> float:
@@ -471,7 +484,14 @@ def bench_built(work: Path, count: int, quick: bool, kind: str) -> Measure:
     one = measure_served(root, index, 1, work / f"served-1-{count}.log", repeats)
     two = measure_served(root, index, 2, work / f"served-2-{count}.log", repeats)
     spawned = measure_served(root, index, 2, work / f"spawned-{count}.log", repeats, True)
-    edit = run("reindex_built", root=str(root), index=str(index), repeats=3 if quick else 7)
+    cache = work / f"cache-{count}"
+    edit = run(
+        "reindex_built",
+        root=str(root),
+        index=str(index),
+        cache=str(cache),
+        repeats=3 if quick else 7,
+    )
     return {
         "corpus_mb": corpus_mb,
         "build_s": built["seconds"],
@@ -493,6 +513,7 @@ def bench_built(work: Path, count: int, quick: bool, kind: str) -> Measure:
         "spawned_two_ratio": spawned["pss_mb"] / one["pss_mb"],
         "reindex_built_ms": edit["total_ms"],
         "reindex_built_max_ms": edit["total_max_ms"],
+        "reindex_built_written_ms": edit["written_ms"],
     }
 
 
@@ -616,6 +637,11 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "{:.1f}",
     ),
     ("    slowest repeat, ms", "reindex_built_max_ms", "{:.1f}"),
+    (
+        "    then the change record's file written (its own thread), ms (median)",
+        "reindex_built_written_ms",
+        "{:.1f}",
+    ),
     ("single-file re-index: ms (median)", "reindex_ms", "{:.1f}"),
     ("  slowest repeat, ms", "reindex_max_ms", "{:.1f}"),
     ("  parse_page, ms (median)", "reindex_parse_ms", "{:.2f}"),

@@ -20,8 +20,10 @@ import logging
 import operator
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,6 +260,13 @@ class ChangeLog:
         self._first: ContentIndex | None = None
         # The index whose pages the histories' maps were last made of (see _maps).
         self._seen: ContentIndex | None = None
+        # The file is written by a thread of its own, the newest record each time (see
+        # _write): written and fsynced by observe, it was 24 ms of each edit at 50,000
+        # generated pages (a 12 MB file), on the event loop.
+        self._unwritten: dict[str, Any] | None = None
+        self._unwritten_lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
+        self._written: Future[None] | None = None
         if file is not None:
             self._read(file)
 
@@ -352,7 +361,16 @@ class ChangeLog:
         uris = [t.uri for t in treatments]
         return self._histories[audience].since(since, version, dict.fromkeys(uris, ""))
 
+    def flush(self) -> None:
+        """Wait until the file holds the record as it is now (a no-op without a file)."""
+        written = self._written
+        if written is not None:
+            written.result()
+
     def _write(self, file: Path) -> None:
+        """Have the writer thread write the record as it is now. The maps are never changed
+        once made (see _maps), so the record is taken by reference; the writer writes the
+        newest record each time, so a burst of changes is written once or twice."""
         data = {
             "format": CHANGES_FORMAT,
             "root": self.root,
@@ -366,6 +384,17 @@ class ChangeLog:
                 for audience, history in self._histories.items()
             },
         }
+        with self._unwritten_lock:
+            self._unwritten = data
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="contentapi-changes")
+        self._written = self._writer.submit(self._write_newest, file)
+
+    def _write_newest(self, file: Path) -> None:
+        with self._unwritten_lock:
+            data, self._unwritten = self._unwritten, None
+        if data is None:
+            return  # an earlier turn wrote it
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(file, orjson.dumps(data))

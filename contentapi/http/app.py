@@ -134,6 +134,8 @@ def create_app(settings: Settings | None = None, *, index: ContentIndex | None =
                 await watcher.stop()
             if webhooks is not None:
                 await webhooks.stop()
+            # The last change recorded is on disk before the process ends.
+            changes.flush()
             access_log.close()
 
     routes: list[Any] = [

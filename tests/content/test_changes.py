@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -113,6 +114,8 @@ def test_edits_in_place_are_recorded_as_a_fresh_look_would_record_them(
         index = edited
     fresh = ChangeLog.in_folder(tmp_path / "b", folder, 10)
     fresh.observe(index)
+    log.flush()
+    fresh.flush()
     written = json.loads((tmp_path / "a" / CHANGES_FILE).read_bytes())
     expected = json.loads((tmp_path / "b" / CHANGES_FILE).read_bytes())
     for audience in (PUBLIC, PREVIEW):
@@ -175,6 +178,7 @@ def test_history_survives_a_restart(folder: Path, tmp_path: Path) -> None:
     log.observe(load(folder))
     (folder / "alpha.md").write_text(page("Alpha 2"), encoding="utf-8")
     log.observe(load(folder))
+    log.flush()
     assert (cache / CHANGES_FILE).is_file()
     assert not [p.name for p in cache.iterdir() if p.name != CHANGES_FILE]  # no temporary left
     again = ChangeLog.in_folder(cache, folder, 10)
@@ -186,7 +190,9 @@ def test_history_survives_a_restart(folder: Path, tmp_path: Path) -> None:
 def test_a_start_on_changed_files_is_a_change(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     before = load(folder)
-    ChangeLog.in_folder(cache, folder, 10).observe(before)
+    first = ChangeLog.in_folder(cache, folder, 10)
+    first.observe(before)
+    first.flush()
     (folder / "beta.md").unlink()
     after = load(folder)
     found = dict(ChangeLog.in_folder(cache, folder, 10).observe(after))
@@ -205,6 +211,7 @@ def test_a_damaged_record_is_logged_and_started_afresh(
         log = ChangeLog.in_folder(cache, folder, 10)
     assert "is damaged (not JSON" in caplog.text
     assert log.observe(load(folder)) == []
+    log.flush()
     assert ChangeLog.in_folder(cache, folder, 10).history() == ()
 
 
@@ -215,6 +222,7 @@ def test_a_wrongly_typed_record_is_not_read(
     log = ChangeLog.in_folder(cache, folder, 10)
     log.observe(load(folder))
     edit(folder, log, "alpha.md", page("Alpha 2"))
+    log.flush()
     assert len(ChangeLog.in_folder(cache, folder, 10).history()) == 1
     data = json.loads((cache / CHANGES_FILE).read_text())
     data["public"]["changes"][0][1] = 2  # a version that is not a string
@@ -226,7 +234,9 @@ def test_a_wrongly_typed_record_is_not_read(
 
 def test_another_folders_record_is_not_read(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    ChangeLog.in_folder(cache, folder, 10).observe(load(folder))
+    first = ChangeLog.in_folder(cache, folder, 10)
+    first.observe(load(folder))
+    first.flush()
     other = tmp_path / "other"
     other.mkdir()
     (other / "x.md").write_text(page("X"), encoding="utf-8")
@@ -241,6 +251,7 @@ def test_an_unwritable_folder_keeps_the_record_in_memory(
     log = ChangeLog.in_folder(blocker, folder, 10)
     with caplog.at_level(logging.WARNING, logger="contentapi"):
         log.observe(load(folder))
+        log.flush()
     assert "writing it failed" in caplog.text
     (folder / "alpha.md").write_text(page("Alpha 2"), encoding="utf-8")
     assert len(log.observe(load(folder))) == 2
@@ -299,3 +310,28 @@ def test_since_a_version_older_than_the_history_is_incomplete(folder: Path) -> N
     edit(folder, log, "alpha.md", page("Alpha 2"))
     last = edit(folder, log, "beta.md", page("Beta 2"))
     assert log.since(start.public.version, last).complete is False
+
+
+def test_the_file_is_written_by_a_thread_of_its_own(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """observe runs on the server's event loop (the watcher's swap): the file's write and
+    fsync are the writer thread's, and flush waits for the newest record."""
+    writers = []
+    write = changes._write_atomically
+
+    def noted(file: Path, data: bytes) -> None:
+        writers.append(threading.current_thread().name)
+        write(file, data)
+
+    monkeypatch.setattr(changes, "_write_atomically", noted)
+    cache = tmp_path / "cache"
+    log = ChangeLog.in_folder(cache, folder, 10)
+    log.observe(load(folder))
+    for number in range(2, 5):
+        edit(folder, log, "alpha.md", page(f"Alpha {number}"))
+    log.flush()
+    assert writers and all(name.startswith("contentapi-changes") for name in writers)
+    written = json.loads((cache / CHANGES_FILE).read_bytes())
+    assert written["public"]["version"] == log.history(PUBLIC)[-1].version
+    assert len(written["public"]["changes"]) == 3

@@ -178,6 +178,7 @@ def test_renames_are_kept_across_a_restart(tmp_path: Path) -> None:
     store = ContentStore(ContentIndex.from_directory(content), log)
     (content / "a.md").rename(content / "b.md")
     store.swap(ContentIndex.from_directory(content))
+    log.flush()
     assert (tmp_path / "cache" / CHANGES_FILE).is_file()
     again = ChangeLog.in_folder(tmp_path / "cache", content, 10)
     assert again.moved() == {"/a/": "/b/"}
