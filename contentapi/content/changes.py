@@ -23,7 +23,6 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,9 +263,8 @@ class ChangeLog:
         # _write): written and fsynced by observe, it was 24 ms of each edit at 50,000
         # generated pages (a 12 MB file), on the event loop.
         self._unwritten: dict[str, Any] | None = None
-        self._unwritten_lock = threading.Lock()
-        self._writer: ThreadPoolExecutor | None = None
-        self._written: Future[None] | None = None
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
         if file is not None:
             self._read(file)
 
@@ -362,15 +360,20 @@ class ChangeLog:
         return self._histories[audience].since(since, version, dict.fromkeys(uris, ""))
 
     def flush(self) -> None:
-        """Wait until the file holds the record as it is now (a no-op without a file)."""
-        written = self._written
-        if written is not None:
-            written.result()
+        """Wait until the file holds the record as it is now (a no-op without a file).
+
+        A process forks only after a flush (http/forked.py): no writer is running then,
+        nor holding its lock.
+        """
+        writer = self._writer
+        if writer is not None:
+            writer.join()
 
     def _write(self, file: Path) -> None:
-        """Have the writer thread write the record as it is now. The maps are never changed
-        once made (see _maps), so the record is taken by reference; the writer writes the
-        newest record each time, so a burst of changes is written once or twice."""
+        """Have a writer thread write the record as it is now. The maps are never changed
+        once made (see _maps), so the record is taken by reference; a writer writes the
+        newest record until none is left, then ends (no thread waits between changes), so
+        a burst of changes is written once or twice."""
         data = {
             "format": CHANGES_FORMAT,
             "root": self.root,
@@ -384,22 +387,29 @@ class ChangeLog:
                 for audience, history in self._histories.items()
             },
         }
-        with self._unwritten_lock:
+        with self._writer_lock:
             self._unwritten = data
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(1, thread_name_prefix="contentapi-changes")
-        self._written = self._writer.submit(self._write_newest, file)
+            if self._writer is not None and self._writer.is_alive():
+                return  # it writes this record next
+            self._writer = threading.Thread(
+                target=self._write_newest, args=(file,), name="contentapi-changes"
+            )
+            self._writer.start()
 
     def _write_newest(self, file: Path) -> None:
-        with self._unwritten_lock:
-            data, self._unwritten = self._unwritten, None
-        if data is None:
-            return  # an earlier turn wrote it
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(file, orjson.dumps(data))
-        except OSError as exc:
-            log.warning("change record %s: writing it failed: %s; kept in memory only", file, exc)
+        while True:
+            with self._writer_lock:
+                data, self._unwritten = self._unwritten, None
+                if data is None:
+                    self._writer = None
+                    return
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomically(file, orjson.dumps(data))
+            except OSError as exc:
+                log.warning(
+                    "change record %s: writing it failed: %s; kept in memory only", file, exc
+                )
 
     def _read(self, file: Path) -> None:
         try:

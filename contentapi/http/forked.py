@@ -273,6 +273,8 @@ def serve_forked(
     config.load()
     asyncio.run(_warm_up(app))
     sock = config.bind_socket()
+    # No thread writing the change record across the fork (see ChangeLog.flush).
+    app.state.store.changes.flush()
     gc.collect()
     gc.freeze()
     parent = os.getpid()

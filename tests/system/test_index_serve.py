@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -87,3 +88,35 @@ def test_watch_over_a_built_index_serves_an_edit(tmp_path: Path) -> None:
             "data": {"search": [{"treatment": {"slug": "peel", "title": "Chemical Peel"}}]}
         }
         assert "serving 4 pages from index file" in server.output()
+
+
+def test_forked_workers_record_an_edit_and_stop(tmp_path: Path) -> None:
+    """The change record is written by a thread of its own: two workers forked after the
+    start's record was written each record the edit they reload, and stop promptly."""
+    content = tmp_path / "content"
+    shutil.copytree(CLINIC, content)
+    cache = tmp_path / "cache"
+    env = {"CONTENTAPI_CACHE_DIR": str(cache)}
+    query = '{ treatment(slug: "peel") { title } }'
+    with started_server(content, "--workers", "2", "--watch", env=env) as server:
+        page = content / "peel.md"
+        page.write_text(page.read_text().replace("title: Chemical Peel", "title: Zebra Peel"))
+        deadline = time.monotonic() + 15
+        titles: set[str] = set()
+        while titles != {"Zebra Peel"} and time.monotonic() < deadline:
+            # New connections spread over both workers: each must serve the edit.
+            titles = {
+                httpx.post(server.url + "/graphql", json={"query": query}).json()["data"][
+                    "treatment"
+                ]["title"]
+                for _ in range(6)
+            }
+            time.sleep(0.2)
+        assert titles == {"Zebra Peel"}
+        stopping = time.monotonic()
+        server.process.terminate()
+        assert server.process.wait(timeout=15) == 0, server.output()
+        assert time.monotonic() - stopping < 10
+    (record,) = cache.rglob("changes.json")
+    written = json.loads(record.read_bytes())
+    assert [change[3] for change in written["public"]["changes"]] == [["/peel/"]]
