@@ -250,8 +250,13 @@ def _plain(joined: str) -> bool:
 _KINDS_CHECKED = (_PAGE, _SKIPPED, _IMAGE, _MISSING)
 
 
+def _size_and_time(stat: os.stat_result) -> str:
+    """A file's size and modification time as _RECORDED_FILES joins them."""
+    return f"{stat.st_size} {stat.st_mtime_ns}"
+
+
 def _recorded(db: sqlite3.Connection, kind: str) -> dict[str, str]:
-    """The `kind` files of `sources`: each path's size and time, as "size mtime_ns"."""
+    """The `kind` files of `sources`: each path's size and time (see _size_and_time)."""
     (joined,) = db.execute(_RECORDED_FILES, (kind,)).fetchone()
     parts = joined.split("\0") if joined else []
     return dict(zip(parts[0::2], parts[1::2], strict=True))
@@ -270,7 +275,7 @@ def _unchanged(db: sqlite3.Connection, root: Path) -> bool:
             stat = os.stat(os.path.join(root, path))
         except OSError:
             return False
-        if f"{stat.st_size} {stat.st_mtime_ns}" != recorded:
+        if _size_and_time(stat) != recorded:
             return False
     if not _still_missing(db, root):
         return False
@@ -286,7 +291,7 @@ def _unchanged(db: sqlite3.Connection, root: Path) -> bool:
             stat = entry.stat()
         except OSError:
             return False
-        if f"{stat.st_size} {stat.st_mtime_ns}" != was:
+        if _size_and_time(stat) != was:
             return False
         seen += 1
     return seen == len(pages)
