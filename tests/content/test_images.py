@@ -87,3 +87,19 @@ def test_missing_corrupt_and_bomb_pictures_are_warnings(tmp_path: Path) -> None:
     assert result.output.splitlines()[-1] == "1 page, 0 errors, 3 warnings"
     strict = CliRunner().invoke(cli, ["check", "--strict", str(tmp_path)])
     assert strict.exit_code == 1
+
+
+def test_a_pages_images_are_decoded_once_and_name_their_page() -> None:
+    """Pages keep their images packed; the decoded images of recent pages are kept, so a
+    list asking for them decodes none again, and a page at another uri with the very same
+    packed images gets images naming its own uri."""
+    import dataclasses
+
+    index = ContentIndex.from_directory(PROJECT / "content")
+    (page,) = [t for t in index.public.treatments if t.slug == "mesotherapy"]
+    assert page.images is page.images
+    moved = dataclasses.replace(page, uri="/moved/")
+    assert moved.images_packed is page.images_packed
+    assert [image.treatment_uri for image in moved.images] == ["/moved/"] * page.image_count
+    assert [image.treatment_uri for image in page.images] == [page.uri] * page.image_count
+    assert [image[2:] for image in moved.images] == [image[2:] for image in page.images]
