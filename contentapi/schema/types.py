@@ -63,8 +63,8 @@ def _treatment_category(root: model.Treatment, info: Info) -> Category | None:
 
 
 def _treatment_indications(root: model.Treatment, info: Info) -> list[Indication]:
-    merged: Any = info.context.view.indications
-    return [merged[mention.slug] for mention in root.indications]
+    found: Any = info.context.view.indications_of(root)
+    return found  # type: ignore[no-any-return]
 
 
 def _treatment_related(

@@ -261,6 +261,24 @@ def test_members_are_listed_by_title_and_kept(catalog: ContentIndex) -> None:
     assert [t.title for t in catalog.public.members(("/beta/", "/echo/"))] == ["Beta Boost", "Echo"]
 
 
+def test_a_pages_indications_are_the_views_and_kept(catalog: ContentIndex) -> None:
+    """A page's indications are its view's merged Indications, in its mentions' order:
+    made once, then kept; an edit's view makes them again from the edited page."""
+    alpha = catalog.public.by_slug["alpha"]
+    found = catalog.public.indications_of(alpha)
+    merged = catalog.public.indications
+    assert found == tuple(merged[mention.slug] for mention in alpha.indications)
+    assert all(a is merged[a.slug] for a in found)
+    assert catalog.public.indications_of(alpha) is found
+    gained = dataclasses.replace(alpha, indications=(Mention("Dry skin", "dry-skin"),))
+    edited = catalog.replaced({alpha.path: gained})
+    assert edited is not None
+    (dry,) = edited.public.indications_of(edited.public.by_slug["alpha"])
+    assert dry is edited.public.indications["dry-skin"]
+    assert "/alpha/" in dry.treatment_uris
+    assert catalog.public.indications_of(alpha) is found
+
+
 def test_unknown_order_field_is_refused(public: ContentView) -> None:
     with pytest.raises(ValueError, match="cannot order treatments by 'PRICE'"):
         public.find(None, [Ordering("PRICE")])
