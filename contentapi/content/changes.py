@@ -92,7 +92,11 @@ Sources = dict[str, tuple[str, str]]
 def sources(treatments: Iterable[Treatment]) -> Sources:
     """The file of each document by uri, with the start of its bytes' digest (enough to
     tell a moved file, and changes.json stays small)."""
-    return {t.uri: (t.path, t.digest[:16]) for t in treatments}
+    return {t.uri: _origin(t) for t in treatments}
+
+
+def _origin(treatment: Treatment) -> tuple[str, str]:
+    return treatment.path, treatment.digest[:16]
 
 
 def _maps(
@@ -124,7 +128,7 @@ def _maps(
         touched.append(uri)
     for position in changed:
         page = treatments[position]
-        states[page.uri], files[page.uri] = _state(page), (page.path, page.digest[:16])
+        states[page.uri], files[page.uri] = _state(page), _origin(page)
         touched.append(page.uri)
     return states, files, touched
 

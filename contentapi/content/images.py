@@ -393,7 +393,7 @@ class ImageCatalog:
             # Still in a built index's file: read when asked for, these pages' replaced.
             # Read and grouped at the first edit, they were 0.63 s of it at 50,000
             # generated pages (100,000 warnings), on the event loop.
-            reader = _WarningsReplaced.of(self._read_warnings, fresh_warnings, treatments)
+            reader = _WarningsReplaced(self._read_warnings, fresh_warnings, treatments)
             return ImageCatalog(by_src, None, None, treatments, read_warnings=reader)
         by_page = dict(self.by_page) if self.by_page is not None else _by_page(self.warnings)
         _replace(by_page, fresh_warnings)
@@ -421,28 +421,23 @@ def _replace(
 class _WarningsReplaced:
     """Reads a built index's warnings, with some pages' replaced, in the order of `order`."""
 
+    _read: Callable[[], tuple[ContentError, ...]]
+    _fresh: Mapping[str, tuple[ContentError, ...]]
+
     def __init__(
         self,
         read: Callable[[], tuple[ContentError, ...]],
         fresh: Mapping[str, tuple[ContentError, ...]],
         order: Sequence[Treatment],
     ) -> None:
+        if isinstance(read, _WarningsReplaced):
+            # One replacement over the file's read, edit after edit, rather than a chain
+            # of them each holding its pages.
+            earlier: _WarningsReplaced = read
+            read, fresh = earlier._read, {**earlier._fresh, **fresh}
         self._read = read
         self._fresh = fresh
         self._order = order
-
-    @classmethod
-    def of(
-        cls,
-        read: Callable[[], tuple[ContentError, ...]],
-        fresh: Mapping[str, tuple[ContentError, ...]],
-        order: Sequence[Treatment],
-    ) -> _WarningsReplaced:
-        """`read`'s warnings with `fresh` replaced: one replacement over the file's read,
-        edit after edit, rather than a chain of them each holding its pages."""
-        if isinstance(read, _WarningsReplaced):
-            return cls(read._read, {**read._fresh, **fresh}, order)
-        return cls(read, fresh, order)
 
     def __call__(self) -> tuple[ContentError, ...]:
         by_page = _by_page(self._read())

@@ -168,13 +168,13 @@ def page_sources(
     return found
 
 
-def _markdown_files(root: Path) -> Iterator[tuple[str, str]]:
+def _markdown_files(root: Path) -> Iterator[tuple[os.DirEntry[str], str]]:
     """Every Markdown file under root where a page could be (not in a hidden folder or one
-    of NOT_PAGE_FOLDERS, as find_pages): its path and its path as shown."""
+    of NOT_PAGE_FOLDERS, as find_pages): its directory entry and its path as shown."""
     base = str(root.resolve())
     cut = len(base) + 1
     for entry in _markdown_entries(base):
-        yield entry.path, entry.path[cut:].replace(os.sep, "/")
+        yield entry, entry.path[cut:].replace(os.sep, "/")
 
 
 def _markdown_entries(folder: str) -> Iterator[os.DirEntry[str]]:
@@ -216,8 +216,8 @@ def _skipped_sources(
     """The Markdown files under root that `pages` (page_sources) does not list."""
     listed = {source.path for source in pages}
     return [
-        _source(full, shown, _SKIPPED, known)
-        for full, shown in _markdown_files(root)
+        _source(entry.path, shown, _SKIPPED, known)
+        for entry, shown in _markdown_files(root)
         if shown not in listed
     ]
 
@@ -247,7 +247,11 @@ def _plain(joined: str) -> bool:
     )
 
 
-_KINDS_CHECKED = (_PAGE, _SKIPPED, _IMAGE, _MISSING)
+# Sources the fresh check cannot judge by size and time: unlisted paths, links.
+_OTHER_KINDS = (
+    "SELECT 1 FROM sources WHERE kind NOT IN"
+    f" ('{_PAGE}', '{_SKIPPED}', '{_IMAGE}', '{_MISSING}') LIMIT 1"
+)
 
 
 def _size_and_time(stat: os.stat_result) -> str:
@@ -267,9 +271,8 @@ def _unchanged(db: sqlite3.Connection, root: Path) -> bool:
     Markdown file under root one of them, of the size and time it had (one stat each,
     instead of the loader's walk), each picture too, and each missing one still missing.
     False means: check the slow way (see _problem), not that anything changed."""
-    kinds = ", ".join(f"'{kind}'" for kind in _KINDS_CHECKED)
-    if db.execute(f"SELECT 1 FROM sources WHERE kind NOT IN ({kinds}) LIMIT 1").fetchone():
-        return False  # unlisted paths, links: what they lead to decides
+    if db.execute(_OTHER_KINDS).fetchone():
+        return False  # what they lead to decides
     for path, recorded in _recorded(db, _IMAGE).items():
         try:
             stat = os.stat(os.path.join(root, path))
@@ -280,11 +283,9 @@ def _unchanged(db: sqlite3.Connection, root: Path) -> bool:
     if not _still_missing(db, root):
         return False
     pages = _recorded(db, _PAGE) | _recorded(db, _SKIPPED)
-    base = str(root.resolve())
-    cut = len(base) + 1
     seen = 0
-    for entry in _markdown_entries(base):
-        was = pages.get(entry.path[cut:].replace(os.sep, "/"))
+    for entry, shown in _markdown_files(root):
+        was = pages.get(shown)
         if was is None:
             return False
         try:

@@ -94,16 +94,21 @@ def _burst(
     return _written_at_once(port, raw, _read_answer)
 
 
+def _until_shed(burst: Callable[[], list[T]], is_shed: Callable[[T], bool]) -> tuple[list[T], int]:
+    """`burst` until one of its answers is shed (the bundled pages are quick: a burst may,
+    rarely, all find room), at most 5 times: the last burst's answers and how many bursts."""
+    for bursts in range(1, 6):
+        answers = burst()
+        if any(map(is_shed, answers)):
+            return answers, bursts
+    return answers, 5
+
+
 def _shed_burst(
     port: int, requests: list[tuple[str, bytes | None]]
 ) -> list[tuple[int, dict[str, str], bytes]]:
-    """_burst until one shows a 503 (the bundled pages are quick: a burst may, rarely, all
-    find room), at most 5 times."""
-    for _ in range(5):
-        answers = _burst(port, requests)
-        if any(status == 503 for status, _, _ in answers):
-            return answers
-    return answers
+    """_burst until one shows a 503, at most 5 times."""
+    return _until_shed(lambda: _burst(port, requests), lambda answer: answer[0] == 503)[0]
 
 
 def test_a_burst_beyond_the_queue_is_shed_with_retry_after(server: ServerProcess) -> None:
@@ -208,12 +213,16 @@ def _raw_burst(port: int, request: bytes) -> list[bytes]:
 
 def _shed_head(port: int, request: bytes) -> tuple[bytes, int]:
     """The head of the 503 a burst of `request` gets, and how many bursts that took."""
-    for bursts in range(1, 6):  # the bundled pages are quick: a burst may all find room
-        shed = [head for head in _raw_burst(port, request) if head.startswith(b"HTTP/1.1 503")]
-        if shed:
-            assert len(set(shed)) == 1
-            return shed[0], bursts
-    pytest.fail("5 bursts of 120 requests over a queue of 2 were never shed")
+
+    def is_shed(head: bytes) -> bool:
+        return head.startswith(b"HTTP/1.1 503")
+
+    heads, bursts = _until_shed(lambda: _raw_burst(port, request), is_shed)
+    shed = [head for head in heads if is_shed(head)]
+    if not shed:
+        pytest.fail("5 bursts of 120 requests over a queue of 2 were never shed")
+    assert len(set(shed)) == 1
+    return shed[0], bursts
 
 
 def test_the_protocol_refuses_a_request_over_the_queue_with_the_apps_bytes(
