@@ -17,7 +17,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from contentapi.bounded import digest
+from contentapi.bounded import BoundedCache, digest
 from contentapi.content.index import ContentIndex
 from contentapi.content.store import ContentStore
 from contentapi.content.translations import site_locales
@@ -38,9 +38,10 @@ from contentapi.http.protocol import (
     error_body,
     media_type,
 )
-from contentapi.http.responses import Answer, ResponseCache
+from contentapi.http.responses import Answer, ResponseCache, WireResponse
 from contentapi.http.state import COST, JIT_TRIED, OPERATION, REPLAYABLE
 from contentapi.schema import ContentSchema, Context, keys
+from contentapi.schema.jit import Ready
 from contentapi.settings import Settings
 
 log = logging.getLogger("contentapi")
@@ -84,6 +85,9 @@ class GraphQLEndpoint:
         if settings.persisted_queries:
             allow_list = load_allow_list(Path(settings.persisted_queries))
         self.persisted = PersistedQueries(allow_list)
+        # The fast lane's requests made ready for the JIT, by their bytes (see lane.py).
+        self.ready_requests = BoundedCache[tuple[Operation, Ready]](settings.parse_cache_bytes)
+        self._cache_lines = self._cache_header_lines()
 
     def is_preview(self, request: Request) -> bool:
         """True when the request carries the configured preview token."""
@@ -112,25 +116,43 @@ class GraphQLEndpoint:
             accept_encoding=request.headers.getlist("accept-encoding"),
         )
 
-    def compiled(self, operation: Operation, *, is_get: bool, kind: str) -> Answer | None:
+    def ready(self, operation: Operation) -> Ready | None:
+        """The JIT's Ready for an operation sent as it is run (not a persisted query, which
+        a request names rather than sends), or None."""
+        if operation.document_id is not None or not operation.query:
+            return None
+        return self.schema.compiler.ready(
+            operation.query, operation.variables, operation.operation_name
+        )
+
+    def compiled(
+        self, operation: Operation, *, is_get: bool, kind: str, ready: Ready | None = None
+    ) -> Answer | None:
         """The answer to a public (not preview) request, from the cache or the JIT alone
-        (schema/jit.py); None when neither has it, or for a persisted-query miss: run()
-        must answer it."""
+        (schema/jit.py; `ready` as self.ready made it for this operation); None when
+        neither has it, or for a persisted-query miss: run() must answer it."""
         try:
-            operation = self._resolve(operation)
+            resolved = self._resolve(operation)
         except PersistedQueryError:
             return None
+        if resolved is not operation:
+            operation, ready = resolved, None
         index = self.store.current
         key = self._key(index, operation, False, is_get, kind) if self.cache.max_bytes else b""
         cached = self.cache.answer(key) if key else None
         if cached is None:
             context = self._context(index, preview=False)
-            payload = self.schema.compiler.execute(
-                operation.query,
-                operation.variables,
-                operation.operation_name,
-                context,
-                operation.extensions,
+            compiler = self.schema.compiler
+            payload = (
+                compiler.execute(
+                    operation.query,
+                    operation.variables,
+                    operation.operation_name,
+                    context,
+                    operation.extensions,
+                )
+                if ready is None
+                else compiler.run(ready, context, operation.extensions)
             )
             if payload is None:
                 return None
@@ -152,27 +174,57 @@ class GraphQLEndpoint:
     ) -> Response:
         """The HTTP response carrying an answer, with its cache headers; the figures for
         the access log and whether it may be replayed go to the request's `state`."""
-        headers = self._cache_headers(preview, is_get)
+        return WireResponse(
+            *self.reply(
+                answer,
+                operation,
+                state,
+                preview=preview,
+                is_get=is_get,
+                if_none_match=if_none_match,
+                accept_encoding=accept_encoding,
+            )
+        )
+
+    def reply(
+        self,
+        answer: Answer,
+        operation: Operation,
+        state: State,
+        *,
+        preview: bool,
+        is_get: bool,
+        if_none_match: list[str],
+        accept_encoding: list[str],
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """`response` as its status, headers as they go on the wire and body: what the
+        app sends, and the fast lane answers the same request with (see WireResponse)."""
+        headers = [*self._cache_lines[preview, is_get]]
         setattr(state, OPERATION, answer.report.get("operation") or operation.operation_name)
         setattr(state, COST, answer.report.get("cost"))
         if is_get and not preview:
-            # What a CDN may purge this answer by (see schema/keys.py).
-            headers["surrogate-key"] = answer.report.get(SURROGATE_KEY, keys.SITE)
-            headers["cache-tag"] = answer.report.get(CACHE_TAG, keys.SITE)
-            # From the bytes sent (before gzip) and their media type: a 304 only ever
-            # confirms a body the client already holds, byte for byte.
-            headers["etag"] = answer.etag
-            if answer.status == 200 and names_etag(if_none_match, answer.etag):
-                return Response(status_code=304, headers=headers)
+            etag = answer.etag
+            headers += (
+                # What a CDN may purge this answer by (see schema/keys.py).
+                (b"surrogate-key", answer.report.get(SURROGATE_KEY, keys.SITE).encode("latin-1")),
+                (b"cache-tag", answer.report.get(CACHE_TAG, keys.SITE).encode("latin-1")),
+                # From the bytes sent (before gzip) and their media type: a 304 only ever
+                # confirms a body the client already holds, byte for byte.
+                (b"etag", etag.encode("latin-1")),
+            )
+            if answer.status == 200 and names_etag(if_none_match, etag):
+                return 304, headers, b""
         # The same request bytes will get the same answer until the content changes.
         setattr(state, REPLAYABLE, answer.status == 200 and not preview)
         body = answer.body
         if len(body) >= self.settings.gzip_min_size and accepts_gzip(accept_encoding):
             body = answer.gzipped()
-            headers["content-encoding"] = "gzip"
-        return Response(
-            body, status_code=answer.status, media_type=answer.media_type, headers=headers
+            headers.append((b"content-encoding", b"gzip"))
+        headers += (
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", answer.media_type.encode("latin-1")),
         )
+        return answer.status, headers, body
 
     async def run_batch(self, request: Request, operations: list[Operation]) -> Response:
         """Run a batched POST: a JSON array of results in request order (never cached by HTTP)."""
@@ -330,15 +382,13 @@ class GraphQLEndpoint:
         # counting len(body), would not see.
         return Answer(status, bytes(memoryview(orjson.dumps(payload))), kind, context.report)
 
-    def _cache_headers(self, preview: bool, is_get: bool) -> dict[str, str]:
-        if preview:
-            return {
-                "cache-control": "private, no-store",
-                "vary": "Authorization, Accept, Accept-Encoding",
-            }
-        if not is_get:
-            return {"cache-control": "no-store", "vary": "Authorization, Accept, Accept-Encoding"}
+    def _cache_header_lines(self) -> dict[tuple[bool, bool], tuple[tuple[bytes, bytes], ...]]:
+        """The caching headers of an answer by (preview, is_get), encoded once."""
+        vary = (b"vary", b"Authorization, Accept, Accept-Encoding")
+        public = f"public, max-age={self.settings.cache_max_age}".encode("latin-1")
         return {
-            "cache-control": f"public, max-age={self.settings.cache_max_age}",
-            "vary": "Authorization, Accept, Accept-Encoding",
+            (True, True): ((b"cache-control", b"private, no-store"), vary),
+            (True, False): ((b"cache-control", b"private, no-store"), vary),
+            (False, False): ((b"cache-control", b"no-store"), vary),
+            (False, True): ((b"cache-control", public), vary),
         }

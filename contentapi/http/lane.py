@@ -37,6 +37,7 @@ from contentapi.http.endpoint import GraphQLEndpoint
 from contentapi.http.headers import header_block, secured
 from contentapi.http.protocol import (
     GRAPHQL_RESPONSE,
+    Operation,
     RequestError,
     accepts_gzip,
     check_content_types,
@@ -62,6 +63,11 @@ _MAX_BODY = 16 * 1024
 # connections); a lookup here is about 1 us. Bounded, as every Origin a client makes up
 # is another entry.
 _CORS_HEADS_BYTES = 1024 * 1024
+# What a request kept ready holds besides its key: its operation's query text and
+# variables, the coerced variables and the Ready, per byte of the request and around them
+# (tracemalloc, tests/http/test_lane.py).
+_READY_BYTES_PER_BYTE = 6
+_READY_OVERHEAD = 1024
 
 
 class FastLane:
@@ -292,16 +298,14 @@ def _compiled_and_recorded(
     return found
 
 
-def _compiled(
-    endpoint: GraphQLEndpoint, scope: Scope, body: bytes, kind: str, accept_encoding: list[str]
-) -> Recording | None:
-    """The response to a request the endpoint answers from its cache or the JIT, as the
-    app would send it; None for any other (the app answers it)."""
-    is_get = scope["method"] == "GET"
+def _ready_cost(request: bytes) -> int:
+    return _READY_BYTES_PER_BYTE * len(request) + _READY_OVERHEAD
+
+
+def _operation(scope: Scope, body: bytes, is_get: bool) -> Operation | None:
+    """The operation a GET's query string or a POST's body sends; None: the app answers."""
     params: Any
     if is_get:
-        if not scope["query_string"]:
-            return None  # GraphiQL, or the app's error
         params = dict(QueryParams(scope["query_string"]))
     else:
         try:
@@ -311,15 +315,38 @@ def _compiled(
         if not isinstance(params, dict):
             return None  # a batch
     try:
-        operation = operation_from(params, from_query_string=is_get)
+        return operation_from(params, from_query_string=is_get)
     except RequestError:
         return None
-    answer = endpoint.compiled(operation, is_get=is_get, kind=kind)
+
+
+def _compiled(
+    endpoint: GraphQLEndpoint, scope: Scope, body: bytes, kind: str, accept_encoding: list[str]
+) -> Recording | None:
+    """The response to a request the endpoint answers from its cache or the JIT, as the
+    app would send it; None for any other (the app answers it)."""
+    is_get = scope["method"] == "GET"
+    if is_get and not scope["query_string"]:
+        return None  # GraphiQL, or the app's error
+    # The same bytes are the same operation: kept ready for the JIT by them, a request
+    # sent again is not read, parsed, validated and planned again (12 us in process).
+    request = b"G" + scope["query_string"] if is_get else b"P" + body
+    known = endpoint.ready_requests.get(request)
+    if known is None:
+        operation = _operation(scope, body, is_get)
+        if operation is None:
+            return None
+        ready = endpoint.ready(operation)
+        if ready is not None:
+            endpoint.ready_requests.put(request, (operation, ready), _ready_cost(request))
+    else:
+        operation, ready = known
+    answer = endpoint.compiled(operation, is_get=is_get, kind=kind, ready=ready)
     if answer is None:
         scope.setdefault("state", {})[JIT_TRIED] = True
         return None
     state: dict[str, Any] = {}
-    response = endpoint.response(
+    status, headers, sent = endpoint.reply(
         answer,
         operation,
         State(state),
@@ -330,12 +357,7 @@ def _compiled(
     )
     if not state.get(REPLAYABLE):
         return None
-    return Recording(
-        response.status_code,
-        secured(response.raw_headers),
-        bytes(response.body),
-        {k: state.get(k) for k in LOGGED},
-    )
+    return Recording(status, secured(headers), sent, {k: state.get(k) for k in LOGGED})
 
 
 async def _sent(message: Message) -> None:

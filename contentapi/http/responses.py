@@ -8,6 +8,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.responses import Response
+
 from contentapi.bounded import BoundedCache
 from contentapi.http.headers import header_block
 
@@ -29,6 +31,22 @@ def etag_for(media_type: str, body: bytes) -> str:
     digest.update(b"\0")
     digest.update(body)
     return 'W/"' + digest.hexdigest()[:32] + '"'
+
+
+class WireResponse(Response):
+    """A response whose headers are given as they go on the wire: lower-case names,
+    content-length and content-type among them (Starlette's own Response makes those from
+    a dict of str, per request: 4.6 us of an answer the fast lane made in 75 us).
+
+    So the fast lane sends the very headers the app would (GraphQLEndpoint.reply makes
+    both); the middlewares add theirs as to any response.
+    """
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code = status
+        self.raw_headers = headers
+        self.body = body
+        self.background = None
 
 
 @dataclass(slots=True)

@@ -84,6 +84,7 @@ from contentapi.schema.execution import (
     object_key,
     spent_after,
 )
+from contentapi.schema.limits import Measure
 from contentapi.schema.pipeline import Prepared, Preparer, cost_results
 
 # Generated functions one operation may have before it is left to graphql-core: the
@@ -136,6 +137,24 @@ class Plan:
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A request the JIT runs, made ready: what the same query, variables and operation
+    name always give (the plan's key, the coerced variables, the measures, the name the
+    report gives it), so a caller keeping it for the request's bytes skips parsing,
+    validating, planning and coercing (8 us of a 115 us single query, in process). The
+    plan itself is looked up by its key on each run: the plans' cache counts it once,
+    however many requests are kept ready for it."""
+
+    query: str
+    variables: Mapping[str, Any] | None
+    operation_name: str | None
+    plan_key: bytes
+    coerced: VariableValues
+    measures: dict[str | None, Measure]
+    name: str | None
+
+
 class Compiler:
     """Compiles and runs queries; the plans are kept in a cache bounded by their size."""
 
@@ -165,6 +184,41 @@ class Compiler:
     ) -> dict[str, Any] | None:
         """The response ({"data": ...} and the extensions asked for) of a query that runs
         with no error, or None: Strawberry and graphql-core must answer this request."""
+        made = self._made_ready(query, variables, operation_name)
+        if made is None:
+            return None
+        return self._run(*made, context, operation_extensions)
+
+    def ready(
+        self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
+    ) -> Ready | None:
+        """What running this request needs that does not change from one request to the
+        next (see Ready), or None: the JIT does not run it."""
+        made = self._made_ready(query, variables, operation_name)
+        return None if made is None else made[0]
+
+    def run(
+        self,
+        ready: Ready,
+        context: Any,
+        operation_extensions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """execute() for a request made ready already (by `ready`, now or before)."""
+        plan = self.plans.get(ready.plan_key)
+        if not isinstance(plan, Plan):
+            # Dropped from the cache since, or too large to keep: compiled again.
+            try:
+                prepared = self.preparer.parse(ready.query)
+            except GraphQLError:
+                return None
+            plan = self._planned(ready.plan_key, prepared, ready.operation_name, ready.variables)
+            if plan is None:
+                return None
+        return self._run(ready, plan, context, operation_extensions)
+
+    def _made_ready(
+        self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
+    ) -> tuple[Ready, Plan] | None:
         try:
             prepared = self.preparer.parse(query)
         except GraphQLError:
@@ -172,7 +226,8 @@ class Compiler:
         errors, measures = self.preparer.validate(prepared, variables)
         if errors:
             return None
-        plan = self.plan(query, prepared, operation_name, variables)
+        key = self._plan_key(query, prepared, operation_name, variables)
+        plan = self._planned(key, prepared, operation_name, variables)
         if plan is None:
             return None
         coerced = get_variable_values(
@@ -183,11 +238,23 @@ class Compiler:
         )
         if not isinstance(coerced, VariableValues):
             return None
+        name = operation_name
+        if name is None and plan.operation.name is not None:
+            name = plan.operation.name.value
+        return Ready(query, variables, operation_name, key, coerced, measures, name), plan
+
+    def _run(
+        self,
+        ready: Ready,
+        plan: Plan,
+        context: Any,
+        operation_extensions: Mapping[str, Any] | None,
+    ) -> dict[str, Any] | None:
         report = context.report
         keys: set[str] = report.setdefault("keys", set())
         try:
             args = [
-                _python_arguments(field, node, coerced, direct, self.hide_suggestions)
+                _python_arguments(field, node, ready.coerced, direct, self.hide_suggestions)
                 for field, node, direct in plan.hoisted
             ]
             data = plan.run(_Run(ContextOnly(context), keys, args, self.max_response_bytes))
@@ -195,32 +262,35 @@ class Compiler:
             self.fallbacks.add(exc)
             keys.clear()
             return None
-        name = operation_name
-        if name is None and plan.operation.name is not None:
-            name = plan.operation.name.value
-        extensions = cost_results(report, measures, name, operation_extensions)
+        extensions = cost_results(report, ready.measures, ready.name, operation_extensions)
         return {"data": data, "extensions": extensions} if extensions else {"data": data}
 
-    def plan(
-        self,
+    @staticmethod
+    def _plan_key(
         query: str,
         prepared: Prepared,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
-    ) -> Plan | None:
-        """The compiled operation (compiled now if it was not), or None if it is not one
-        the JIT runs."""
+    ) -> bytes:
         shape = _directive_variables(prepared)
         chosen = [(name in (variables or {}), (variables or {}).get(name)) for name in shape]
         # No digest: GraphQL names and JSON hold no NUL, so the parts cannot run together
         # (hashing cost a single query 4 us of its 40).
-        key = b"\0".join(
+        return b"\0".join(
             (
                 b"-" if operation_name is None else operation_name.encode(),
                 orjson.dumps(chosen, default=repr) if shape else b"",
                 query.encode(),
             )
         )
+
+    def _planned(
+        self,
+        key: bytes,
+        prepared: Prepared,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> Plan | None:
         found = self.plans.get(key)
         if found is None:
             try:

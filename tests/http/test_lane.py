@@ -252,3 +252,94 @@ def test_requests_over_the_queue_are_shed_not_answered_by_the_jit(tmp_path: Path
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 503
     assert (b"retry-after", b"1") in sent[0]["headers"]
+
+
+@pytest.fixture
+def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The queries the fast lane read out of a request (its body or query string)."""
+    from contentapi.http import lane
+
+    seen: list[str] = []
+    original = lane.operation_from
+
+    def reading(params: Any, *, from_query_string: bool) -> Any:
+        seen.append(params.get("query"))
+        return original(params, from_query_string=from_query_string)
+
+    monkeypatch.setattr(lane, "operation_from", reading)
+    return seen
+
+
+def test_a_request_sent_again_is_run_without_being_read_again(
+    tmp_path: Path, runs: list[str], read: list[str]
+) -> None:
+    """With no response cache, the same bytes are kept ready for the JIT (its plan, the
+    coerced variables): run again, not read, parsed and validated again. Other variables
+    are another request; a persisted query (named, not sent) is read each time."""
+    settings = Settings(content_dir=CLINIC, cache_dir=tmp_path / "cache", response_cache_bytes=0)
+    query = "query One($slug: String!) { treatment(slug: $slug) { slug title } }"
+    with make_client(settings, raise_server_exceptions=True) as client:
+        endpoint = client.app.state.wire_replay.endpoint  # type: ignore[attr-defined]
+        peel = {"query": query, "variables": {"slug": "peel"}}
+        first = client.post("/graphql", json=peel)
+        again = client.post("/graphql", json=peel)
+        other = client.post("/graphql", json={**peel, "variables": {"slug": "acupuncture"}})
+        assert read == [query, query]
+        assert runs == []  # all three answered by the JIT in the lane
+        assert first.content == again.content
+        assert first.json() == {"data": {"treatment": {"slug": "peel", "title": "Chemical Peel"}}}
+        assert other.json()["data"]["treatment"]["slug"] == "acupuncture"
+        assert len(endpoint.ready_requests) == 2
+        # A kept request whose plan left the plans' cache is compiled again.
+        endpoint.schema.compiler.plans.clear()
+        assert client.post("/graphql", json=peel).content == first.content
+        assert len(read) == 2
+        digest = hashlib.sha256(query.encode()).hexdigest()
+        persisted = {
+            "variables": {"slug": "peel"},
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}},
+        }
+        assert client.post("/graphql", json={**persisted, "query": query}).content == first.content
+        assert client.post("/graphql", json=persisted).content == first.content
+        assert client.post("/graphql", json=persisted).content == first.content
+        assert read == [query] * 2 + [query, None, None]
+        assert len(endpoint.ready_requests) == 3  # the one sending its text as well
+
+
+def test_requests_kept_ready_cost_what_they_are_charged(tmp_path: Path) -> None:
+    """The bytes the kept requests hold, measured by tracemalloc, stay within what their
+    cache counts (its keys and the lane's estimate of each entry)."""
+    import gc
+    import tracemalloc
+
+    settings = Settings(
+        content_dir=CLINIC, cache_dir=tmp_path / "cache", response_cache_bytes=0, access_log=""
+    )
+    query = (
+        "query One($slug: String!, $n: Int) "
+        "{ treatment(slug: $slug) { slug } treatments(first: $n) { totalCount } }"
+    )
+    with make_client(settings, raise_server_exceptions=True) as client:
+        endpoint = client.app.state.wire_replay.endpoint  # type: ignore[attr-defined]
+        client.post("/graphql", json={"query": query, "variables": {"slug": "peel"}})
+        bodies = [
+            json.dumps({"query": query, "variables": {"slug": f"page-{n}" * 20, "n": n % 5}})
+            for n in range(300)
+        ]
+        gc.collect()
+        used_before = endpoint.ready_requests.bytes_used
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for body in bodies:
+                answer = client.post(
+                    "/graphql", content=body, headers={"content-type": "application/json"}
+                )
+                assert answer.json()["data"]["treatment"] is None
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        counted = endpoint.ready_requests.bytes_used - used_before
+    assert len(endpoint.ready_requests) == 301
+    assert 0.5 * counted < held <= counted, f"{held:,} bytes held, {counted:,} counted"
