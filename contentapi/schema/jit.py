@@ -111,7 +111,9 @@ class _Run:
 
     __slots__ = ("args", "info", "keys", "limit", "spent")
 
-    def __init__(self, info: ContextOnly, keys: set[str], args: list[Any], limit: int) -> None:
+    def __init__(
+        self, info: ContextOnly, keys: set[str], args: tuple[dict[str, Any], ...], limit: int
+    ) -> None:
         self.info = info
         self.keys = keys
         self.args = args
@@ -153,6 +155,30 @@ class Ready:
     coerced: VariableValues
     measures: dict[str | None, Measure]
     name: str | None
+    # The hoisted fields' arguments, when made once here: values Python cannot change
+    # (see _fixed_arguments); None: made for each run.
+    arguments: tuple[dict[str, Any], ...] | None = None
+
+
+def _fixed_arguments(plan: Plan, coerced: VariableValues, hide_suggestions: bool) -> Any:
+    """The hoisted fields' arguments for these variables, when each is a string, number,
+    boolean or null (so no resolver can change what the next request is given: a list or
+    an input object is made afresh for each), else None."""
+    if any(direct.convert is not None for _, _, direct in plan.hoisted):
+        return None
+    try:
+        made = tuple(
+            _python_arguments(field, node, coerced, direct, hide_suggestions)
+            for field, node, direct in plan.hoisted
+        )
+    except Exception:  # noqa: BLE001 - made again on the run, which falls back as it must
+        return None
+    if all(type(value) in _IMMUTABLE for arguments in made for value in arguments.values()):
+        return made
+    return None
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 class Compiler:
@@ -241,7 +267,9 @@ class Compiler:
         name = operation_name
         if name is None and plan.operation.name is not None:
             name = plan.operation.name.value
-        return Ready(query, variables, operation_name, key, coerced, measures, name), plan
+        arguments = _fixed_arguments(plan, coerced, self.hide_suggestions)
+        ready = Ready(query, variables, operation_name, key, coerced, measures, name, arguments)
+        return ready, plan
 
     def _run(
         self,
@@ -253,10 +281,12 @@ class Compiler:
         report = context.report
         keys: set[str] = report.setdefault("keys", set())
         try:
-            args = [
-                _python_arguments(field, node, ready.coerced, direct, self.hide_suggestions)
-                for field, node, direct in plan.hoisted
-            ]
+            args = ready.arguments
+            if args is None or len(args) != len(plan.hoisted):
+                args = tuple(
+                    _python_arguments(field, node, ready.coerced, direct, self.hide_suggestions)
+                    for field, node, direct in plan.hoisted
+                )
             data = plan.run(_Run(ContextOnly(context), keys, args, self.max_response_bytes))
         except Exception as exc:  # noqa: BLE001 - Fallback or any surprise: graphql-core does it
             self.fallbacks.add(exc)

@@ -342,3 +342,38 @@ def test_arguments_strawberry_converts_are_converted_as_it_does(
     tally = Tally()
     compare(query, variables, tally)
     assert tally.compiled == tally.clean == 1
+
+
+def test_a_ready_request_makes_its_plain_arguments_once() -> None:
+    """Strings, numbers and booleans from the variables are made into the resolvers'
+    arguments once per ready request; a list (which a resolver could change) or an
+    argument Strawberry converts is made afresh on each run. Each answers as graphql-core
+    does, run after run."""
+    single = "query ($slug: String!, $n: Int) { treatment(slug: $slug) { slug } "
+    single += "treatments(first: $n) { totalCount } }"
+    listed = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    converted = "query ($f: TreatmentFilter) { treatments(filter: $f) { totalCount } }"
+    ids = [base64.b64encode(f"Treatment:{SLUGS[0]}".encode()).decode()]
+    cases = [
+        (single, {"slug": SLUGS[1], "n": 2}, [{"slug": SLUGS[1]}, {"first": 2}]),
+        (listed, {"ids": ids}, None),
+        (converted, {"f": {"category": "skin"}}, None),
+    ]
+    for query, variables, made in cases:
+        ready = JIT.compiler.ready(query, variables, None)
+        assert ready is not None, query
+        if made is None:
+            assert ready.arguments is None, query
+        else:
+            assert ready.arguments is not None
+            given = [
+                {name: args[name] for name in want}
+                for args, want in zip(ready.arguments, made, strict=True)
+            ]
+            assert given == made
+        expected = STANDARD.execute_sync(
+            query, variable_values=variables, context_value=Context(INDEX)
+        )
+        assert expected.errors is None
+        for _ in range(2):
+            assert JIT.compiler.run(ready, Context(INDEX)) == {"data": expected.data}
