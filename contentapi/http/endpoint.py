@@ -38,9 +38,9 @@ from contentapi.http.protocol import (
     error_body,
     media_type,
 )
-from contentapi.http.responses import Answer, ResponseCache, WireResponse
+from contentapi.http.responses import PURGE_KEYS, Answer, ResponseCache, WireResponse
 from contentapi.http.state import COST, JIT_TRIED, OPERATION, REPLAYABLE
-from contentapi.schema import ContentSchema, Context, keys
+from contentapi.schema import ContentSchema, Context
 from contentapi.schema.jit import Ready
 from contentapi.settings import Settings
 
@@ -50,8 +50,6 @@ NO_SUBSCRIPTIONS = (
     "over Server-Sent Events (graphql-sse, distinct connections) at /graphql/stream, or "
     "over WebSocket (graphql-transport-ws) at /graphql"
 )
-# Where an answer's report keeps its purge key headers.
-SURROGATE_KEY, CACHE_TAG = "surrogate-key", "cache-tag"
 _CODES = {
     NOT_FOUND: "PERSISTED_QUERY_NOT_FOUND",
     MISMATCH: "PERSISTED_QUERY_MISMATCH",
@@ -206,8 +204,7 @@ class GraphQLEndpoint:
             etag = answer.etag
             headers += (
                 # What a CDN may purge this answer by (see schema/keys.py).
-                (b"surrogate-key", answer.report.get(SURROGATE_KEY, keys.SITE).encode("latin-1")),
-                (b"cache-tag", answer.report.get(CACHE_TAG, keys.SITE).encode("latin-1")),
+                *answer.purge_headers(),
                 # From the bytes sent (before gzip) and their media type: a 304 only ever
                 # confirms a body the client already holds, byte for byte.
                 (b"etag", etag.encode("latin-1")),
@@ -375,9 +372,8 @@ class GraphQLEndpoint:
     @staticmethod
     def _answered(context: Context, payload: dict[str, Any], status: int, kind: str) -> Answer:
         """The answer with this payload, and the purge keys of what it holds."""
-        found = context.report.pop("keys", ())
-        context.report[SURROGATE_KEY] = keys.header_value(found, " ")
-        context.report[CACHE_TAG] = keys.header_value(found, ",")
+        # Made into headers when a GET is answered (see Answer.purge_headers).
+        context.report[PURGE_KEYS] = context.report.pop("keys", ())
         # A copy: orjson's bytes keep the 4 KB or more it wrote them into, which the cache,
         # counting len(body), would not see.
         return Answer(status, bytes(memoryview(orjson.dumps(payload))), kind, context.report)

@@ -12,11 +12,14 @@ from starlette.responses import Response
 
 from contentapi.bounded import BoundedCache
 from contentapi.http.headers import header_block
+from contentapi.schema import keys
 
 # Python objects around a kept answer or recording besides the bytes counted one by one:
 # the object itself, its report or state dict with the operation name and cost, an ETag
 # string. tests/test_caching.py measures both against tracemalloc.
 ANSWER_OVERHEAD = 448
+# Where an answer's report keeps the purge keys of what it holds (schema/keys.py).
+PURGE_KEYS = "purge_keys"
 # Each recorded header is a tuple of two bytes objects (56 + 2 x 33) and a list slot.
 HEADER_OVERHEAD = 136
 
@@ -60,6 +63,18 @@ class Answer:
     report: dict[str, Any]
     _gzipped: bytes | None = None
     _etag: str | None = None
+    _purge: tuple[tuple[bytes, bytes], tuple[bytes, bytes]] | None = None
+
+    def purge_headers(self) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+        """Surrogate-Key and Cache-Tag for the purge keys in the report (computed on first
+        use, then kept: only a GET sends them, and a POST made both for nothing)."""
+        if self._purge is None:
+            found = self.report.get(PURGE_KEYS, ())
+            self._purge = (
+                (b"surrogate-key", keys.header_value(found, " ").encode("latin-1")),
+                (b"cache-tag", keys.header_value(found, ",").encode("latin-1")),
+            )
+        return self._purge
 
     def gzipped(self) -> bytes:
         """The body compressed with gzip (computed on first use, then kept)."""
