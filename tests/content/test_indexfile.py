@@ -383,3 +383,43 @@ def test_a_markdown_file_that_becomes_a_page_makes_it_stale(
     assert "(first difference: page README.md, 2 in all)" in (check(file, site) or "")
     readme.unlink()
     assert "(first difference: skipped README.md, 1 in all)" in (check(file, site) or "")
+
+
+def test_bodies_read_last_are_kept_within_their_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body read from the file is kept: asked for again (its html, then its text), it is
+    not read again; the bodies kept stay within BODIES_KEPT_BYTES, the oldest dropped."""
+    file = tmp_path / "index.sqlite"
+    build(CLINIC, file)
+    index = open_index(file, CLINIC).index
+    pages = index.public.treatments
+    lengths = [len(page.packed_body) for page in pages]  # every body read once, and kept
+    reads: list[int | None] = []  # the offsets read from the file; None: kept
+    real_read = indexfile._Bodies.read
+
+    def counting(self: indexfile._Bodies, offset: int, length: int) -> bytes:
+        hit = self._kept.get(offset.to_bytes(8, "big")) is not None
+        reads.append(None if hit else offset)
+        return real_read(self, offset, length)
+
+    monkeypatch.setattr(indexfile._Bodies, "read", counting)
+    peel = index.public.by_uri["/peel/"]
+    assert "<p>" in peel.html and peel.text
+    assert reads == [None, None]  # both from the bodies kept
+    # A budget of the two largest bodies: reading every page again keeps the last ones.
+    bodies = peel.body
+    assert isinstance(bodies, StoredBody)
+    source = bodies.file
+    assert isinstance(source, indexfile._Bodies)
+    budget = sum(sorted(lengths)[-2:]) + 2 * (8 + 256)
+    source._kept = indexfile.BoundedCache(budget, max_entry_bytes=budget)
+    reads.clear()
+    loaded = ContentIndex.from_directory(CLINIC).public.by_uri
+    for page in pages:
+        assert page.html == loaded[page.uri].html
+    assert source._kept.bytes_used <= budget
+    assert None not in reads  # all read from the file, one by one
+    assert len(reads) == len(pages)
+    assert index.public.by_uri[pages[-1].uri].packed_body  # the last one read is kept
+    assert reads[-1] is None
