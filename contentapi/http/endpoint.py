@@ -104,14 +104,16 @@ class GraphQLEndpoint:
             return Response(body, status_code=200, media_type=kind, headers=headers)
         jit = not getattr(request.state, JIT_TRIED, False)
         answer = await self._answer(index, operation, preview, is_get, kind, jit=jit)
-        return self.response(
-            answer,
-            operation,
-            request.state,
-            preview=preview,
-            is_get=is_get,
-            if_none_match=request.headers.getlist("if-none-match"),
-            accept_encoding=request.headers.getlist("accept-encoding"),
+        return WireResponse(
+            *self.reply(
+                answer,
+                operation,
+                request.state,
+                preview=preview,
+                is_get=is_get,
+                if_none_match=request.headers.getlist("if-none-match"),
+                accept_encoding=request.headers.getlist("accept-encoding"),
+            )
         )
 
     def ready(self, operation: Operation) -> Ready | None:
@@ -159,31 +161,6 @@ class GraphQLEndpoint:
                 self.cache.put(key, cached, cached.cost(), index.fingerprint)
         return cached
 
-    def response(
-        self,
-        answer: Answer,
-        operation: Operation,
-        state: State,
-        *,
-        preview: bool,
-        is_get: bool,
-        if_none_match: list[str],
-        accept_encoding: list[str],
-    ) -> Response:
-        """The HTTP response carrying an answer, with its cache headers; the figures for
-        the access log and whether it may be replayed go to the request's `state`."""
-        return WireResponse(
-            *self.reply(
-                answer,
-                operation,
-                state,
-                preview=preview,
-                is_get=is_get,
-                if_none_match=if_none_match,
-                accept_encoding=accept_encoding,
-            )
-        )
-
     def reply(
         self,
         answer: Answer,
@@ -195,8 +172,10 @@ class GraphQLEndpoint:
         if_none_match: list[str],
         accept_encoding: list[str],
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """`response` as its status, headers as they go on the wire and body: what the
-        app sends, and the fast lane answers the same request with (see WireResponse)."""
+        """The HTTP response carrying an answer, with its cache headers, as its status,
+        headers as they go on the wire and body: what the app sends (as a WireResponse)
+        and the fast lane answers the same request with. The figures for the access log
+        and whether it may be replayed go to the request's `state`."""
         headers = [*self._cache_lines[preview, is_get]]
         setattr(state, OPERATION, answer.report.get("operation") or operation.operation_name)
         setattr(state, COST, answer.report.get("cost"))
