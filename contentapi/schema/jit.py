@@ -127,8 +127,7 @@ class _Run:
     def counted(self, text: str) -> bool:
         """Count a string past UNCOUNTED characters, as its leaf completer would, inline
         in the generated test (a list of 50 summaries made 27 completer calls): True."""
-        if self.limit:
-            self.spent = spent_after(self.spent, text, self.limit)
+        self.charge(text)
         return True
 
 
