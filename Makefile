@@ -43,6 +43,7 @@ browser:
 bench-quick: install-test node-deps browser
 	$(BIN)/python bench/throughput.py --quick
 	$(BIN)/python bench/jit.py --quick
+	$(BIN)/python bench/protocol.py --quick
 	$(BIN)/python bench/servers.py --quick
 	$(BIN)/python bench/images.py --quick
 	$(BIN)/python bench/rich_text.py --quick
