@@ -23,7 +23,7 @@ import orjson
 from contentapi.content.body import StoredBody, is_packed_body
 from contentapi.content.images import ImageMeta
 from contentapi.content.model import ContentError, Mention, Treatment
-from contentapi.content.page import LOADER_VERSION
+from contentapi.content.version import LOADER_VERSION
 
 Page = Treatment | ContentError
 log = logging.getLogger("contentapi")

@@ -18,12 +18,12 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.footnote.index import render_footnote_ref
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from contentapi.content.fragments import plain_text
 from contentapi.content.markup import (
     Body,
     finish_body,
     for_markdown,
     leading_carousel,
-    plain_text,
     tag_images,
     taken_image,
 )

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
+from contentapi.content.fragments import plain_text, sanitize
 from contentapi.content.index import ContentIndex, ContentView, by_title
-from contentapi.content.markup import plain_text, sanitize
 from contentapi.content.model import ContentError, Treatment
 
 # Where Decap's config lives in a site, tried in this order under the content root.

@@ -26,13 +26,13 @@ import posixpath
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
-from PIL import Image as PILImage
-from PIL import ImageFilter, ImageOps, UnidentifiedImageError
-
 from contentapi.content.model import ContentError, Treatment
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 log = logging.getLogger("contentapi")
 
@@ -40,9 +40,12 @@ log = logging.getLogger("contentapi")
 IMAGE_META_VERSION = 1
 # The longest `placeholder` data: URI made, in characters (the issue's "under 1 KB").
 PLACEHOLDER_MAX = 1000
-# Pillow's own decompression-bomb limit (89,478,485 pixels, a 32-bit RGBA image of 256
-# MiB): a file over it is refused before decoding, here and in transforms.
-MAX_PIXELS: int = PILImage.MAX_IMAGE_PIXELS or 89_478_485
+# Pillow's own decompression-bomb limit (PIL.Image.MAX_IMAGE_PIXELS, 89,478,485 pixels, a
+# 32-bit RGBA image of 256 MiB): a file over it is refused before decoding, here and in
+# transforms. Written out, as Pillow is imported only once a picture is read (it costs a
+# server 2.4 MB, and one serving a built index may never read one); a test holds the two
+# equal.
+MAX_PIXELS = 89_478_485
 SVG_TYPE = "image/svg+xml"
 # Characters of the content hash in a version parameter: 48 bits, enough to tell edits
 # of one file apart, short enough for a URL.
@@ -125,6 +128,9 @@ def open_image(data: bytes) -> PILImage.Image:
     and twice; here both are refused, so a picture is served or refused the same way
     whatever the warning filters of the process say.
     """
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
     try:
         image = PILImage.open(io.BytesIO(data))
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
@@ -150,6 +156,9 @@ def oriented_size(image: PILImage.Image) -> tuple[int, int]:
 def read_meta(data: bytes, name: str) -> ImageMeta:
     """The metadata of one picture file's bytes (`name` tells an SVG by its extension);
     raises ImageProblem."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
     version = content_version(data)
     if name.lower().endswith(".svg"):
         return ImageMeta(None, None, SVG_TYPE, len(data), version, None, None, None)
@@ -189,6 +198,8 @@ def read_meta(data: bytes, name: str) -> ImageMeta:
 
 def _flatten(image: PILImage.Image) -> PILImage.Image:
     """RGB, transparent parts on white (as most pages show them)."""
+    from PIL import Image as PILImage
+
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -199,6 +210,9 @@ def _flatten(image: PILImage.Image) -> PILImage.Image:
 def _placeholder(rgb: PILImage.Image) -> str:
     """A data: URI of a tiny blurred WebP (every current browser shows WebP), at most
     PLACEHOLDER_MAX characters: scaled up by the page, it is a soft preview."""
+    from PIL import Image as PILImage
+    from PIL import ImageFilter
+
     uri = ""
     for side in _PREVIEW_SIDES:
         tiny = rgb.copy()
@@ -214,6 +228,8 @@ def _placeholder(rgb: PILImage.Image) -> str:
 
 def _dominant_color(rgb: PILImage.Image) -> str:
     """The colour of the largest of five median-cut clusters, as #rrggbb."""
+    from PIL import Image as PILImage
+
     quantized = rgb.quantize(colors=5, method=PILImage.Quantize.MEDIANCUT)
     palette: list[int] = list(quantized.getpalette() or [0, 0, 0])
     counts = quantized.getcolors() or [(1, 0)]

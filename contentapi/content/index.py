@@ -26,10 +26,10 @@ from contentapi.content.model import (
     Treatment,
     uri_of_key,
 )
-from contentapi.content.page import LOADER_VERSION
 from contentapi.content.redirects import RedirectTable
 from contentapi.content.redirects import conflicts as redirect_conflicts
 from contentapi.content.search import Hit, SearchIndex
+from contentapi.content.version import LOADER_VERSION
 
 ORDER_FIELDS = ("TITLE", "DATE", "UPDATED_AT", "WORD_COUNT", "ORDER")
 # The pages of each order and each filter asked for, kept per view (8 bytes a page: 80 KB

@@ -77,9 +77,9 @@ from contentapi.content.images import ImageCatalog, ImageProblem, file_of, is_re
 from contentapi.content.index import ContentIndex, ContentView
 from contentapi.content.load import cache_folder, load_all
 from contentapi.content.model import ContentError, Mention, Treatment
-from contentapi.content.page import LOADER_VERSION
 from contentapi.content.paths import NOT_PAGE_FOLDERS, PAGE_SUFFIXES, find_pages, relative
 from contentapi.content.search import FREQUENT, SearchIndex, create_fts
+from contentapi.content.version import LOADER_VERSION
 
 Page = Treatment | ContentError
 log = logging.getLogger("contentapi")

@@ -15,9 +15,7 @@ from contentapi.content.cache import PageCache, cache_key
 from contentapi.content.collector import collection_paused
 from contentapi.content.dialect import AUTO, KRAMDOWN, content_dialect
 from contentapi.content.images import read_all
-from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Mention, Treatment
-from contentapi.content.page import parse_page
 from contentapi.content.paths import find_pages, relative
 
 Page = Treatment | ContentError
@@ -157,6 +155,11 @@ def _parse_chunk(
     root: Path | None = None,
     markdown: str = AUTO,
 ) -> list[Parsed]:
+    # Imported here, not with this module: a server of a built index parses no page
+    # (the parsers' memory: contentapi/content/version.py).
+    from contentapi.content.markup import Renderer
+    from contentapi.content.page import parse_page
+
     renderer = Renderer(markdown)
     # In a pool's process, mentions are shared within the chunk, which pickling keeps.
     keeper = keeper or PageKeeper()

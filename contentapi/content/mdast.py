@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 
-from contentapi.content.markup import resolve_src
+from contentapi.content.fragments import resolve_src
 from contentapi.content.model import Image
 
 Node = dict[str, Any]

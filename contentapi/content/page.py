@@ -16,15 +16,14 @@ from slugify import slugify as python_slugify
 
 from contentapi.content import frontmatter as metadata
 from contentapi.content.body import pack_body, pack_images
+from contentapi.content.fragments import resolve_src
 from contentapi.content.locales import file_locale
-from contentapi.content.markup import Renderer, resolve_src
+from contentapi.content.markup import Renderer
 from contentapi.content.mdast import rich_text
 from contentapi.content.model import ContentError, Image, Mention, Treatment
 from contentapi.content.paths import relative
+from contentapi.content.version import LOADER_VERSION as LOADER_VERSION
 from contentapi.errors import PageError
-
-# Bump when parsing changes what a page yields: it keys the warm-start cache.
-LOADER_VERSION = "18"
 
 
 @functools.lru_cache(maxsize=4096)  # a folder names the same indications again and again

@@ -14,7 +14,6 @@ from typing import Any
 
 from pathspec import GitIgnoreSpec
 
-from contentapi.content import frontmatter
 from contentapi.content.model import ContentError
 
 PAGE_SUFFIXES = (".md", ".markdown")
@@ -216,6 +215,8 @@ def _head_front(head: Path) -> dict[str, Any]:
     if b"headless" not in data and b"render" not in data:
         return {}  # most heads: no front matter worth parsing
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    from contentapi.content import frontmatter  # with its YAML parser, only when needed
+
     return frontmatter.peek(text)
 
 
@@ -244,6 +245,8 @@ def _repository_document(path: Path) -> bool:
             start = file.read(64)
     except OSError:
         return True
+    from contentapi.content import frontmatter  # with its YAML parser, only when needed
+
     return frontmatter.detect(start.decode("utf-8-sig", errors="replace")) is None
 
 

@@ -7,18 +7,20 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchfiles import awatch
 
 from contentapi.content.dialect import AUTO
 from contentapi.content.index import ContentIndex
 from contentapi.content.load import Page, load_all
-from contentapi.content.markup import Renderer
 from contentapi.content.model import ContentError, Treatment
-from contentapi.content.page import parse_page, read_page
 from contentapi.content.paths import PAGE_SUFFIXES, examine, find_pages, is_bundle_head, relative
 from contentapi.content.store import ContentStore
 from contentapi.settings import Settings
+
+if TYPE_CHECKING:
+    from contentapi.content.markup import Renderer
 
 log = logging.getLogger("contentapi.content.reload")
 
@@ -50,7 +52,11 @@ class LiveIndex:
         for path, page in self.pages.items():
             if isinstance(page, Treatment):
                 self._note_link(path, resolved / path)
-        self._renderer = Renderer(markdown)
+        # The parsers are imported once a LiveIndex is made (--watch), not with this module,
+        # which every server imports (contentapi/content/version.py).
+        from contentapi.content.markup import Renderer
+
+        self._renderer: Renderer = Renderer(markdown)
         self._previous = index
         # A file that is not a page changed (a picture): the next index reads every picture.
         self._others_changed = False
@@ -124,6 +130,8 @@ class LiveIndex:
             self._drop(item.path)
             self.pages[item.path] = item
             return item.path
+        from contentapi.content.page import parse_page, read_page
+
         shown = relative(item, self.root)
         data = read_page(item, shown)
         page = (

@@ -50,13 +50,11 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import parse_qsl
 
 import anyio
 import anyio.to_thread
-from PIL import Image as PILImage
-from PIL import ImageCms, ImageOps, features
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 
@@ -74,6 +72,10 @@ from contentapi.diskcache import DiskCache
 from contentapi.http.headers import names_etag
 from contentapi.http.protocol import refusal
 from contentapi.settings import Settings
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+    from PIL import ImageCms
 
 # Part of every copy's name: bump it when the same parameters should make other bytes.
 IMAGING_VERSION = 1
@@ -96,7 +98,6 @@ _OWN_FORMAT = {
     ".avif": "avif",
     ".gif": "png",
 }
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _VERSIONS_KEPT = 10_000
 
 
@@ -148,7 +149,7 @@ def parse_transform(query: bytes, max_side: int) -> Transform:
     fmt = given.get("fm")
     if fmt is not None and fmt not in FORMATS:
         raise BadParameter(f"image parameter fm must be {', '.join(FORMATS)}, not {_shown(fmt)}")
-    if fmt == "avif" and not features.check("avif"):
+    if fmt == "avif" and not _has_avif():
         raise BadParameter("image parameter fm=avif is not supported: this Pillow has no AVIF")
     version = given.get("v")
     if version is not None and not _VERSION.fullmatch(version):
@@ -201,6 +202,10 @@ def output_size(width: int, height: int, transform: Transform) -> tuple[int, int
 def render(data: bytes, transform: Transform, fmt: str, quality: int | None) -> bytes:
     """The copy of a picture file's bytes, encoded as `fmt` ("jpg", "png", "webp",
     "avif"); raises ImageProblem for a file that cannot be read or is over the limit."""
+    # Pillow is imported by the first copy made, not with the app (content/images.py).
+    from PIL import Image as PILImage
+    from PIL import ImageCms, ImageOps
+
     image = open_image(data)
     try:
         width, height = oriented_size(image)
@@ -265,6 +270,8 @@ def _plain_mode(image: PILImage.Image, fmt: str) -> PILImage.Image:
     if image.mode not in ("RGB", "RGBA", "L", "LA") or "transparency" in image.info:
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     if fmt == "jpg" and image.mode in ("RGBA", "LA"):
+        from PIL import Image as PILImage
+
         rgba = image.convert("RGBA")
         background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = PILImage.alpha_composite(background, rgba).convert("RGB")
@@ -280,6 +287,8 @@ def _in_srgb(image: PILImage.Image) -> PILImage.Image:
     to_srgb = _to_srgb(icc, image.mode)
     if to_srgb is None:
         return image
+    from PIL import ImageCms
+
     converted = ImageCms.applyTransform(image, to_srgb)
     return converted if converted is not None else image
 
@@ -288,10 +297,26 @@ def _in_srgb(image: PILImage.Image) -> PILImage.Image:
 def _to_srgb(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
     """The conversion from a profile to sRGB, built once per profile; None for a profile
     that is sRGB already (most cameras and phones embed one: nothing to convert)."""
+    from PIL import ImageCms
+
     source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
     if ImageCms.getProfileDescription(source).strip().lower().startswith("srgb"):
         return None
-    return ImageCms.buildTransform(source, _SRGB, mode, mode)
+    return ImageCms.buildTransform(source, _srgb(), mode, mode)
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@functools.cache
+def _has_avif() -> bool:
+    from PIL import features
+
+    return bool(features.check("avif"))
 
 
 @dataclass(slots=True)

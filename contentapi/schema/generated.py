@@ -41,7 +41,7 @@ from contentapi.content.contentmodel import (
     python_name,
     typed_view,
 )
-from contentapi.content.markup import normalise_src, resolve_src
+from contentapi.content.fragments import normalise_src, resolve_src
 from contentapi.schema import keys, types
 from contentapi.schema.errors import QueryError
 from contentapi.schema.query import OrderDirection, Query

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from contentapi.content.commonmark import commonmark_parser
-from contentapi.content.markup import sanitize
+from contentapi.content.fragments import sanitize
 
 SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "commonmark" / "spec.json"
 EXAMPLES: list[dict[str, Any]] = json.loads(SPEC.read_text(encoding="utf-8"))

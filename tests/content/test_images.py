@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from contentapi.cli import cli
+from contentapi.content.images import MAX_PIXELS
 from contentapi.content.index import ContentIndex
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
@@ -103,3 +104,8 @@ def test_a_pages_images_are_decoded_once_and_name_their_page() -> None:
     assert [image.treatment_uri for image in moved.images] == ["/moved/"] * page.image_count
     assert [image.treatment_uri for image in page.images] == [page.uri] * page.image_count
     assert [image[2:] for image in moved.images] == [image[2:] for image in page.images]
+
+
+def test_the_pixel_limit_is_pillows_own() -> None:
+    # Written out in images.py, which imports Pillow only once a picture is read.
+    assert MAX_PIXELS == Image.MAX_IMAGE_PIXELS == 89_478_485

@@ -12,8 +12,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from contentapi.content.dialect import site_dialect
+from contentapi.content.fragments import normalise_src, sanitize
 from contentapi.content.index import ContentIndex
-from contentapi.content.markup import Renderer, normalise_src, python_markdown, sanitize
+from contentapi.content.markup import Renderer, python_markdown
 from contentapi.content.model import ContentError, Heading, Image, Treatment
 from contentapi.content.page import parse_page
 from contentapi.content.reload import LiveIndex

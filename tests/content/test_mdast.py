@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contentapi.content import load
+from contentapi.content import page as page_parser
 from contentapi.content.index import ContentIndex
 from contentapi.content.load import load_all
 from contentapi.content.mdast import html_to_mdast, link_target, resolved_tree, rich_text
@@ -242,7 +242,7 @@ def test_the_tree_survives_a_warm_start_unchanged(
     def no_parsing(*args: object) -> None:
         raise AssertionError("a warm start parsed a page")
 
-    monkeypatch.setattr(load, "parse_page", no_parsing)
+    monkeypatch.setattr(page_parser, "parse_page", no_parsing)
     warm = load_all(root, cache_dir=tmp_path)
     warm_pages = [page for page in warm if isinstance(page, Treatment)]
     assert [p.ast_packed for p in warm_pages] == [p.ast_packed for p in cold_pages]
@@ -259,7 +259,7 @@ def test_the_seeds_tree_survives_a_warm_start(
 ) -> None:
     root = seed_index.root
     load_all(root, cache_dir=tmp_path)
-    monkeypatch.setattr(load, "parse_page", lambda *args: pytest.fail("parsed"))
+    monkeypatch.setattr(page_parser, "parse_page", lambda *args: pytest.fail("parsed"))
     warm = ContentIndex.from_directory(root, cache_dir=tmp_path)
     assert trees(warm, False) == trees(seed_index, False)
     tree = trees(warm, False)["/mesotherapy/"]
