@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.datastructures import Headers, QueryParams, State
+from starlette.datastructures import Headers, QueryParams
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -237,7 +237,9 @@ class WireReplay:
         app."""
         started = time.perf_counter()
         fingerprint = self.store.current.fingerprint
-        key = _key(facts, fingerprint, scope["query_string"], body)
+        # Without a response cache nothing is recorded or looked up by it.
+        recorded = bool(self.endpoint.cache.max_bytes)
+        key = _key(facts, fingerprint, scope["query_string"], body) if recorded else b""
         found = _recorded(self.endpoint, key)
         if found is None:
             if not queue.has_room():
@@ -345,19 +347,17 @@ def _compiled(
     if answer is None:
         scope.setdefault("state", {})[JIT_TRIED] = True
         return None
-    state: dict[str, Any] = {}
-    status, headers, sent = endpoint.reply(
+    status, headers, sent, figures = endpoint.reply(
         answer,
         operation,
-        State(state),
         preview=False,
         is_get=is_get,
         if_none_match=[],
         accept_encoding=accept_encoding,
     )
-    if not state.get(REPLAYABLE):
+    if not figures.get(REPLAYABLE):
         return None
-    return Recording(status, secured(headers), sent, {k: state.get(k) for k in LOGGED})
+    return Recording(status, secured(headers), sent, {k: figures[k] for k in LOGGED})
 
 
 async def _sent(message: Message) -> None:
