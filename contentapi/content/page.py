@@ -22,7 +22,6 @@ from contentapi.content.markup import Renderer
 from contentapi.content.mdast import rich_text
 from contentapi.content.model import ContentError, Image, Mention, Treatment
 from contentapi.content.paths import relative
-from contentapi.content.version import LOADER_VERSION as LOADER_VERSION
 from contentapi.errors import PageError
 
 
