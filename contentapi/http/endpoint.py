@@ -84,7 +84,7 @@ class GraphQLEndpoint:
         self.persisted = PersistedQueries(allow_list)
         # The fast lane's requests made ready for the JIT, by their bytes (see lane.py).
         self.ready_requests = BoundedCache[tuple[Operation, Ready]](settings.parse_cache_bytes)
-        self._cache_lines = self._cache_header_lines()
+        self.cache_lines = self._cache_header_lines()
 
     def is_preview(self, request: Request) -> bool:
         """True when the request carries the configured preview token."""
@@ -96,7 +96,7 @@ class GraphQLEndpoint:
         preview = self.is_preview(request)
         index = self.store.current
         try:
-            operation = self._resolve(operation)
+            operation = self.resolve(operation)
         except PersistedQueryError as exc:
             body = error_body(exc.message, code=_CODES[exc.code])
             headers = {"cache-control": "no-store", "vary": "Accept"}
@@ -129,9 +129,10 @@ class GraphQLEndpoint:
     ) -> Answer | None:
         """The answer to a public (not preview) request, from the cache or the JIT alone
         (schema/jit.py; `ready` as self.ready made it for this operation); None when
-        neither has it, or for a persisted-query miss: run() must answer it."""
+        neither has it, or for a persisted-query miss: run() must answer it. (Without a
+        response cache, the fast lane answers a request it kept ready by express.py.)"""
         try:
-            resolved = self._resolve(operation)
+            resolved = self.resolve(operation)
         except PersistedQueryError:
             return None
         if resolved is not operation:
@@ -140,7 +141,7 @@ class GraphQLEndpoint:
         key = self._key(index, operation, False, is_get, kind) if self.cache.max_bytes else b""
         cached = self.cache.answer(key) if key else None
         if cached is None:
-            context = self._context(index, preview=False)
+            context = self.context(index, preview=False)
             compiler = self.schema.compiler
             payload = (
                 compiler.execute(
@@ -176,7 +177,7 @@ class GraphQLEndpoint:
         to hold of it (the access log's figures and, unless a 304, whether it may be
         replayed: state.py's names). A dict rather than the request's State: the lane's
         answers have none, and making one cost them a microsecond."""
-        headers = [*self._cache_lines[preview, is_get]]
+        headers = [*self.cache_lines[preview, is_get]]
         figures: dict[str, Any] = {
             OPERATION: answer.report.get("operation") or operation.operation_name,
             COST: answer.report.get("cost"),
@@ -212,7 +213,7 @@ class GraphQLEndpoint:
         resolved: list[Operation | PersistedQueryError] = []
         for operation in operations:
             try:
-                resolved.append(self._resolve(operation))
+                resolved.append(self.resolve(operation))
             except PersistedQueryError as exc:
                 resolved.append(exc)
         self._check_batch_cost([op for op in resolved if isinstance(op, Operation)])
@@ -239,7 +240,9 @@ class GraphQLEndpoint:
                 f"{self.settings.max_cost} (CONTENTAPI_MAX_COST): send fewer or cheaper ones"
             )
 
-    def _resolve(self, operation: Operation) -> Operation:
+    def resolve(self, operation: Operation) -> Operation:
+        """The operation to run for a request: itself, or with the persisted query it names
+        (PersistedQueryError: none, or one it may not run)."""
         query = self.persisted.resolve(operation.query, operation.extensions, operation.document_id)
         return operation if query == operation.query else replace(operation, query=query)
 
@@ -278,7 +281,8 @@ class GraphQLEndpoint:
             kind.encode(),
         )
 
-    def _context(self, index: ContentIndex, preview: bool) -> Context:
+    def context(self, index: ContentIndex, preview: bool) -> Context:
+        """The context one request's resolvers are given."""
         return Context(
             index=index,
             preview=preview,
@@ -300,7 +304,7 @@ class GraphQLEndpoint:
         jit: bool = True,
     ) -> Answer:
         allowed = {OperationType.QUERY} if is_get else {OperationType.QUERY, OperationType.MUTATION}
-        context = self._context(index, preview)
+        context = self.context(index, preview)
         compiled = None
         if jit:
             compiled = self.schema.compiler.execute(

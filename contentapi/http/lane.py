@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contentapi.bounded import BoundedCache
 from contentapi.http.access import AccessLog
 from contentapi.http.endpoint import GraphQLEndpoint
+from contentapi.http.express import Express
 from contentapi.http.headers import header_block, secured
 from contentapi.http.protocol import (
     GRAPHQL_RESPONSE,
@@ -53,6 +54,7 @@ from contentapi.http.shedding import (
     RequestQueue,
 )
 from contentapi.http.state import JIT_TRIED, LOGGED, REPLAYABLE
+from contentapi.schema.jit import Ready
 
 # Requests carrying these are never answered from the lane.
 _BYPASS = (b"authorization", b"if-none-match", b"cookie")
@@ -90,6 +92,7 @@ class FastLane:
         self.path = path
         self.recordings: ResponseCache = endpoint.cache
         self.max_body = _max_body(endpoint)
+        self.express = Express(endpoint)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -118,13 +121,15 @@ class FastLane:
         key = _key(facts, fingerprint, scope["query_string"], body)
         found = _recorded(self.endpoint, key)
         if found is None and not scope.get(SHED):
-            found = _compiled_and_recorded(self.endpoint, key, fingerprint, scope, body, facts)
+            found = _compiled_and_recorded(self.express, key, fingerprint, scope, body, facts)
         if found is not None:
             scope.setdefault("state", {}).update(found.state)
-            # A copy: middleware outside the lane (CORS) edits the message's header list
-            # in place, and each replay must start from the recorded headers alone.
-            headers = list(found.headers)
-            await send({"type": "http.response.start", "status": found.status, "headers": headers})
+            # Read back from the head each time: middleware outside the lane (CORS) edits
+            # the message's header list in place, and each replay must start from the
+            # recorded headers alone.
+            await send(
+                {"type": "http.response.start", "status": found.status, "headers": found.headers}
+            )
             await send({"type": "http.response.body", "body": found.body})
             return
         if not self.recordings.max_bytes:
@@ -155,7 +160,7 @@ class FastLane:
         state = scope.get("state", {})
         if start is not None and complete and state.get(REPLAYABLE) and start["status"] == 200:
             recorded_state = {k: state.get(k) for k in LOGGED}
-            recording = Recording(200, start["headers"], b"".join(parts), recorded_state)
+            recording = Recording.of(200, start["headers"], b"".join(parts), recorded_state)
             self.recordings.put(key, recording, recording.cost(), fingerprint)
 
 
@@ -195,11 +200,12 @@ class WireReplay:
         self.store = endpoint.store
         self.path = path
         self.max_body = _max_body(endpoint)
+        self.express = Express(endpoint)
         self.access_log = access_log
         self.cors = cors  # the app's CORS options, when it has them
         self.cors_heads: BoundedCache[bytes] = BoundedCache(_CORS_HEADS_BYTES)
         # The app's answer to a request over the queue, as it leaves SecurityHeaders.
-        self.busy = Recording(
+        self.busy = Recording.of(
             BUSY_STATUS, secured(list(BUSY_HEADERS)), BUSY_BODY, dict.fromkeys(LOGGED)
         )
         self.replayed = 0  # answers the protocol wrote, refusals included
@@ -268,7 +274,7 @@ class WireReplay:
     ) -> Recording | None:
         """The JIT's answer, counted in the queue until the loop turns; None: the app's."""
         try:
-            found = _compiled_and_recorded(self.endpoint, key, fingerprint, scope, body, facts)
+            found = _compiled_and_recorded(self.express, key, fingerprint, scope, body, facts)
         except Exception:
             # Raised in a parser callback, it would reach the client as uvicorn's 400
             # "Invalid HTTP request" and nowhere else: the app answers it again instead,
@@ -285,7 +291,7 @@ def _recorded(endpoint: GraphQLEndpoint, key: bytes) -> Recording | None:
 
 
 def _compiled_and_recorded(
-    endpoint: GraphQLEndpoint,
+    express: Express,
     key: bytes,
     fingerprint: str,
     scope: Scope,
@@ -294,9 +300,10 @@ def _compiled_and_recorded(
 ) -> Recording | None:
     """The answer the endpoint gives from its cache or the JIT alone, recorded for the next
     time (when the cache is on); None: the app answers it."""
-    found = _compiled(endpoint, scope, body, facts.kind, facts.accept_encoding)
-    if found is not None and endpoint.cache.max_bytes:
-        endpoint.cache.put(key, found, found.cost(), fingerprint)
+    found = _compiled(express, scope, body, facts)
+    cache = express.endpoint.cache
+    if found is not None and cache.max_bytes:
+        cache.put(key, found, found.cost(), fingerprint)
     return found
 
 
@@ -322,11 +329,10 @@ def _operation(scope: Scope, body: bytes, is_get: bool) -> Operation | None:
         return None
 
 
-def _compiled(
-    endpoint: GraphQLEndpoint, scope: Scope, body: bytes, kind: str, accept_encoding: list[str]
-) -> Recording | None:
+def _compiled(express: Express, scope: Scope, body: bytes, facts: _Facts) -> Recording | None:
     """The response to a request the endpoint answers from its cache or the JIT, as the
     app would send it; None for any other (the app answers it)."""
+    endpoint = express.endpoint
     is_get = scope["method"] == "GET"
     if is_get and not scope["query_string"]:
         return None  # GraphiQL, or the app's error
@@ -343,9 +349,25 @@ def _compiled(
             endpoint.ready_requests.put(request, (operation, ready), _ready_cost(request))
     else:
         operation, ready = known
-    answer = endpoint.compiled(operation, is_get=is_get, kind=kind, ready=ready)
-    if answer is None:
+    if ready is not None and not endpoint.cache.max_bytes:
+        found = express.answer(operation, ready, is_get=is_get, kind=facts.kind, gzip=facts.gzip)
+    else:  # through the response cache, or an operation the JIT has no Ready for
+        found = _answered(endpoint, operation, ready, is_get, facts)
+    if found is None:
         scope.setdefault("state", {})[JIT_TRIED] = True
+    return found
+
+
+def _answered(
+    endpoint: GraphQLEndpoint,
+    operation: Operation,
+    ready: Ready | None,
+    is_get: bool,
+    facts: _Facts,
+) -> Recording | None:
+    """The endpoint's answer from its cache or the JIT, as a recording."""
+    answer = endpoint.compiled(operation, is_get=is_get, kind=facts.kind, ready=ready)
+    if answer is None:
         return None
     status, headers, sent, figures = endpoint.reply(
         answer,
@@ -353,11 +375,11 @@ def _compiled(
         preview=False,
         is_get=is_get,
         if_none_match=[],
-        accept_encoding=accept_encoding,
+        accept_encoding=facts.accept_encoding,
     )
     if not figures.get(REPLAYABLE):
         return None
-    return Recording(status, secured(headers), sent, {k: figures[k] for k in LOGGED})
+    return Recording.of(status, secured(headers), sent, {k: figures[k] for k in LOGGED})
 
 
 async def _sent(message: Message) -> None:

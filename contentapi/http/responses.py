@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
@@ -20,8 +20,6 @@ from contentapi.schema import keys
 ANSWER_OVERHEAD = 448
 # Where an answer's report keeps the purge keys of what it holds (schema/keys.py).
 PURGE_KEYS = "purge_keys"
-# Each recorded header is a tuple of two bytes objects (56 + 2 x 33) and a list slot.
-HEADER_OVERHEAD = 136
 
 
 def etag_for(media_type: str, body: bytes) -> str:
@@ -98,25 +96,34 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Recording:
-    """A response as the fast lane sent it: status, headers, body, and what the access
-    log wants."""
+    """A response as the fast lane sent it: status, headers as they go on the wire, body,
+    and what the access log wants."""
 
     status: int
-    headers: list[tuple[bytes, bytes]]
+    # The headers as they go on the wire, with the blank line after them: what the wire
+    # replay sends with every request it answers, and what the express path makes (see
+    # express.py) without a list of them.
+    head: bytes
     body: bytes
     state: dict[str, Any]
-    # The headers as they go on the wire, with the blank line after them: encoded once,
-    # as the wire replay sends them with every request it answers.
-    head: bytes = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "head", header_block(self.headers))
+    @classmethod
+    def of(
+        cls, status: int, headers: list[tuple[bytes, bytes]], body: bytes, state: dict[str, Any]
+    ) -> Recording:
+        """The recording of a response whose headers are a list (an ASGI message's)."""
+        return cls(status, header_block(headers), body, state)
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as an ASGI message lists them, read back from the head (a header
+        name holds no colon, a value no line break)."""
+        lines = self.head.split(b"\r\n")[:-2]
+        return [(name, value) for name, _, value in (line.partition(b": ") for line in lines)]
 
     def cost(self) -> int:
-        """The bytes this recording holds: body, headers (as a list and encoded) and the
-        objects around them."""
-        headers = sum(len(name) + len(value) + HEADER_OVERHEAD for name, value in self.headers)
-        return len(self.body) + headers + len(self.head) + ANSWER_OVERHEAD
+        """The bytes this recording holds: body, head and the objects around them."""
+        return len(self.body) + len(self.head) + ANSWER_OVERHEAD
 
 
 class ResponseCache(BoundedCache[Answer | Recording]):

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from contentapi.http.endpoint import GraphQLEndpoint
+from contentapi.http.express import Express
 
 
 @pytest.fixture
@@ -27,6 +28,15 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append(operation.query)
         return answer
 
+    original_express = Express.answer
+
+    def counting_express(self: Express, operation: Any, ready: Any, **kw: Any) -> Any:
+        found = original_express(self, operation, ready, **kw)
+        if found is not None:
+            seen.append(operation.query)
+        return found
+
     monkeypatch.setattr(GraphQLEndpoint, "run", counting)
     monkeypatch.setattr(GraphQLEndpoint, "compiled", counting_compiled)
+    monkeypatch.setattr(Express, "answer", counting_express)
     return seen

@@ -209,7 +209,7 @@ def test_entry_costs_cover_the_memory_entries_really_hold() -> None:
                     ("x-frame-options", "DENY"),
                 ]
             ]
-            recording = Recording(200, headers, body, {"operation": "Peel", "cost": number})
+            recording = Recording.of(200, headers, body, {"operation": "Peel", "cost": number})
             key = ResponseCache.LANE_KEY + b"Pj-" + b"%032d" % number + b"%0200d" % number
             assert cache.put(key, recording, recording.cost(), "index")
             answer = Answer(200, body[:], JSON, {"cost": number, "operation": "Peel"})
@@ -426,3 +426,17 @@ def test_readyz_reveals_no_draft_only_change(app: Starlette, content: Path) -> N
     assert after.body == before.body
     editor = call(app, "GET", path="/readyz", headers=[("authorization", f"Bearer {TOKEN}")])
     assert editor.json()["errors"] == 2  # broken.md and now secret.md
+
+
+def test_a_recording_gives_back_the_headers_it_was_made_of() -> None:
+    """The lane replays a recording to ASGI as a header list read back from its head."""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        (b"x-empty", b""),
+        (b"x-odd", b"a: b"),
+    ]
+    recording = Recording.of(200, headers, b"{}", {})
+    assert recording.head == b"".join(b"%s: %s\r\n" % header for header in headers) + b"\r\n"
+    assert recording.headers == headers
+    assert Recording.of(204, [], b"", {}).headers == []
