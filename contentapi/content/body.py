@@ -3,8 +3,9 @@ matter in one blob) and the file store that keeps them on disk, an append-only t
 file read back by offset.
 
 A worker serving 10,000 pages would otherwise hold every page's body in memory (18 MB
-even compressed, about half of what its pages take); read back with one `pread`, a body
-costs 0.7 us more than a copy in memory (measured), and the OS caches the file."""
+even compressed, about half of what its pages take). The bodies read last are kept in
+memory within BODIES_KEPT_BYTES (KeptBodies), so a page asked for on every request is
+not read from disk on every request."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from contentapi.bounded import BoundedCache
+
 if TYPE_CHECKING:  # the model reads bodies through this module: no import at run time
     from contentapi.content.model import Heading, Image, SectionSpan
 
@@ -33,10 +36,43 @@ class BodySource(Protocol):
         ...
 
 
-class BodyFile:
+# The bodies read last kept in memory, in bytes: a page asked for again (its html, its
+# text) is not read again. A read costs more between requests than in a loop of reads:
+# from a built index (SQLite: lock, query, row) a 6 KB body took 4.6 us in a loop and
+# about 10 us between requests (in process, the JIT's answer to one treatment went from
+# 48 to 39 us when kept); from a BodyFile (one `pread`) 1.1 us in a loop, and keeping
+# them took bench/protocol.py's uncached (a) from 29.0 to 27.4 us and (b) from 34.6 to
+# 32.4 (one process switching every batch, best of 15). 8 MB holds every body of 1,000
+# generated pages (5.6 MB), and is taken only as pages are asked for.
+BODIES_KEPT_BYTES = 8 * 1024 * 1024
+
+
+class KeptBodies:
+    """A BodySource that keeps the bodies it read last (see BODIES_KEPT_BYTES); `_read`
+    reads one from where the bodies are stored."""
+
+    def __init__(self) -> None:
+        self._kept = BoundedCache[bytes](BODIES_KEPT_BYTES)
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The `length` bytes of the body kept at `offset`."""
+        # Both in the key: an empty body lies at the offset of the body after it.
+        key = offset.to_bytes(8, "big") + length.to_bytes(8, "big")
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._read(offset, length)
+            self._kept.put(key, kept, len(kept))
+        return kept
+
+    def _read(self, offset: int, length: int) -> bytes:
+        raise NotImplementedError
+
+
+class BodyFile(KeptBodies):
     """An unlinked temporary file that bodies are appended to; it goes when it is dropped."""
 
     def __init__(self, directory: str | None = None) -> None:
+        super().__init__()
         descriptor, path = tempfile.mkstemp(prefix="contentapi-bodies-", dir=directory)
         os.unlink(path)
         self._descriptor = descriptor
@@ -56,8 +92,7 @@ class BodyFile:
             self._end += len(data)
         return StoredBody(self, offset, len(data))
 
-    def read(self, offset: int, length: int) -> bytes:
-        """The `length` bytes kept at `offset`."""
+    def _read(self, offset: int, length: int) -> bytes:
         data = os.pread(self._descriptor, length, offset)
         if len(data) != length:
             end = offset + len(data)

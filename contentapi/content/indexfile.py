@@ -62,8 +62,7 @@ from urllib.parse import quote, unquote, urlsplit
 import orjson
 
 from contentapi import __version__
-from contentapi.bounded import BoundedCache
-from contentapi.content.body import StoredBody
+from contentapi.content.body import KeptBodies, StoredBody
 from contentapi.content.cache import (
     CACHE_FORMAT,
     BadEntry,
@@ -544,34 +543,21 @@ def _connect(file: Path) -> sqlite3.Connection:
     return db
 
 
-# The bodies read last kept in memory, in bytes: a page asked for again (its html, its
-# text) is not read from the file again. Read from SQLite, a 6 KB body took 4.6 us (lock,
-# query, row) in a loop, and about 10 us between requests (in process, the JIT's answer
-# to one treatment went from 48 to 39 us); kept, 0.5 us. 8 MB holds every body of
-# 1,000 generated pages (5.6 MB), and is taken only as pages are asked for.
-BODIES_KEPT_BYTES = 8 * 1024 * 1024
-
-
-class _Bodies:
+class _Bodies(KeptBodies):
     """Reads documents' bodies from the file (a BodySource: the offset is the row id)."""
 
     def __init__(self, db: sqlite3.Connection, file: Path) -> None:
+        super().__init__()
         self._db = db
         self._file = file
         self._lock = threading.Lock()
-        self._kept = BoundedCache[bytes](BODIES_KEPT_BYTES)
 
-    def read(self, offset: int, length: int) -> bytes:
-        key = offset.to_bytes(8, "big")
-        kept = self._kept.get(key)
-        if kept is not None and len(kept) == length:
-            return kept
+    def _read(self, offset: int, length: int) -> bytes:
         with self._lock:
             row = self._db.execute("SELECT body FROM bodies WHERE id = ?", (offset,)).fetchone()
         if row is None or type(row[0]) is not bytes or len(row[0]) != length:
             raise OSError(f"{self._file}: the body of document {offset} is missing or damaged")
         body: bytes = row[0]
-        self._kept.put(key, body, len(body))
         return body
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import tempfile
 from collections.abc import Callable
@@ -25,6 +26,26 @@ def test_bodies_read_back_exactly() -> None:
         (70_005, 4),
     ]
     assert [body.read() for body in kept] == [b"first", b"", b"\x00" * 70_000, b"last"]
+
+
+def test_bodies_read_again_are_not_read_from_the_file_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The body a page is asked for on every request is read from the disk once: an empty
+    body at the offset of the next is told apart by its length."""
+    bodies = BodyFile()
+    first, empty, second = bodies.keep(b"first"), bodies.keep(b""), bodies.keep(b"second")
+    assert (empty.offset, second.offset) == (5, 5)
+    preads: list[tuple[int, int]] = []
+    real_pread = os.pread
+
+    def counting(descriptor: int, length: int, offset: int) -> bytes:
+        preads.append((offset, length))
+        return real_pread(descriptor, length, offset)
+
+    monkeypatch.setattr(os, "pread", counting)
+    assert [body.read() for body in (first, empty, second) * 3] == [b"first", b"", b"second"] * 3
+    assert preads == [(0, 5), (5, 0), (5, 6)]
 
 
 def test_a_pickled_body_is_its_bytes() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contentapi.bounded import BoundedCache
 from contentapi.content import indexfile
 from contentapi.content.body import StoredBody
 from contentapi.content.index import ContentIndex
@@ -389,37 +390,35 @@ def test_bodies_read_last_are_kept_within_their_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A body read from the file is kept: asked for again (its html, then its text), it is
-    not read again; the bodies kept stay within BODIES_KEPT_BYTES, the oldest dropped."""
+    not read again; the bodies kept stay within their budget, the oldest dropped."""
     file = tmp_path / "index.sqlite"
     build(CLINIC, file)
     index = open_index(file, CLINIC).index
     pages = index.public.treatments
     lengths = [len(page.packed_body) for page in pages]  # every body read once, and kept
-    reads: list[int | None] = []  # the offsets read from the file; None: kept
-    real_read = indexfile._Bodies.read
+    reads: list[int] = []  # the offsets read from the file
+    real_read = indexfile._Bodies._read
 
     def counting(self: indexfile._Bodies, offset: int, length: int) -> bytes:
-        hit = self._kept.get(offset.to_bytes(8, "big")) is not None
-        reads.append(None if hit else offset)
+        reads.append(offset)
         return real_read(self, offset, length)
 
-    monkeypatch.setattr(indexfile._Bodies, "read", counting)
+    monkeypatch.setattr(indexfile._Bodies, "_read", counting)
     peel = index.public.by_uri["/peel/"]
     assert "<p>" in peel.html and peel.text
-    assert reads == [None, None]  # both from the bodies kept
+    assert reads == []  # both from the bodies kept
     # A budget of the two largest bodies: reading every page again keeps the last ones.
     bodies = peel.body
     assert isinstance(bodies, StoredBody)
     source = bodies.file
     assert isinstance(source, indexfile._Bodies)
-    budget = sum(sorted(lengths)[-2:]) + 2 * (8 + 256)
-    source._kept = indexfile.BoundedCache(budget, max_entry_bytes=budget)
-    reads.clear()
+    budget = sum(sorted(lengths)[-2:]) + 2 * (16 + 256)
+    source._kept = BoundedCache(budget, max_entry_bytes=budget)
     loaded = ContentIndex.from_directory(CLINIC).public.by_uri
     for page in pages:
         assert page.html == loaded[page.uri].html
     assert source._kept.bytes_used <= budget
-    assert None not in reads  # all read from the file, one by one
-    assert len(reads) == len(pages)
+    assert sorted(reads) == list(range(len(pages)))  # all read from the file, one by one
+    reads.clear()
     assert index.public.by_uri[pages[-1].uri].packed_body  # the last one read is kept
-    assert reads[-1] is None
+    assert reads == []
