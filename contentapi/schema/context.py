@@ -21,7 +21,9 @@ class Connection:
     preview: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made for every request, and a frozen dataclass sets each of its ten
+# fields through object.__setattr__ (1.13 us a context against 0.44, timeit).
+@dataclass(slots=True)
 class Context:
     """Per-request context: the index, whether drafts are visible, the public URL; `report`
     collects figures (query cost, operation name) for the access log."""
