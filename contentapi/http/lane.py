@@ -199,6 +199,7 @@ class WireReplay:
         self.endpoint = endpoint
         self.store = endpoint.store
         self.path = path
+        self.path_bytes = path.encode()  # as the protocol reads it from the request line
         self.max_body = _max_body(endpoint)
         self.express = Express(endpoint)
         self.access_log = access_log
