@@ -244,18 +244,31 @@ class WireReplay:
         app."""
         started = time.perf_counter()
         fingerprint = self.store.current.fingerprint
+        cache = self.endpoint.cache
         # Without a response cache nothing is recorded or looked up by it.
-        recorded = bool(self.endpoint.cache.max_bytes)
-        key = _key(facts, fingerprint, scope["query_string"], body) if recorded else b""
-        found = _recorded(self.endpoint, key)
+        if cache.max_bytes:
+            key = _key(facts, fingerprint, scope["query_string"], body)
+            found = cache.recording(key)
+        else:
+            key, found = b"", None
         if found is None:
             if not queue.has_room():
                 queue.refused_now()
                 found = self.busy
             else:
-                found = self._jit_answer(scope, facts, body, key, fingerprint, queue)
-            if found is None:
-                return None
+                try:
+                    found = _compiled_and_recorded(
+                        self.express, key, fingerprint, scope, body, facts
+                    )
+                except Exception:
+                    # Raised in a parser callback, it would reach the client as uvicorn's
+                    # 400 "Invalid HTTP request" and nowhere else: the app answers it
+                    # again instead, and reports what went wrong its own way (a logged 500).
+                    return None
+                if found is None:
+                    return None
+                # Counted in the queue until the loop turns, as a task would be.
+                queue.answered_now()
         head = found.head if self.cors is None else self._cors_head(found, scope)
         self.replayed += 1
         if self.access_log.enabled:
@@ -263,27 +276,6 @@ class WireReplay:
                 scope["method"], scope["path"], found.status, started, found.state
             )
         return found.status, head, found.body
-
-    def _jit_answer(
-        self,
-        scope: Scope,
-        facts: _Facts,
-        body: bytes,
-        key: bytes,
-        fingerprint: str,
-        queue: RequestQueue,
-    ) -> Recording | None:
-        """The JIT's answer, counted in the queue until the loop turns; None: the app's."""
-        try:
-            found = _compiled_and_recorded(self.express, key, fingerprint, scope, body, facts)
-        except Exception:
-            # Raised in a parser callback, it would reach the client as uvicorn's 400
-            # "Invalid HTTP request" and nowhere else: the app answers it again instead,
-            # and reports what went wrong its own way (a logged 500).
-            return None
-        if found is not None:
-            queue.answered_now()
-        return found
 
 
 def _recorded(endpoint: GraphQLEndpoint, key: bytes) -> Recording | None:
