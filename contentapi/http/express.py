@@ -61,7 +61,8 @@ class Express:
         except PersistedQueryError:
             return None
         context = endpoint.context(endpoint.store.current, preview=False)
-        payload = self.compiler.run(ready, context, operation.extensions)
+        # Only a GET's answer names the purge keys (Surrogate-Key, Cache-Tag).
+        payload = self.compiler.run(ready, context, operation.extensions, keyed=is_get)
         if payload is None:
             return None
         report = context.report

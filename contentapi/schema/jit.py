@@ -187,6 +187,11 @@ def _fixed_arguments(plan: Plan, coerced: VariableValues, hide_suggestions: bool
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
+# Before a plan's key, the plan of the same operation that adds no purge keys: no key
+# begins with NUL (an operation name or "-" does).
+_UNKEYED = b"\0"
+
+
 class Compiler:
     """Compiles and runs queries; the plans are kept in a cache bounded by their size."""
 
@@ -234,16 +239,27 @@ class Compiler:
         ready: Ready,
         context: Any,
         operation_extensions: Mapping[str, Any] | None = None,
+        *,
+        keyed: bool = True,
     ) -> dict[str, Any] | None:
-        """execute() for a request made ready already (by `ready`, now or before)."""
-        plan = self.plans.get(ready.plan_key)
+        """execute() for a request made ready already (by `ready`, now or before).
+
+        `keyed=False` runs a plan of its own that adds no purge keys to the report: for an
+        answer no header or cache will name them by (a POST sent once, see express.py).
+        Tagging the treatments and pictures of a list of 50 was a dict lookup, a type
+        test, an attribute and a cached hash for each of its 150 objects: bench/protocol.py's
+        uncached (c) took 164 us instead of 179 without it (one process switching every
+        batch, best of 15)."""
+        key = ready.plan_key if keyed else _UNKEYED + ready.plan_key
+        plan = self.plans.get(key)
         if not isinstance(plan, Plan):
-            # Dropped from the cache since, or too large to keep: compiled again.
+            # Dropped from the cache since, or too large to keep, or never made unkeyed:
+            # compiled (again).
             try:
                 prepared = self.preparer.parse(ready.query)
             except GraphQLError:
                 return None
-            plan = self._planned(ready.plan_key, prepared, ready.operation_name, ready.variables)
+            plan = self._planned(key, prepared, ready.operation_name, ready.variables, keyed)
             if plan is None:
                 return None
         return self._run(ready, plan, context, operation_extensions)
@@ -326,11 +342,12 @@ class Compiler:
         prepared: Prepared,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
+        keyed: bool = True,
     ) -> Plan | None:
         found = self.plans.get(key)
         if found is None:
             try:
-                found = self._compile(prepared.document, operation_name, variables)
+                found = self._compile(prepared.document, operation_name, variables, keyed)
                 # The plan keeps the document alive (its nodes link every token); the
                 # cache counts the key itself.
                 cost = prepared.held_bytes + len(found.source) * _BYTES_PER_SOURCE_BYTE
@@ -343,7 +360,11 @@ class Compiler:
         return found if isinstance(found, Plan) else None
 
     def _compile(
-        self, document: Any, operation_name: str | None, variables: Mapping[str, Any] | None
+        self,
+        document: Any,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        keyed: bool = True,
     ) -> Plan:
         operation = get_operation_ast(document, operation_name)
         if operation is None:
@@ -365,7 +386,7 @@ class Compiler:
         )
         if not isinstance(coerced, VariableValues):
             raise _NotCompiled("variables graphql-core refuses")
-        writer = _Writer(self.schema, fragments, coerced, operation, self.conversion)
+        writer = _Writer(self.schema, fragments, coerced, operation, self.conversion, keyed)
         root_type = self.schema.query_type
         if root_type is None:  # pragma: no cover - every schema of ours has one
             raise _NotCompiled("no query type")
@@ -521,12 +542,14 @@ class _Writer:
         variables: VariableValues,
         operation: OperationDefinitionNode,
         conversion: ArgumentConversion | None = None,
+        keyed: bool = True,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.operation = operation
         self.conversion = conversion
+        self.keyed = keyed  # whether the code adds the purge keys (see Compiler.run)
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {
             "_accept": _accept,
@@ -567,7 +590,7 @@ class _Writer:
     def _checks(self, kind: GraphQLObjectType, indent: str) -> list[str]:
         """Lines checking `s` is of `kind` and adding its purge key."""
         kind_name = self._constant(kind, "k")
-        tag = object_key(kind.name)
+        tag = object_key(kind.name) if self.keyed else None
         if tag is BY_URI:
             accepted = self._constant({}, "t")
             return [
@@ -687,7 +710,7 @@ class _Writer:
 
     def _list_function(self, kind: GraphQLList[Any], details: list[FieldDetails]) -> str:
         name = self._new_function()
-        key = list_key(kind)
+        key = list_key(kind) if self.keyed else None
         lines = [
             f"def {name}(v, x):",
             "    if type(v) is not list and type(v) is not tuple: v = _as_list(v)",
@@ -700,7 +723,7 @@ class _Writer:
             # with 9 indications each: 450 calls): documents checked and tagged in a loop
             # first, other types checked in the comprehension's condition.
             kind_of = item.of_type
-            tag = object_key(kind_of.name)
+            tag = object_key(kind_of.name) if self.keyed else None
             if tag is BY_URI:
                 lines.append("    for s in v:")
                 lines.extend(self._checks(kind_of, "        "))

@@ -4,7 +4,8 @@ Differential: thousands of documents, generated from the schema by hypothesis-gr
 by strategies of our own that reach the real pages (aliases, fragments, @skip/@include
 with variables, abstract types, lists), are run through the JIT and through Strawberry
 with graphql-core's own executor. Whenever the JIT answers, graphql-core answers the same
-data with no error, and the purge keys are the fast executor's.
+data with no error, and the purge keys are the fast executor's (and the plan that adds
+no purge keys answers the same data).
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def compare(query: str, variables: dict[str, Any] | None, tally: Tally) -> None:
     assert fast.errors is None
     assert jit_context.report.get("keys", set()) == fast_context.report.get("keys", set()), query
     assert jit_context.report["cost"] == fast_context.report["cost"]
+    # The plan that adds no purge keys (for a POST's answer) answers the same.
+    ready = JIT.compiler.ready(query, variables, None)
+    assert ready is not None
+    unkeyed_context = Context(INDEX)
+    assert JIT.compiler.run(ready, unkeyed_context, keyed=False) == answered, query
+    assert not unkeyed_context.report.get("keys"), query
 
 
 def test_documents_generated_from_the_schema_get_graphql_cores_answers() -> None:
