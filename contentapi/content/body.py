@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from contentapi.bounded import BoundedCache
+from contentapi.bounded import BoundedCache, sized
 
 if TYPE_CHECKING:  # the model reads bodies through this module: no import at run time
     from contentapi.content.model import Heading, Image, SectionSpan
@@ -152,9 +152,7 @@ def pack_body(
 
 def pack_images(images: Sequence[Image]) -> bytes:
     """Images kept as a page keeps them (their page and position are the page's)."""
-    packed = orjson.dumps([(i.src, i.alt, i.title, i.width, i.height) for i in images])
-    # orjson's bytes keep the 4 KB it wrote them into; a copy is the size it says.
-    return bytes(memoryview(packed))
+    return sized(orjson.dumps([(i.src, i.alt, i.title, i.width, i.height) for i in images]))
 
 
 def is_packed_body(body: bytes) -> bool:

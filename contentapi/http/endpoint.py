@@ -16,7 +16,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from contentapi.bounded import BoundedCache, digest
+from contentapi.bounded import BoundedCache, digest, sized
 from contentapi.content.index import ContentIndex
 from contentapi.content.store import ContentStore
 from contentapi.content.translations import site_locales
@@ -359,9 +359,8 @@ class GraphQLEndpoint:
         """The answer with this payload, and the purge keys of what it holds."""
         # Made into headers when a GET is answered (see Answer.purge_headers).
         context.report[PURGE_KEYS] = context.report.pop("keys", ())
-        # A copy: orjson's bytes keep the 4 KB or more it wrote them into, which the cache,
-        # counting len(body), would not see.
-        return Answer(status, bytes(memoryview(orjson.dumps(payload))), kind, context.report)
+        # Sized: the response cache counts len(body).
+        return Answer(status, sized(orjson.dumps(payload)), kind, context.report)
 
     def _cache_header_lines(self) -> dict[tuple[bool, bool], tuple[tuple[bytes, bytes], ...]]:
         """The caching headers of an answer by (preview, is_get), encoded once."""

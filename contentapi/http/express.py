@@ -67,8 +67,7 @@ class Express:
             return None
         report = context.report
         report[PURGE_KEYS] = report.pop("keys", ())
-        # Sent once and dropped: no copy of orjson's bytes to the size they say (there is
-        # no response cache to count them, see GraphQLEndpoint._answered).
+        # Sent once and dropped: not `sized` (no response cache counts them).
         answer = Answer(200, orjson.dumps(payload), kind, report)
         parts = [self.caching[is_get]]
         if is_get:

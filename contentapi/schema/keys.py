@@ -49,7 +49,7 @@ MAX_HEADER = 4096
 # Every treatment and picture in an answer is tagged with its page's key, most of them on
 # every request: a list of 50 hashed 150 uris (0.47 us each), kept 0.05 us, and
 # bench/protocol.py's uncached (c) took 180 us instead of 204 (one process switching
-# every batch, best of 15). At most this many, 160 bytes each (tracemalloc): 2.6 MB.
+# every batch, best of 15). At most this many, 142 bytes each (tracemalloc): 2.3 MB.
 _DOCUMENT_KEYS_KEPT = 16384
 
 
